@@ -1,0 +1,1 @@
+"""Widgets of the terminal: MainWindow, docks, table models, chart items, Designer files."""
