@@ -1,0 +1,1 @@
+"""The trading engine: state, timers, decisions wiring, snapshots, journal (issue #4)."""

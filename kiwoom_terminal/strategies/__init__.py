@@ -1,0 +1,1 @@
+"""Indicators and registered strategies (see base.py for the interface)."""
