@@ -296,9 +296,10 @@ def evaluate_exit(
     # 4. Flags and the clock.
     if sell_flagged:
         text = "매도 조건식 편입" if flag_reason is ExitReason.SELL_CONDITION else "매도 신호"
+        text += " (수익률 {ret})"
         return state, _decide(rules, avg, flag_reason, last, Trigger.LAST, None, text)
     if now is not None and rules.liquidation_time is not None and now >= rules.liquidation_time:
-        text = f"장 마감 일괄 청산 ({rules.liquidation_time:%H:%M})"
+        text = f"장 마감 일괄 청산 ({rules.liquidation_time:%H:%M}, 수익률 {{ret}})"
         return state, _decide(rules, avg, ExitReason.LIQUIDATION, last, Trigger.LAST, None, text)
     return state, None
 
