@@ -223,10 +223,10 @@ def run_code(
             if seconds is not None:
                 sec = int(seconds[t])
                 now = dt.time(sec // 3600, sec // 60 % 60, sec % 60)
+            # Positional: the same call as evaluate_exit(..., now=, sell_flagged=, flag_reason=).
             state, decision = evaluate_exit(
-                state, c[t], h[t], lo[t], rules, now=now,
-                sell_flagged=bool(sells[t]), flag_reason=strategy_reason,
-            )  # fmt: skip
+                state, c[t], h[t], lo[t], rules, now, bool(sells[t]), strategy_reason
+            )
             if decision is not None:
                 break
             floor, ceiling = quiet_band(state, rules)

@@ -262,7 +262,6 @@ def evaluate_exit(
     batch_high: int,
     batch_low: int,
     rules: ExitRules,
-    *,
     now: dt.time | None = None,
     sell_flagged: bool = False,
     flag_reason: ExitReason = ExitReason.SELL_CONDITION,
@@ -275,13 +274,11 @@ def evaluate_exit(
     is the same object when nothing changed. See the module docstring for the order of
     evaluation and why.
     """
-    avg = state.avg_price
-    if state.quantity <= 0 or avg <= 0:
+    avg, quantity, was_armed, high_before, protect_before = state
+    if quantity <= 0 or avg <= 0:
         return state, None
 
     # 1. The batch high: arm, raise the high since arming, activate profit protect.
-    was_armed = state.armed
-    high_before = state.high_since_arm
     armed = was_armed
     high_since = high_before
     if was_armed:
@@ -290,10 +287,9 @@ def evaluate_exit(
     elif batch_high >= avg * rules._arm_m - EPS:
         armed = True
         high_since = batch_high
-    protect_before = state.protect_active
     protect = protect_before or batch_high >= avg * rules._trigger_m - EPS
     if armed is not was_armed or high_since != high_before or protect is not protect_before:
-        state = PositionState(avg, state.quantity, armed, high_since, protect)
+        state = PositionState(avg, quantity, armed, high_since, protect)
 
     # 2. Stop-loss on the low, take-profit on the high (stop-loss first when both).
     stop = avg * rules._stop_m + EPS
