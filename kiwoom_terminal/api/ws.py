@@ -415,11 +415,10 @@ class KiwoomWebSocket:
         wait_reply: bool = True,
         need_login: bool = True,
     ) -> dict[str, Any]:
-        """Send one command frame and wait for its reply (caller holds the command lock)."""
-        if need_login and not self._logged_in.is_set():
-            await self._wait_connected()
+        """Send one command frame and wait for its reply. The caller holds the command lock
+        (and waited for the connection before taking it: `_wait_connected`)."""
         ws = self._ws
-        if ws is None:
+        if ws is None or (need_login and not self._logged_in.is_set()):
             raise WsCommandError(
                 ErrorInfo(ErrorKind.DISCONNECTED, "", "웹소켓이 연결되어 있지 않습니다")
             )
@@ -455,6 +454,7 @@ class KiwoomWebSocket:
         return reply
 
     async def _wait_connected(self) -> None:
+        """Wait (never while holding the command lock) until the session is usable."""
         if self.kicked or self._stopped.is_set():
             raise WsCommandError(ErrorInfo(ErrorKind.DISCONNECTED, "", "웹소켓이 종료되었습니다"))
         try:
@@ -532,6 +532,7 @@ class KiwoomWebSocket:
 
     async def list_conditions(self) -> list[ConditionData]:
         """CNSRLST."""
+        await self._wait_connected()
         async with self._command_lock:
             reply = await self._request({"trnm": "CNSRLST"}, key=("CNSRLST", ""))
         return parse_ws.condition_list(reply.get("data"))
@@ -540,6 +541,7 @@ class KiwoomWebSocket:
         """One-shot CNSRREQ (search_type 0), following cont_yn / next_key to the end."""
         seq = _check_seq(seq)
         matches: list[ConditionMatchData] = []
+        await self._wait_connected()
         async with self._command_lock:
             await self._ensure_condition_list()
             next_key = ""
@@ -569,6 +571,7 @@ class KiwoomWebSocket:
         """Real-time CNSRREQ (search_type 1): returns the codes matching now; entries and
         exits then arrive as REAL 02. Remembered and restored after reconnects."""
         seq = _check_seq(seq)
+        await self._wait_connected()
         async with self._command_lock:
             if seq not in self._conditions and len(self._conditions) >= MAX_REALTIME_CONDITIONS:
                 raise WsCommandError(
