@@ -38,7 +38,7 @@ import websockets
 from websockets.asyncio.client import ClientConnection
 
 from kiwoom_terminal.api import parse_ws, wire
-from kiwoom_terminal.api.errors import embedded_code, is_success
+from kiwoom_terminal.api.errors import AuthError, embedded_code, is_success
 from kiwoom_terminal.constants import ConnectionState
 from kiwoom_terminal.messages import ErrorInfo, ErrorKind
 from kiwoom_terminal.objects import (
@@ -205,6 +205,9 @@ class KiwoomWebSocket:
                 else:
                     self._set_state(ConnectionState.AUTH_FAILED, f"웹소켓 로그인 실패: {exc}")
                     delay_floor = self.config.max_backoff_s
+            except AuthError as exc:  # the token could not be issued: wrong keys or mode
+                self._set_state(ConnectionState.AUTH_FAILED, exc.message)
+                delay_floor = self.config.max_backoff_s
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # network, handshake, protocol: all mean reconnect
