@@ -83,13 +83,20 @@ class RateLimitError(RetryLaterError):
 
 class TokenUnavailableError(RetryLaterError):
     """No access token: issuing failed recently and is backing off. Try again after
-    `retry_after` seconds; nothing was sent to the server."""
+    `retry_after` seconds; nothing was sent to the server. `cause_kind` says why issuing
+    failed (network, server, rate limit)."""
 
-    kind = ErrorKind.AUTH
+    kind = ErrorKind.NETWORK
 
-    def __init__(self, message: str, *, retry_after: float = 1.0, **kw: Any) -> None:
+    def __init__(
+        self, message: str, *, retry_after: float = 1.0, cause_kind: ErrorKind = ErrorKind.NETWORK, **kw: Any
+    ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after
+        self.cause_kind = cause_kind
+
+    def to_info(self) -> ErrorInfo:
+        return ErrorInfo(self.cause_kind, self.code, self.message, self.retry_after)
 
 
 class ServerError(RetryLaterError):

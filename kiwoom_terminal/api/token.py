@@ -298,7 +298,7 @@ class TokenManager:
             if state.last_error_auth:
                 raise AuthError(reason, code="")
             raise TokenUnavailableError(
-                f"접근 토큰을 발급받지 못했습니다 ({reason}). {wait:.0f}초 뒤 다시 시도합니다.",
+                f"접근 토큰을 발급받지 못했습니다 ({reason}). {max(1.0, wait):.0f}초 뒤 다시 시도합니다.",
                 retry_after=wait,
             )
         previous = state.token
@@ -325,6 +325,7 @@ class TokenManager:
                 raise TokenUnavailableError(
                     f"접근 토큰을 발급받지 못했습니다: {exc.message}",
                     retry_after=state.next_attempt_at - self._clock(),
+                    cause_kind=exc.to_info().kind,
                     code=exc.code,
                 ) from exc
             raise

@@ -182,16 +182,13 @@ class KiwoomWebSocket:
     async def run(self) -> None:
         """Connect, log in, restore registrations, read frames; reconnect until stopped."""
         attempt = 0
-        first = True
         while not self._stopped.is_set():
-            self._set_state(
-                ConnectionState.STARTING if first else ConnectionState.RECONNECTING,
-                "웹소켓 접속 중" if first else f"웹소켓 재접속 중 ({self.reconnects}회째)",
-            )
+            if not self.reconnects:
+                self._set_state(ConnectionState.STARTING, "웹소켓 접속 중")
             started = time.monotonic()
             delay_floor = 0.0
             try:
-                await self._connect_once(resubscribe=not first)
+                await self._connect_once(resubscribe=self.logins > 0)
             except _Kicked:
                 self.kicked = True
                 self._set_state(
@@ -222,8 +219,6 @@ class KiwoomWebSocket:
                 break
             if self._stopped.is_set():
                 break
-            if self.logins > 0:
-                first = False
             if time.monotonic() - started >= self.config.stable_after_s:
                 attempt = 0
             attempt += 1
