@@ -40,11 +40,11 @@ import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from kiwoom_terminal import krx  # noqa: E402
-from kiwoom_terminal.backtest import BacktestConfig, FillModel, FrameSource, run_backtest  # noqa: E402
-from kiwoom_terminal.backtest.synthetic import random_walk_bars  # noqa: E402
-from kiwoom_terminal.decisions import ExitRules  # noqa: E402
-from kiwoom_terminal.strategies.base import get_strategy  # noqa: E402
+from kiwoom_terminal import krx
+from kiwoom_terminal.backtest import BacktestConfig, FillModel, FrameSource, run_backtest
+from kiwoom_terminal.backtest.synthetic import random_walk_bars
+from kiwoom_terminal.decisions import ExitRules
+from kiwoom_terminal.strategies.base import get_strategy
 
 N_BARS = 250_000
 SEED = 20_250_101
@@ -101,7 +101,7 @@ def peer(bars: pd.DataFrame) -> tuple[list[tuple[int, int, int, int]], float] | 
         out[n - 1 :] = sums / n
         return out
 
-    class SmaCrossTrailing(Strategy):  # type: ignore[misc]
+    class SmaCrossTrailing(Strategy):
         def init(self) -> None:
             self.fast = self.I(rolling_mean, self.data.Close, FAST)
             self.slow = self.I(rolling_mean, self.data.Close, SLOW)
@@ -112,8 +112,10 @@ def peer(bars: pd.DataFrame) -> tuple[list[tuple[int, int, int, int]], float] | 
             f0, f1, s0, s1 = self.fast[-2], self.fast[-1], self.slow[-2], self.slow[-1]
             if self.position:
                 entry = int(self.trades[-1].entry_price)
-                high, low, close = int(self.data.High[-1]), int(self.data.Low[-1]), int(
-                    self.data.Close[-1]
+                high, low, close = (
+                    int(self.data.High[-1]),
+                    int(self.data.Low[-1]),
+                    int(self.data.Close[-1]),
                 )
                 was_armed, high_before = self.armed, self.high
                 if not self.armed and high * 100 >= entry * (100 + ARM_PCT):

@@ -39,7 +39,8 @@ class BarSource(Protocol):
         ...
 
 
-def _clip(frame: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+def clip_range(frame: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    """Rows from the start of `start` to the end of `end` (None = open-ended)."""
     if start is not None:
         frame = frame[frame.index >= pd.Timestamp(start)]
     if end is not None:
@@ -60,7 +61,7 @@ class FrameSource:
             raise BacktestError(
                 f"{code}: 봉 데이터가 없습니다 (가진 종목: {', '.join(self._frames)})"
             )
-        return _clip(self._frames[code], start, end)
+        return clip_range(self._frames[code], start, end)
 
 
 class CsvSource:
@@ -104,7 +105,7 @@ class CsvSource:
         frame = raw.drop(columns=[time_col])
         frame.index = index
         frame.index.name = "time"
-        return _clip(frame, start, end)
+        return clip_range(frame, start, end)
 
 
 def prepare_bars(

@@ -53,7 +53,8 @@ class Stats:
                 text = f"{value:,}"
             else:
                 text = str(value)
-            out.append(f"{label} ({f.name}): {text}{(' ' + unit) if unit else ''}")
+            suffix = f" {unit}" if unit and text != "-" else ""
+            out.append(f"{label} ({f.name}): {text}{suffix}")
         return out
 
 
