@@ -38,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from kiwoom_terminal import krx
+from kiwoom_terminal.backtest.data import BacktestError
 from kiwoom_terminal.constants import ExitReason
 from kiwoom_terminal.decisions.exits import (
     ExitRules,
@@ -80,8 +81,6 @@ class FillModel:
     slippage_ticks: int = 1
 
     def __post_init__(self) -> None:
-        from kiwoom_terminal.backtest.data import BacktestError
-
         if self.entry not in ("next_open", "close"):
             raise BacktestError(
                 f"매수 체결 방식 '{self.entry}' 은(는) next_open 또는 close 여야 합니다"
@@ -109,11 +108,14 @@ class BacktestConfig:
     def from_settings(cls, settings: AppSettings) -> BacktestConfig:
         """From `[backtest]`, the exit rules of `[trading]` and the rates of `[fees]`."""
         b = settings.backtest
-        rules = (
-            ExitRules.from_settings(settings.trading, settings.fees)
-            if b.apply_exit_rules
-            else NO_EXIT_RULES
-        )
+        try:
+            rules = (
+                ExitRules.from_settings(settings.trading, settings.fees)
+                if b.apply_exit_rules
+                else NO_EXIT_RULES
+            )
+        except ValueError as exc:
+            raise BacktestError(f"[trading] 매도 규칙이 잘못되었습니다: {exc}") from exc
         return cls(
             initial_cash=b.initial_cash,
             order_amount=b.order_amount,
