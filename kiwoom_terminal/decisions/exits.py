@@ -299,14 +299,15 @@ def evaluate_exit(
     if batch_high >= take:
         return state, _decide(rules, avg, ExitReason.TAKE_PROFIT, batch_high, Trigger.HIGH, take)
 
-    # 3. Trailing stop and profit protect: low vs the old level, last vs the new level.
-    if armed:
+    # 3. Trailing stop and profit protect: low vs the old level, last vs the new level. A
+    # rule switched off while a position was armed / protected no longer sells.
+    if armed and rules.trailing_arm_pct is not None:
         keep = rules._keep
         if was_armed and batch_low <= high_before * keep + EPS:
             return state, _trailing(rules, avg, batch_low, Trigger.LOW, high_before, keep)
         if last <= high_since * keep + EPS:
             return state, _trailing(rules, avg, last, Trigger.LAST, high_since, keep)
-    if protect:
+    if protect and rules.protect_trigger_pct is not None:
         floor = avg * rules._protect_m + EPS
         if (protect_before and batch_low <= floor) or last <= floor:
             price, trigger = (
@@ -348,14 +349,14 @@ def quiet_band(state: PositionState, rules: ExitRules) -> tuple[float, float]:
         if high + 0.5 < ceiling:
             ceiling = high + 0.5  # any higher trade raises the high since arming
         trail = high * rules._keep + EPS
-        if trail > floor:
+        if trail > floor and rules.trailing_arm_pct is not None:
             floor = trail
     else:
         arm = avg * rules._arm_m - EPS
         if arm < ceiling:
             ceiling = arm
     if protect:
-        keep_floor = avg * rules._protect_m + EPS
+        keep_floor = avg * rules._protect_m + EPS  # −inf when protect is off
         if keep_floor > floor:
             floor = keep_floor
     else:

@@ -9,6 +9,7 @@ from kiwoom_terminal import krx
 from kiwoom_terminal.decisions.exits import ExitRules, PositionState, evaluate_exit, quiet_band
 
 RULE_SETS = [
+    ExitRules(trailing_arm_pct=None, protect_trigger_pct=None),
     ExitRules(),
     ExitRules(stop_loss_pct=-1.0, take_profit_pct=2.0, trailing_arm_pct=0.5, trailing_drop_pct=0.4),
     ExitRules(trailing_arm_pct=0.0, protect_trigger_pct=1.0, protect_floor_pct=0.2),

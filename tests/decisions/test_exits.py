@@ -252,3 +252,10 @@ def test_rules_and_state_survive_pickling() -> None:
     rules2, state2 = pickle.loads(pickle.dumps((rules, state)))
     assert rules2 == rules and state2 == state
     assert run(state2, 10_240, rules=rules2)[1] == run(state, 10_240, rules=rules)[1]
+
+
+def test_rules_switched_off_mid_position_no_longer_sell() -> None:
+    state = PositionState(10_000, 10, armed=True, high_since_arm=10_400, protect_active=True)
+    off = ExitRules(trailing_arm_pct=None, protect_trigger_pct=None)
+    new, decision = run(state, 10_000, rules=off)  # below both the trail and the protect line
+    assert decision is None and new is state
