@@ -49,9 +49,15 @@ therefore `floor − hysteresis` (0.5 − 0.2 = +0.3 %): returns inside the band
 floor − hysteresis sells. Protection is never switched off again for a position, so the band
 is the only thing between the floor and noise.
 
-Thresholds are compared as prices: each percentage maps to a price level once per call
-(`ExitRules.level`), and a price exactly at a level counts as reached (a tolerance of 1e-6
-KRW absorbs float error in the percent → price conversion).
+Thresholds are compared as prices: each percentage maps to a price level (`ExitRules.level`,
+avg price × a multiplier computed once per rules object), and a price exactly at a level
+counts as reached (a tolerance of 1e-6 KRW absorbs float error in the percent → price
+conversion). A rule switched off (None) never sells, even for a position that was armed or
+protected while it was on.
+
+`quiet_band(state, rules)` gives the price band inside which `evaluate_exit` provably does
+nothing; the backtester skips such bars without a call (a property test holds the two
+together), so the rules themselves exist only in `evaluate_exit`.
 """
 
 from __future__ import annotations
