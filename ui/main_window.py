@@ -448,10 +448,15 @@ class MainWindow(QMainWindow):
         self.order_entry.set_stocks(stock_list)
 
     def on_table_changed(self, name: str, keys: Sequence[Any]) -> None:
-        """`table_changed(name, keys)`: update that table's view."""
+        """`table_changed(name, keys)`: that table's view shows it within 100 ms."""
         view = self.views.get(name)
         if view is not None:
             view.apply_change(keys)
+
+    def flush_tables(self) -> None:
+        """Show every gathered table change now (tests, screenshots)."""
+        for view in self.views.values():
+            view.flush()
 
     def show_order_book(self, book: OrderBookData) -> None:
         self.orderbook.set_book(book)

@@ -52,6 +52,17 @@ SECTION_TITLES = {
     "chart": "차트",
 }
 _SPIN_LIMIT = 2_000_000_000
+# Korean text for choice values; the stored value stays the INI code.
+CHOICE_LABELS = {
+    "limit": "지정가",
+    "market": "시장가",
+    "cancel": "취소",
+    "day": "일봉",
+    "minute": "1분봉",
+    "sim": "시뮬레이터",
+    "mock": "모의투자",
+    "real": "실거래",
+}
 
 
 class SettingsPanel(QWidget):
@@ -203,7 +214,8 @@ class SettingsPanel(QWidget):
             combo = QComboBox(parent)
             choices = info.choices or tuple(str(m.value) for m in kind)
             for choice in choices:
-                combo.addItem(choice, choice)
+                text = CHOICE_LABELS.get(choice)
+                combo.addItem(f"{text} ({choice})" if text else choice, choice)
             combo.currentIndexChanged.connect(lambda _i, k=key: self._on_edited(k))
             editor = combo
         else:

@@ -34,6 +34,13 @@ from ui.theme import direction_colour
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # raw value for numeric sorting
 KEY_ROLE = int(Qt.ItemDataRole.UserRole) + 2  # the row's key (e.g. order_no)
 
+# Plain ints: data() runs for every role of every painted cell, so it avoids enum lookups.
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_CHECK = int(Qt.ItemDataRole.CheckStateRole)
+
 LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
 CENTER = int(Qt.AlignmentFlag.AlignCenter)
@@ -72,19 +79,36 @@ class ColumnSpec:
 class _CachedRow:
     """What the model shows for one key; rebuilt only when the engine reports a change."""
 
-    __slots__ = ("colours", "key", "sort", "texts", "values")
+    __slots__ = ("brushes", "colours", "key", "sort", "texts", "values")
 
     def __init__(self, key: str, values: dict[str, Any], columns: Sequence[ColumnSpec]) -> None:
         self.key = key
         self.values = values
-        self.texts: list[str] = []
+        self.texts: list[str | None] = []
         self.sort: list[Any] = []
         self.colours: list[float | None] = []
+        self.brushes: list[QBrush | None] = []
         for spec in columns:
             raw = values.get(spec.key)
-            self.texts.append(spec.formatter(raw) if raw is not None else "")
+            if spec.checkable:
+                self.texts.append(None)  # the check box says it
+            else:
+                self.texts.append(spec.formatter(raw) if raw is not None else "")
             self.sort.append(_sort_value(raw))
-            self.colours.append(spec.colour(values) if spec.colour is not None else None)
+            sign = spec.colour(values) if spec.colour is not None else None
+            self.colours.append(sign)
+            self.brushes.append(None if sign is None else _brush(sign))
+
+
+def _brush(sign: float) -> QBrush:
+    key = 1 if sign > 0 else -1 if sign < 0 else 0
+    brush = _BRUSHES.get(key)
+    if brush is None:
+        brush = _BRUSHES[key] = QBrush(direction_colour(key))
+    return brush
+
+
+_BRUSHES: dict[int, QBrush] = {}
 
 
 class DataFrameTableModel(QAbstractTableModel):
@@ -103,8 +127,8 @@ class DataFrameTableModel(QAbstractTableModel):
         self._source = source
         self._rows: list[_CachedRow] = []
         self._row_of: dict[str, int] = {}
-        self._brushes: dict[float, QBrush] = {}
         self._column_index = {spec.key: i for i, spec in enumerate(self.columns)}
+        self._alignments = [spec.alignment for spec in self.columns]
 
     # --- Qt model interface -------------------------------------------------------------
 
@@ -114,28 +138,28 @@ class DataFrameTableModel(QAbstractTableModel):
     def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self.columns)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid():
             return None
-        row = self._rows[index.row()]
-        col = index.column()
-        spec = self.columns[col]
-        if role == Qt.ItemDataRole.DisplayRole:
-            return None if spec.checkable else row.texts[col]
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return spec.alignment
-        if role == Qt.ItemDataRole.ForegroundRole:
-            sign = row.colours[col]
-            return None if sign is None else self._brush(sign)
+        if role == _DISPLAY:
+            return self._rows[index.row()].texts[index.column()]
+        if role == _FOREGROUND:
+            return self._rows[index.row()].brushes[index.column()]
+        if role == _ALIGNMENT:
+            return self._alignments[index.column()]
         if role == SORT_ROLE:
-            return row.sort[col]
+            return self._rows[index.row()].sort[index.column()]
         if role == KEY_ROLE:
-            return row.key
-        if role == Qt.ItemDataRole.CheckStateRole and spec.checkable:
-            checked = bool(row.values.get(spec.key))
+            return self._rows[index.row()].key
+        if role == _CHECK:
+            spec = self.columns[index.column()]
+            if not spec.checkable:
+                return None
+            checked = bool(self._rows[index.row()].values.get(spec.key))
             return Qt.CheckState.Checked if checked else Qt.CheckState.Unchecked
-        if role == Qt.ItemDataRole.ToolTipRole and len(row.texts[col]) > 12:
-            return row.texts[col]  # long texts (reasons, log lines) may be cut off
+        if role == _TOOLTIP:
+            text = self._rows[index.row()].texts[index.column()]
+            return text if text and len(text) > 12 else None  # long texts may be cut off
         return None
 
     def headerData(
@@ -242,6 +266,8 @@ class DataFrameTableModel(QAbstractTableModel):
         for key, values in fresh.items():
             row = self._row_of[key]
             old = self._rows[row]
+            if old.values == values:
+                continue  # the engine reported it, but nothing we show moved
             new = _CachedRow(key, values, self.columns)
             cols = [
                 c
@@ -259,26 +285,20 @@ class DataFrameTableModel(QAbstractTableModel):
             self.dataChanged.emit(self.index(first, left), self.index(last, right), [])
 
     def _read(self, frame: pd.DataFrame, keys: list[str]) -> dict[str, dict[str, Any]]:
-        """Raw values of the shown (and colour-rule) columns for `keys`, as Python scalars."""
+        """Raw values of every column of the frame for `keys`, as plain Python values
+        (colour rules may look at columns that are not shown)."""
         positions = frame.index.get_indexer(pd.Index(keys, dtype=object))
-        wanted = [str(c) for c in frame.columns]
-        arrays = {c: frame[c].to_numpy() for c in wanted}
-        out: dict[str, dict[str, Any]] = {}
-        for key, pos in zip(keys, positions):
-            if pos < 0:
-                continue  # the frame lost this key between signals; the next sync removes it
-            out[key] = {c: _python(arrays[c][pos]) for c in wanted}
-        return out
+        found = positions >= 0  # a key the frame lost between signals: the next sync removes it
+        keys_found = [k for k, ok in zip(keys, found) if ok]
+        take = positions[found]
+        columns: dict[str, list[Any]] = {}
+        for name in frame.columns:
+            columns[str(name)] = _plain_list(frame[name].to_numpy()[take])
+        names = list(columns)
+        return {key: {name: columns[name][i] for name in names} for i, key in enumerate(keys_found)}
 
     def _reindex(self) -> None:
         self._row_of = {row.key: i for i, row in enumerate(self._rows)}
-
-    def _brush(self, sign: float) -> QBrush:
-        key = 1.0 if sign > 0 else -1.0 if sign < 0 else 0.0
-        brush = self._brushes.get(key)
-        if brush is None:
-            brush = self._brushes[key] = QBrush(direction_colour(key))
-        return brush
 
 
 class TableProxyModel(QSortFilterProxyModel):
@@ -292,14 +312,26 @@ class TableProxyModel(QSortFilterProxyModel):
         self.setDynamicSortFilter(True)
 
 
-def _python(value: Any) -> Any:
-    """numpy scalars become Python ones (Qt sorts them; formatters expect ints)."""
-    if isinstance(value, np.generic):
-        value = value.item()
+def _plain_list(array: np.ndarray) -> list[Any]:
+    """A column slice as Python scalars (Qt sorts them; formatters expect ints), with
+    missing values (NaN, NA, NaT) as None."""
+    if array.dtype.kind == "f":
+        values = array.tolist()
+        if np.isnan(array).any():
+            return [None if v != v else v for v in values]
+        return values
+    if array.dtype.kind in "iub":
+        return array.tolist()
+    return [_missing_to_none(v) for v in array.tolist()]
+
+
+def _missing_to_none(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
     if isinstance(value, float) and math.isnan(value):
         return None
-    if value is pd.NA or value is pd.NaT:
-        return None
+    if isinstance(value, np.generic):
+        return value.item()
     return value
 
 

@@ -11,7 +11,7 @@ from collections.abc import Callable, Sequence
 from typing import Any
 
 import pandas as pd
-from PyQt5.QtCore import QByteArray, QEvent, QModelIndex, QObject, Qt, pyqtSignal
+from PyQt5.QtCore import QByteArray, QEvent, QModelIndex, QObject, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QBrush, QKeyEvent, QPalette
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -19,6 +19,7 @@ from PyQt5.QtWidgets import (
     QHeaderView,
     QLabel,
     QLineEdit,
+    QStyle,
     QStyledItemDelegate,
     QStyleOptionViewItem,
     QTableView,
@@ -35,6 +36,11 @@ from ui.theme import direction_colour
 
 FrameSource = Callable[[], pd.DataFrame]
 
+# Engine changes are gathered and shown at most this often: a table redraw costs ~10-20 ms
+# for a full screen of cells, so redrawing on every drain at 5k ticks/s would stall the
+# window; 10 refreshes a second is the issue's target for a cell.
+REFRESH_MS = 100
+
 
 class KeepColourDelegate(QStyledItemDelegate):
     """Keeps the red / blue text of a cell when its row is selected (Qt would paint the
@@ -42,15 +48,15 @@ class KeepColourDelegate(QStyledItemDelegate):
 
     def initStyleOption(self, option: QStyleOptionViewItem | None, index: QModelIndex) -> None:
         super().initStyleOption(option, index)
-        if option is None:
-            return
+        if option is None or not option.state & QStyle.StateFlag.State_Selected:
+            return  # only selected cells need it; this runs for every painted cell
         brush = index.data(Qt.ItemDataRole.ForegroundRole)
-        if isinstance(brush, QBrush):
-            option.palette.setColor(QPalette.ColorRole.HighlightedText, brush.color())
-        else:
-            option.palette.setColor(
-                QPalette.ColorRole.HighlightedText, option.palette.color(QPalette.ColorRole.Text)
-            )
+        colour = (
+            brush.color()
+            if isinstance(brush, QBrush)
+            else option.palette.color(QPalette.ColorRole.Text)
+        )
+        option.palette.setColor(QPalette.ColorRole.HighlightedText, colour)
 
 
 def configure_table(table: QTableView, specs: Sequence[ColumnSpec]) -> None:
@@ -88,10 +94,18 @@ class TableView(QWidget):
         source: FrameSource,
         *,
         filter_placeholder: str = "검색: 종목코드, 종목명 …",
+        refresh_ms: int = REFRESH_MS,
         parent: QWidget | None = None,
     ) -> None:
         super().__init__(parent)
         self.name = name
+        self.refresh_ms = refresh_ms
+        self._pending_keys: set[str] = set()
+        self._pending_sync = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(max(refresh_ms, 0))
+        self._refresh_timer.timeout.connect(self.flush)
         self.setObjectName(f"{name}_view")
         self.model = DataFrameTableModel(specs, source, self)
         self.proxy = TableProxyModel(self)
@@ -132,8 +146,26 @@ class TableView(QWidget):
     # --- Engine-facing ------------------------------------------------------------------
 
     def apply_change(self, keys: Sequence[Any]) -> None:
-        """Slot for `table_changed(name, keys)` of this view's table."""
-        self.model.apply_change(keys)
+        """Slot for `table_changed(name, keys)`: gathers the change and shows it within
+        `refresh_ms` (at once when `refresh_ms` is 0)."""
+        if keys:
+            self._pending_keys.update(str(k) for k in keys)
+        else:
+            self._pending_sync = True
+        if self.refresh_ms <= 0:
+            self.flush()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def flush(self) -> None:
+        """Show the gathered changes now: one re-sync or one targeted update."""
+        self._refresh_timer.stop()
+        if self._pending_sync:
+            self.model.sync_rows()  # also refreshes every row that stayed
+        elif self._pending_keys:
+            self.model.update_rows(sorted(self._pending_keys))
+        self._pending_sync = False
+        self._pending_keys.clear()
 
     # --- Selection and focus ------------------------------------------------------------
 
@@ -196,8 +228,8 @@ class HoldingsView(TableView):
         layout.addWidget(self.totals_label)
         self._update_totals()
 
-    def apply_change(self, keys: Sequence[Any]) -> None:
-        super().apply_change(keys)
+    def flush(self) -> None:
+        super().flush()
         self._update_totals()
 
     def totals(self) -> tuple[int, int, int, float]:

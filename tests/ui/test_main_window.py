@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QApplication, QDockWidget
 
-from kiwoom_terminal.constants import Mode
+from kiwoom_terminal.constants import Mode, OrderType, Side
 from kiwoom_terminal.engine import tables
+from kiwoom_terminal.objects import OrderRequest
 from kiwoom_terminal.settings import AppSettings, replace_setting
 from kiwoom_terminal.settings_store import open_qsettings
 from tests.ui.frames import Tables, holding, open_order
@@ -192,6 +192,7 @@ def test_cancel_keys_work_from_anywhere_in_the_window(qtbot, settings, state_pat
     )
     window = open_window(qtbot, settings, state_path, stocks=stocks, data=data)
     window.on_table_changed(tables.OPEN_ORDERS.name, [])
+    window.flush_tables()
     cancels: list[str] = []
     cancel_all: list[bool] = []
     window.cancel_requested.connect(cancels.append)
@@ -234,6 +235,7 @@ def test_selecting_a_stock_feeds_the_book_and_chart_and_book_clicks_fill_the_pri
     data.set(tables.HOLDINGS, [holding("000660", "SK하이닉스", 20, 185_000, 182_000)])
     window = open_window(qtbot, settings, state_path, stocks=stocks, data=data)
     window.on_table_changed(tables.HOLDINGS.name, [])
+    window.flush_tables()
     selected: list[str] = []
     bars: list[tuple[str, str]] = []
     window.stock_selected.connect(selected.append)
@@ -250,17 +252,37 @@ def test_selecting_a_stock_feeds_the_book_and_chart_and_book_clicks_fill_the_pri
     assert bars[-1] == ("000660", "minute")
 
 
-@pytest.mark.parametrize("confirm", [False])
-def test_orders_leave_the_window_as_requests(qtbot, settings, state_path, stocks, confirm) -> None:
-    s = replace_setting(settings, "order_entry/confirm_orders", str(confirm).lower())
-    window = open_window(qtbot, s, state_path, stocks=stocks)
+def test_a_buy_with_keys_only_from_anywhere_in_the_window(
+    qtbot, settings, state_path, stocks
+) -> None:
+    window = open_window(qtbot, settings, state_path, stocks=stocks)
     orders: list[object] = []
     window.order_requested.connect(orders.append)
-    window.order_entry.select_stock("005930")
-    window.order_entry.qty_spin.setValue(1)
-    window.order_entry.price_spin.setFocus()
+    press(qtbot, Qt.Key.Key_1, Qt.KeyboardModifier.ControlModifier)  # start in 잔고
+    assert QApplication.focusWidget() is window.views[tables.HOLDINGS.name].table
+    press(qtbot, Qt.Key.Key_F2)
+    qtbot.keyClicks(window.order_entry.stock_edit, "035420")
     press(qtbot, Qt.Key.Key_Return)
-    assert len(orders) == 1
+    press(qtbot, Qt.Key.Key_Up)  # 49,950 -> 50,000 on the grid
+    press(qtbot, Qt.Key.Key_F4)
+    qtbot.keyClicks(window.order_entry.qty_spin, "3")
+    press(qtbot, Qt.Key.Key_F7)
+    press(qtbot, Qt.Key.Key_Return)
+    qtbot.waitUntil(lambda: window.order_entry.confirm_dialog is not None)
+    dialog = window.order_entry.confirm_dialog
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is dialog)
+    press(qtbot, Qt.Key.Key_Return)
+    assert orders == [OrderRequest("035420", Side.BUY, 3, 50_000, OrderType.LIMIT)]
+    assert window.orderbook.code == "035420" and window.chart.code == "035420"
+
+
+def test_engine_refusals_are_shown(qtbot, settings, state_path) -> None:
+    window = open_window(qtbot, settings, state_path)
     window.show_order_rejected("장 운영 시간이 아닙니다")
     assert window.status_bar.notice() == "장 운영 시간이 아닙니다"
     assert window.order_entry.message_label.text() == "장 운영 시간이 아닙니다"
+    window.show_notice("웹소켓 연결이 끊겼습니다. 다시 연결하는 중입니다")
+    assert window.status_bar.notice().startswith("웹소켓 연결이 끊겼습니다")
+    assert window.log_view.model.rowCount() == 1
+    window.show_setting_error("risk/max_order_value", "엔진이 거부했습니다")
+    assert window.settings_panel.error_text("risk/max_order_value") == "엔진이 거부했습니다"

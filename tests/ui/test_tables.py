@@ -30,6 +30,7 @@ def test_open_orders_cancel_by_double_click_key_and_all(qtbot, settings) -> None
     view = OpenOrdersView(lambda: data(tables.OPEN_ORDERS.name), KeyMap(settings))
     shown(qtbot, view)
     view.apply_change([])
+    view.flush()
     cancelled: list[str] = []
     all_cancelled: list[bool] = []
     view.cancel_requested.connect(cancelled.append)
@@ -50,6 +51,7 @@ def test_open_orders_cancel_by_double_click_key_and_all(qtbot, settings) -> None
 
     data.set(tables.OPEN_ORDERS, [])
     view.apply_change([])
+    view.flush()
     assert view.cancel_all() is False  # nothing to cancel: nothing asked
     assert all_cancelled == [True]
 
@@ -60,6 +62,7 @@ def test_condition_check_boxes_ask_for_roles(qtbot) -> None:
     view = ConditionsView(lambda: data(tables.CONDITIONS.name))
     shown(qtbot, view)
     view.apply_change([])
+    view.flush()
     sell = view.proxy.index(0, view.model.column_of("sell_enabled"))
     rect = view.table.visualRect(sell)
     box = QPoint(rect.left() + 9, rect.center().y())  # the check indicator, left in the cell
@@ -80,6 +83,7 @@ def test_holdings_totals_follow_the_table(qtbot) -> None:
     view = HoldingsView(lambda: data(tables.HOLDINGS.name))
     qtbot.addWidget(view)
     view.apply_change([])
+    view.flush()
     assert view.totals() == (10_700_000, 10_740_000, 40_000, 40_000 / 10_700_000 * 100)
     assert "+40,000" in view.totals_label.text() and "+0.37%" in view.totals_label.text()
     assert view.count_label.text() == "2건"
@@ -110,8 +114,32 @@ def test_space_toggles_the_current_check_box(qtbot) -> None:
     view = ConditionsView(lambda: data(tables.CONDITIONS.name))
     shown(qtbot, view)
     view.apply_change([])
+    view.flush()
     view.table.setFocus()
     view.table.setCurrentIndex(view.proxy.index(0, view.model.column_of("buy_enabled")))
     with qtbot.waitSignal(view.condition_roles_changed) as asked:
         qtbot.keyClick(view.table, Qt.Key.Key_Space)
     assert asked.args == ["7", True, False]
+
+
+def test_engine_changes_are_gathered_into_one_refresh(qtbot) -> None:
+    data = Tables()
+    rows = [
+        holding("005930", "삼성전자", 10, 70_000, 71_000),
+        holding("000660", "SK하이닉스", 1, 1, 1),
+    ]
+    data.set(tables.HOLDINGS, rows)
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    qtbot.addWidget(view)
+    view.apply_change([])
+    assert view.model.rowCount() == 0  # not yet: shown on the next refresh
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2)
+    changes: list[tuple[int, int]] = []
+    view.model.dataChanged.connect(lambda tl, br, _r: changes.append((tl.row(), br.row())))
+    for price in (71_100, 71_200, 71_300):  # three drains within one refresh period
+        rows[0] = holding("005930", "삼성전자", 10, 70_000, price)
+        data.set(tables.HOLDINGS, rows)
+        view.apply_change(["005930"])
+    qtbot.waitUntil(lambda: changes != [])
+    assert changes == [(0, 0)]
+    assert view.model.index(0, view.model.column_of("price")).data() == "71,300"
