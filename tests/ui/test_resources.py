@@ -72,3 +72,21 @@ def test_exec_paths_with_spaces_are_quoted() -> None:
     assert installer._quote_exec(Path("/home/a b/run.sh")) == '"/home/a b/run.sh"'
     assert installer._quote_exec(Path('/x/"$y/run.sh')) == '"/x/\\"\\$y/run.sh"'
     assert sys.executable  # the installer itself needs only the standard library
+
+
+def test_readme_lists_the_default_keys(settings) -> None:
+    """The README's key table must follow the declarations in settings.py: each `[keys]`
+    name sits in a row with its default key, in the same position of a "a / b" list."""
+    import dataclasses
+
+    text = (REPO / "README.md").read_text(encoding="utf-8")
+    section = text[text.index("## The window and keyboard") :]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| `")]
+    table = {}
+    for row in rows:
+        keys = [k.strip().strip("`") for k in row[1].split(" / ")]
+        names = [n.strip().strip("`") for n in row[2].split(" / ")]
+        table.update(zip(names, keys))
+    for name, key in dataclasses.asdict(settings.keys).items():
+        shown = {"Return": "Enter", "Escape": "Esc"}.get(key, key)
+        assert table.get(name) == shown, (name, key)
