@@ -13,7 +13,7 @@ from typing import Any
 
 from kiwoom_terminal.engine import tables
 from ui import labels
-from ui.table_model import CENTER, LEFT, RIGHT, ColumnSpec, Row
+from ui.table_model import CENTER, RIGHT, ColumnSpec, Row
 
 # --- Formatters -------------------------------------------------------------------------
 
@@ -216,5 +216,3 @@ COLUMNS: dict[str, tuple[ColumnSpec, ...]] = {
     tables.FILLS.name: FILLS_COLUMNS,
     tables.CONDITIONS.name: CONDITIONS_COLUMNS,
 }
-
-__all__ = ["COLUMNS", "LEFT", "RIGHT", "ColumnSpec"]

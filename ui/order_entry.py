@@ -16,19 +16,15 @@ from collections.abc import Callable, Iterable, Mapping
 from PyQt5.QtCore import QEvent, QObject, QStringListModel, Qt, pyqtSignal
 from PyQt5.QtGui import QKeyEvent
 from PyQt5.QtWidgets import (
-    QAbstractSpinBox,
     QButtonGroup,
     QComboBox,
     QCompleter,
-    QGridLayout,
-    QHBoxLayout,
     QLabel,
     QLineEdit,
     QPushButton,
     QShortcut,
     QSizePolicy,
     QSpinBox,
-    QVBoxLayout,
     QWidget,
 )
 
@@ -39,6 +35,7 @@ from kiwoom_terminal.settings import AppSettings
 from ui import labels
 from ui.dialogs import OrderConfirmDialog
 from ui.keymap import KeyMap
+from ui.loader import load_ui
 from ui.order_checks import (
     PRICE,
     QUANTITY,
@@ -49,7 +46,8 @@ from ui.order_checks import (
     check_all,
     max_quantity_by_cash,
 )
-from ui.qt import ALIGN_RIGHT, popup, repolish
+from ui.price_box import GridPriceSpinBox
+from ui.qt import popup, repolish
 from ui.theme import direction_colour
 
 # Order types offered in the panel: the ones a trader uses by hand.
@@ -60,39 +58,6 @@ ORDER_TYPES = (
     OrderType.BEST_LIMIT,
     OrderType.PRIORITY_LIMIT,
 )
-MAX_PRICE = 99_999_999
-MAX_QUANTITY = 99_999_999
-
-
-class GridPriceSpinBox(QSpinBox):
-    """Price box whose steps follow the KRX tick grid (49,950 → 50,000 → 50,100)."""
-
-    def __init__(self, parent: QWidget | None = None) -> None:
-        super().__init__(parent)
-        self.etf = False
-        self.setRange(0, MAX_PRICE)
-        self.setGroupSeparatorShown(True)
-        self.setSuffix(" 원")
-        self.setAlignment(ALIGN_RIGHT)
-        self.setSpecialValueText(" ")  # 0 shows blank: no price yet
-        self.setAccelerated(True)
-
-    def stepBy(self, steps: int) -> None:
-        """Move `steps` ticks; an off-grid value first snaps in the direction of travel."""
-        value = self.value()
-        if value <= 0:
-            return
-        self.setValue(max(1, krx.step_price(value, steps, etf=self.etf)))
-
-    def stepEnabled(self) -> QAbstractSpinBox.StepEnabled:
-        flags = QAbstractSpinBox.StepEnabled(QAbstractSpinBox.StepEnabledFlag.StepNone)
-        if self.value() <= 0:
-            return flags
-        return (
-            flags
-            | QAbstractSpinBox.StepEnabledFlag.StepUpEnabled
-            | QAbstractSpinBox.StepEnabledFlag.StepDownEnabled
-        )
 
 
 class OrderEntryPanel(QWidget):
@@ -132,9 +97,27 @@ class OrderEntryPanel(QWidget):
     # --- Construction -------------------------------------------------------------------
 
     def _build(self) -> None:
-        self.stock_edit = QLineEdit(self)
-        self.stock_edit.setObjectName("stock_edit")
-        self.stock_edit.setPlaceholderText("종목코드 / 종목명")
+        """Fields from order_entry.ui; the rest (completion, order types, presets, signals)
+        is set up here."""
+        self.ui = load_ui(self, "order_entry.ui")
+        self.setObjectName("order_entry")
+        ui = self.ui
+        self.stock_edit: QLineEdit = ui.stock_edit
+        self.stock_name: QLabel = ui.stock_name
+        self.stock_error: QLabel = ui.stock_error
+        self.buy_button: QPushButton = ui.buy_button
+        self.sell_button: QPushButton = ui.sell_button
+        self.type_combo: QComboBox = ui.type_combo
+        self.price_spin: GridPriceSpinBox = ui.price_spin
+        self.price_error: QLabel = ui.price_error
+        self.qty_spin: QSpinBox = ui.qty_spin
+        self.max_button: QPushButton = ui.max_button
+        self.quantity_error: QLabel = ui.quantity_error
+        self.account_label: QLabel = ui.account_label
+        self.amount_label: QLabel = ui.amount_label
+        self.send_button: QPushButton = ui.send_button
+        self.message_label: QLabel = ui.message_label
+
         self._completion_model = QStringListModel(self)
         self.completer = QCompleter(self._completion_model, self)
         self.completer.setCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
@@ -143,123 +126,33 @@ class OrderEntryPanel(QWidget):
         self.stock_edit.setCompleter(self.completer)
         self.stock_edit.returnPressed.connect(self._accept_stock_text)
         self.completer.activated[str].connect(self._on_completion)
-        self.stock_name = QLabel(self)
-        self.stock_name.setObjectName("stock_name")
         self.stock_name.setTextFormat(Qt.TextFormat.RichText)
         self.stock_name.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
 
-        self.buy_button = QPushButton("매수", self)
-        self.sell_button = QPushButton("매도", self)
         self.side_group = QButtonGroup(self)
         for button, side in ((self.buy_button, Side.BUY), (self.sell_button, Side.SELL)):
-            button.setCheckable(True)
-            button.setProperty("side", side.value)
-            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
             self.side_group.addButton(button)
-            button.clicked.connect(lambda _=False, s=side: self.set_side(s))
-        self.buy_button.setObjectName("buy_button")
-        self.sell_button.setObjectName("sell_button")
-
-        self.type_combo = QComboBox(self)
-        self.type_combo.setObjectName("type_combo")
+            button.clicked.connect(functools.partial(self._on_side_clicked, side))
         for order_type in ORDER_TYPES:
             self.type_combo.addItem(labels.label(labels.ORDER_TYPE, order_type), order_type)
         self.type_combo.currentIndexChanged.connect(self._on_type_changed)
-
-        self.price_spin = GridPriceSpinBox(self)
-        self.price_spin.setObjectName("price_spin")
         self.price_spin.valueChanged.connect(self._update_amount)
-        self.qty_spin = QSpinBox(self)
-        self.qty_spin.setObjectName("qty_spin")
-        self.qty_spin.setRange(0, MAX_QUANTITY)
-        self.qty_spin.setGroupSeparatorShown(True)
-        self.qty_spin.setSuffix(" 주")
         self.qty_spin.setSingleStep(self.settings.order_entry.quantity_step)
-        self.qty_spin.setAlignment(ALIGN_RIGHT)
         self.qty_spin.valueChanged.connect(self._update_amount)
-
-        self.max_button = QPushButton("최대", self)
-        self.max_button.setObjectName("max_button")
-        self.max_button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         self.max_button.clicked.connect(self.fill_max_quantity)
+        presets = self._presets()
         self.preset_buttons: list[QPushButton] = []
-        for i, quantity in enumerate(self._presets()):
-            button = QPushButton(f"{quantity:,}", self)
-            button.setFocusPolicy(Qt.FocusPolicy.NoFocus)
-            button.setToolTip(
-                f"수량 {quantity:,}주 ({self.keymap.display(f'quantity_preset_{i + 1}')})"
-            )
-            button.clicked.connect(lambda _=False, q=quantity: self.qty_spin.setValue(q))
-            self.preset_buttons.append(button)
-
-        self.stock_error = _error_label(self, "stock_error")
-        self.price_error = _error_label(self, "price_error")
-        self.quantity_error = _error_label(self, "quantity_error")
-        self.account_label = QLabel(self)
-        self.account_label.setObjectName("account_label")
-        self.account_label.setProperty("role", "hint")
-        self.amount_label = QLabel(self)
-        self.amount_label.setObjectName("amount_label")
-        self.amount_label.setAlignment(ALIGN_RIGHT)
-        self.message_label = QLabel(self)
-        self.message_label.setObjectName("message_label")
-        self.message_label.setWordWrap(True)
-        self.send_button = QPushButton(self)
-        self.send_button.setObjectName("send_button")
-        self.send_button.setMinimumHeight(30)
-        self.send_button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
-        self.send_button.clicked.connect(self._on_send_clicked)
-
-        grid = QGridLayout()
-        grid.setContentsMargins(0, 0, 0, 0)
-        grid.setHorizontalSpacing(6)
-        grid.setVerticalSpacing(2)
-        row = 0
-        grid.addWidget(QLabel("종목"), row, 0)
-        grid.addWidget(self.stock_edit, row, 1, 1, 2)
-        row += 1
-        grid.addWidget(self.stock_name, row, 1, 1, 2)
-        row += 1
-        grid.addWidget(self.stock_error, row, 1, 1, 2)
-        row += 1
-        sides = QHBoxLayout()
-        sides.setSpacing(2)
-        sides.addWidget(self.buy_button)
-        sides.addWidget(self.sell_button)
-        grid.addWidget(QLabel("구분"), row, 0)
-        grid.addLayout(sides, row, 1)
-        grid.addWidget(self.type_combo, row, 2)
-        row += 1
-        grid.addWidget(QLabel("가격"), row, 0)
-        grid.addWidget(self.price_spin, row, 1, 1, 2)
-        row += 1
-        grid.addWidget(self.price_error, row, 1, 1, 2)
-        row += 1
-        grid.addWidget(QLabel("수량"), row, 0)
-        grid.addWidget(self.qty_spin, row, 1, 1, 2)
-        row += 1
-        presets = QHBoxLayout()
-        presets.setSpacing(2)
-        for button in self.preset_buttons:
-            presets.addWidget(button)
-        presets.addWidget(self.max_button)
-        grid.addLayout(presets, row, 1, 1, 2)
-        row += 1
-        grid.addWidget(self.quantity_error, row, 1, 1, 2)
-        row += 1
-        grid.addWidget(self.account_label, row, 0, 1, 2)
-        grid.addWidget(self.amount_label, row, 2)
-        grid.setColumnStretch(1, 1)
-        grid.setColumnStretch(2, 1)
-
-        layout = QVBoxLayout(self)
-        layout.setContentsMargins(6, 6, 6, 6)
-        layout.setSpacing(4)
-        layout.addLayout(grid)
-        layout.addWidget(self.send_button)
-        layout.addWidget(self.message_label)
-        layout.addStretch(1)
-
+        for i in range(3):
+            button = getattr(ui, f"preset_button_{i + 1}")
+            if i < len(presets):
+                quantity = presets[i]
+                button.setText(f"{quantity:,}")
+                key = self.keymap.display(f"quantity_preset_{i + 1}")
+                button.setToolTip(f"수량 {quantity:,}주" + (f" ({key})" if key else ""))
+                button.clicked.connect(functools.partial(self.qty_spin.setValue, quantity))
+                self.preset_buttons.append(button)
+            else:
+                button.hide()  # fewer presets configured
         for widget in (
             self.stock_edit,
             self.price_spin,
@@ -270,10 +163,11 @@ class OrderEntryPanel(QWidget):
             self.send_button,
         ):
             widget.installEventFilter(self)
-        self.setTabOrder(self.stock_edit, self.price_spin)
-        self.setTabOrder(self.price_spin, self.qty_spin)
-        self.setTabOrder(self.qty_spin, self.send_button)
+        self.send_button.clicked.connect(self._on_send_clicked)
         self._update_account_label()
+
+    def _on_side_clicked(self, side: Side, _checked: bool = False) -> None:
+        self.set_side(side)
 
     def _install_shortcuts(self) -> None:
         """Window-wide keys (work wherever the focus is in the window)."""
@@ -717,15 +611,6 @@ class OrderEntryPanel(QWidget):
         self.message_label.setProperty("role", "error" if error else "")
         _repolish(self.message_label)
         self.message_label.setText(text)
-
-
-def _error_label(parent: QWidget, name: str) -> QLabel:
-    label = QLabel(parent)
-    label.setObjectName(name)
-    label.setProperty("role", "error")
-    label.setWordWrap(True)
-    label.hide()
-    return label
 
 
 def _focus(widget: QWidget) -> None:

@@ -14,21 +14,18 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PyQt5.QtCore import QPointF, QRectF, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QColor, QPainter, QPicture
+from PyQt5.QtCore import QPointF, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import (
     QButtonGroup,
-    QGraphicsItem,
     QHBoxLayout,
     QLabel,
     QSizePolicy,
     QSplitter,
-    QStyleOptionGraphicsItem,
     QToolButton,
     QVBoxLayout,
     QWidget,
@@ -36,218 +33,15 @@ from PyQt5.QtWidgets import (
 
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.settings import AppSettings
+from ui.chart.items import BarItem, NumberAxis, TimeAxis
+from ui.chart.series import DAY, INTERVAL_LABELS, MINUTE, BarSeries, FillMarker, empty_bars
 from ui.theme import DOWN, UP
 
-DAY = "day"
-MINUTE = "minute"
-INTERVAL_LABELS = {DAY: "일봉", MINUTE: "1분봉"}
-BODY_HALF_WIDTH = 0.34
 REDRAW_MS = 100  # live updates are drawn at most 10 times a second
 MA_COLOURS = ("#e0399a", "#f08c00", "#2b9348", "#6c757d", "#7048e8", "#0c8599")
 BACKGROUND = "#ffffff"
 AXIS_COLOUR = "#5c6570"
 GRID_ALPHA = 0.12
-
-
-@dataclass(frozen=True)
-class FillMarker:
-    side: Side
-    price: int
-    time: dt.datetime
-
-
-class BarSeries:
-    """OHLCV arrays of one stock at one interval; the last bar is the live one."""
-
-    def __init__(self) -> None:
-        self.times: np.ndarray = np.array([], dtype="datetime64[s]")
-        self.open = np.array([], dtype=float)
-        self.high = np.array([], dtype=float)
-        self.low = np.array([], dtype=float)
-        self.close = np.array([], dtype=float)
-        self.volume = np.array([], dtype=float)
-        self._bar_base_cum: float | None = None  # cumulative volume when the live bar began
-        self._last_cum: float | None = None
-
-    def __len__(self) -> int:
-        return len(self.close)
-
-    def load(self, frame: pd.DataFrame) -> None:
-        """Replace everything with `frame` (sorted by time, duplicates dropped)."""
-        frame = frame.sort_index()
-        frame = frame[~frame.index.duplicated(keep="last")]
-        index = pd.DatetimeIndex(frame.index)
-        if index.tz is not None:
-            index = index.tz_localize(None)
-        self.times = np.array(index.to_numpy(dtype="datetime64[s]"))
-        self.open = frame["open"].to_numpy(dtype=float, copy=True)
-        self.high = frame["high"].to_numpy(dtype=float, copy=True)
-        self.low = frame["low"].to_numpy(dtype=float, copy=True)
-        self.close = frame["close"].to_numpy(dtype=float, copy=True)
-        self.volume = frame["volume"].to_numpy(dtype=float, copy=True)
-        self._bar_base_cum = None
-        self._last_cum = None
-
-    def apply_tick(
-        self, bucket: dt.datetime, last: int, high: int, low: int, cum_volume: int
-    ) -> str:
-        """Fold a tick batch into the bar starting at `bucket`.
-
-        Returns "update" (live bar changed), "append" (a new bar began) or "stale" (the
-        batch is older than the live bar and is ignored). Volume is the difference of the
-        day's cumulative volume from where the bar began.
-        """
-        stamp = np.datetime64(bucket.replace(tzinfo=None), "s")
-        n = len(self)
-        if n and stamp < self.times[-1]:
-            return "stale"
-        if n and stamp == self.times[-1]:
-            if self._bar_base_cum is None:
-                self._bar_base_cum = cum_volume - self.volume[-1]
-            self.high[-1] = max(self.high[-1], high, last)
-            self.low[-1] = min(self.low[-1], low, last)
-            self.close[-1] = last
-            self.volume[-1] = max(0.0, cum_volume - self._bar_base_cum)
-            self._last_cum = cum_volume
-            return "update"
-        base = self._last_cum if self._last_cum is not None else cum_volume
-        self._bar_base_cum = base
-        self._last_cum = cum_volume
-        self.times = np.append(self.times, stamp)
-        self.open = np.append(self.open, float(last))
-        self.high = np.append(self.high, float(max(high, last)))
-        self.low = np.append(self.low, float(min(low, last)))
-        self.close = np.append(self.close, float(last))
-        self.volume = np.append(self.volume, max(0.0, float(cum_volume - base)))
-        return "append"
-
-    def index_at(self, moment: dt.datetime) -> int | None:
-        """Index of the bar containing `moment` (the last bar starting at or before it)."""
-        if not len(self):
-            return None
-        stamp = np.datetime64(moment.replace(tzinfo=None), "s")
-        i = int(np.searchsorted(self.times, stamp, side="right")) - 1
-        return i if i >= 0 else None
-
-    def time_at(self, i: int) -> dt.datetime:
-        return pd.Timestamp(self.times[i]).to_pydatetime()
-
-
-class BarItem(pg.GraphicsObject):
-    """Candles (or volume bars) from a BarSeries: one cached QPicture per bar, only the
-    bars inside the exposed rectangle are painted."""
-
-    def __init__(self, series: BarSeries, *, volume: bool = False) -> None:
-        super().__init__()
-        self.series = series
-        self.volume = volume
-        self._pictures: dict[int, QPicture] = {}
-        self._bounds = QRectF()
-        self._up_pen = pg.mkPen(UP, width=1)
-        self._down_pen = pg.mkPen(DOWN, width=1)
-        self._up_brush = pg.mkBrush(UP)
-        self._down_brush = pg.mkBrush(DOWN)
-        self.setFlag(QGraphicsItem.GraphicsItemFlag.ItemUsesExtendedStyleOption)
-        self.refresh()
-
-    def refresh(self, from_index: int | None = None) -> None:
-        """Forget cached drawings (all, or from `from_index` on) and recompute bounds."""
-        if from_index is None:
-            self._pictures.clear()
-        else:
-            for i in [i for i in self._pictures if i >= from_index]:
-                del self._pictures[i]
-        s = self.series
-        self.prepareGeometryChange()
-        if len(s):
-            if self.volume:
-                top = float(np.nanmax(s.volume)) or 1.0
-                self._bounds = QRectF(-0.5, 0.0, len(s), top)
-            else:
-                low = float(np.nanmin(s.low))
-                high = float(np.nanmax(s.high))
-                self._bounds = QRectF(-0.5, low, len(s), max(high - low, 1.0))
-        else:
-            self._bounds = QRectF()
-        self.update()
-
-    def boundingRect(self) -> QRectF:
-        return QRectF(self._bounds)
-
-    def paint(
-        self,
-        painter: QPainter | None,
-        option: QStyleOptionGraphicsItem | None,
-        widget: QWidget | None = None,
-    ) -> None:
-        n = len(self.series)
-        if painter is None or not n:
-            return
-        exposed = option.exposedRect if option is not None else self._bounds
-        first = max(0, int(math.floor(exposed.left())))
-        last = min(n - 1, int(math.ceil(exposed.right())))
-        for i in range(first, last + 1):
-            picture = self._pictures.get(i)
-            if picture is None:
-                picture = self._pictures[i] = self._draw(i)
-            picture.play(painter)
-
-    def _draw(self, i: int) -> QPicture:
-        s = self.series
-        o, h, lo, c = s.open[i], s.high[i], s.low[i], s.close[i]
-        up = c >= o
-        picture = QPicture()
-        p = QPainter(picture)
-        p.setPen(self._up_pen if up else self._down_pen)
-        p.setBrush(self._up_brush if up else self._down_brush)
-        if self.volume:
-            p.drawRect(QRectF(i - BODY_HALF_WIDTH, 0.0, 2 * BODY_HALF_WIDTH, s.volume[i]))
-        else:
-            if h > lo:
-                p.drawLine(QPointF(i, lo), QPointF(i, h))
-            if o == c:
-                p.drawLine(QPointF(i - BODY_HALF_WIDTH, o), QPointF(i + BODY_HALF_WIDTH, o))
-            else:
-                p.drawRect(QRectF(i - BODY_HALF_WIDTH, min(o, c), 2 * BODY_HALF_WIDTH, abs(c - o)))
-        p.end()
-        return picture
-
-
-class TimeAxis(pg.AxisItem):
-    """Bottom axis labelling bar indexes with their dates (daily) or times (minute)."""
-
-    def __init__(self, series: BarSeries, orientation: str = "bottom") -> None:
-        super().__init__(orientation)
-        self.series = series
-        self.interval = DAY
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        out = []
-        n = len(self.series)
-        fmt = "%y-%m-%d" if self.interval == DAY else "%H:%M"
-        for v in values:
-            i = int(round(v))
-            out.append(self.series.time_at(i).strftime(fmt) if 0 <= i < n else "")
-        return out
-
-
-class NumberAxis(pg.AxisItem):
-    """Right axis with thousands separators (prices) or Korean units 만 / 억 (volumes)."""
-
-    def __init__(self, *, korean_units: bool = False) -> None:
-        super().__init__("right")
-        self.korean_units = korean_units
-
-    def tickStrings(self, values: list[float], scale: float, spacing: float) -> list[str]:
-        return [self._format(v * scale) for v in values]
-
-    def _format(self, v: float) -> str:
-        if self.korean_units:
-            if abs(v) >= 100_000_000:
-                return f"{v / 100_000_000:,.1f}억".replace(".0억", "억")
-            if abs(v) >= 10_000:
-                return f"{v / 10_000:,.1f}만".replace(".0만", "만")
-        return f"{v:,.0f}"
 
 
 class ChartWidget(QWidget):
@@ -434,7 +228,7 @@ class ChartWidget(QWidget):
         self.code = code
         self._name = name
         self.fills = []
-        self.series.load(_empty_frame())
+        self.series.load(empty_bars())
         self.set_levels()
         self._full_redraw()
         self._update_title()
@@ -524,7 +318,7 @@ class ChartWidget(QWidget):
         if interval == self.interval and len(self.series):
             return
         self._set_interval(interval)
-        self.series.load(_empty_frame())
+        self.series.load(empty_bars())
         self._full_redraw()
         self.interval_changed.emit(interval)
 
@@ -714,10 +508,3 @@ def _periods(texts: tuple[str, ...]) -> list[int]:
         if value >= 2:
             out.append(value)
     return out[: len(MA_COLOURS)]
-
-
-def _empty_frame() -> pd.DataFrame:
-    return pd.DataFrame(
-        {c: pd.Series(dtype=float) for c in ("open", "high", "low", "close", "volume")},
-        index=pd.DatetimeIndex([]),
-    )
