@@ -10,16 +10,25 @@ Why each exists:
 - `stocks` is a small stock list for code / name completion.
 - `state_path` is a temporary window-state INI per test, so layout tests never touch the
   user's real files.
+- `no_collection_during_tests` keeps Python's cycle collector off while a test runs and
+  collects afterwards, once pytest-qt has closed the test's widgets and their deferred
+  deletes have run. Widgets hold reference cycles (signal lambdas, pyqtgraph items), so a
+  window whose test has returned is freed by the cycle collector at an arbitrary moment;
+  when that moment is inside one of its own paint events, Qt crashes (seen as a
+  segfault in GraphicsView.paintEvent). The terminal itself keeps its window alive.
 """
 
 from __future__ import annotations
 
+import gc
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pytest
+from PyQt5.QtCore import QEvent
 from PyQt5.QtWidgets import QApplication
 
 from kiwoom_terminal.constants import Market
@@ -32,6 +41,20 @@ from ui.theme import apply_theme
 def themed_app(qapp: QApplication) -> QApplication:
     apply_theme(qapp)
     return qapp
+
+
+@pytest.fixture(autouse=True)
+def no_collection_during_tests(qapp: QApplication) -> Iterator[None]:
+    gc.disable()
+    try:
+        yield
+    finally:
+        # pytest-qt has closed and deleteLater()'d the test's widgets by now.
+        QApplication.sendPostedEvents(None, QEvent.Type.DeferredDelete)
+        # With collection off nothing was promoted: the test's cycles are all in the
+        # youngest generation, which is quick to collect.
+        gc.collect(0)
+        gc.enable()
 
 
 @pytest.fixture
