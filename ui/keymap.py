@@ -15,12 +15,6 @@ from PyQt5.QtGui import QKeyEvent, QKeySequence
 
 from kiwoom_terminal.settings import AppSettings, iter_settings
 
-# Keys matched by the 주문 panel's event filter (only while it has focus); they may repeat
-# keys of other widgets, e.g. Up/Down also move the row in a table.
-PANEL_LOCAL = frozenset(
-    {"send_order", "clear_order", "price_up", "price_down", "price_page_up", "price_page_down"}
-)
-
 _MODIFIER_MASK = int(
     Qt.KeyboardModifier.ShiftModifier
     | Qt.KeyboardModifier.ControlModifier
@@ -56,7 +50,7 @@ class KeyMap:
         self.problems: list[str] = []
         meanings = {i.name: i.meaning for i in iter_settings() if i.section == "keys"}
         values = dataclasses.asdict(settings.keys)
-        seen: dict[tuple[bool, str], str] = {}
+        seen: dict[str, str] = {}  # one action per key, panel keys included
         for action, text in values.items():
             sequence = _parse(text)
             if text.strip() and sequence.isEmpty():
@@ -71,15 +65,15 @@ class KeyMap:
                 )
                 sequence = QKeySequence()
             if not sequence.isEmpty():
-                scope = (action in PANEL_LOCAL, sequence.toString())
-                if scope in seen:
+                name = sequence.toString()
+                if name in seen:
                     self.problems.append(
-                        f"[keys] {action}: '{text}' 은(는) 이미 {seen[scope]} 에 쓰입니다 "
+                        f"[keys] {action}: '{text}' 은(는) 이미 {seen[name]} 에 쓰입니다 "
                         "— 이 기능은 단축키 없이 둡니다"
                     )
                     sequence = QKeySequence()
                 else:
-                    seen[scope] = action
+                    seen[name] = action
             self.bindings[action] = KeyBinding(action, meanings.get(action, ""), text, sequence)
 
     def sequence(self, action: str) -> QKeySequence:

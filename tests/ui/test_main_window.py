@@ -81,11 +81,13 @@ def test_f1_lists_the_configured_keys(qtbot, settings, state_path) -> None:
 def test_bad_keys_are_reported_and_left_unbound(qtbot, settings, state_path) -> None:
     bad = replace_setting(settings, "keys/side_sell", "Ctrl+Nope")
     bad = replace_setting(bad, "keys/cancel_all", "F7")  # already the buy key
+    bad = replace_setting(bad, "keys/auto_trade", "Return")  # would swallow Enter in 주문
     window = open_window(qtbot, bad, state_path)
     problems = window.keymap.problems
     assert any("side_sell" in p and "알 수 없는 단축키" in p for p in problems)
     assert any("cancel_all" in p and "이미 side_buy" in p for p in problems)
-    assert window.log_view.model.rowCount() == 2
+    assert any("auto_trade" in p and "이미 send_order" in p for p in problems)
+    assert window.log_view.model.rowCount() == 3
     assert window.ui.action_cancel_all.shortcut().isEmpty()
 
 

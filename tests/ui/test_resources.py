@@ -90,3 +90,13 @@ def test_readme_lists_the_default_keys(settings) -> None:
     for name, key in dataclasses.asdict(settings.keys).items():
         shown = {"Return": "Enter", "Escape": "Esc"}.get(key, key)
         assert table.get(name) == shown, (name, key)
+
+
+def test_the_app_font_has_hangul_glyphs(qtbot) -> None:
+    from PyQt5.QtGui import QFontInfo, QFontMetrics
+
+    font = theme.app_font()
+    metrics = QFontMetrics(font)
+    for text in "가매수잔고호가체결":
+        assert metrics.inFontUcs4(ord(text)), text
+    assert QFontInfo(font).family() == theme.korean_font_family()
