@@ -197,12 +197,9 @@ def test_dropped_websocket_resubscribes_once_and_resumes(
         )
         assert resub.groups == ("1",) and resub.conditions == {"4": (CODE,)}  # current members
         start = inbox.messages.index(resub)
-        sim.control.set_price(CODE, 70_000 + 100 * round_no)
+        price = sim.control.set_price(CODE, 70_000 + 100 * round_no)
         inbox.wait_for(
-            lambda m: (
-                isinstance(m, TickBatch)
-                and any(t.price == 70_000 + 100 * round_no for t in m.ticks)
-            ),
+            lambda m, p=price: isinstance(m, TickBatch) and any(t.price == p for t in m.ticks),
             start=start,
         )
     sim.control.set_faults(ws_drop=0)
