@@ -89,7 +89,12 @@ class TokenUnavailableError(RetryLaterError):
     kind = ErrorKind.NETWORK
 
     def __init__(
-        self, message: str, *, retry_after: float = 1.0, cause_kind: ErrorKind = ErrorKind.NETWORK, **kw: Any
+        self,
+        message: str,
+        *,
+        retry_after: float = 1.0,
+        cause_kind: ErrorKind = ErrorKind.NETWORK,
+        **kw: Any,
     ) -> None:
         super().__init__(message, **kw)
         self.retry_after = retry_after

@@ -1,0 +1,144 @@
+"""Command line: `python -m kiwoom_terminal.sim --rest-port P --ws-port Q [options]`.
+
+Prints `SIM_REST_URL=<url>` and `SIM_WS_URL=<url>` as its first two stdout lines (the
+launcher reads them), then serves until SIGINT / SIGTERM, `POST /_sim/stop`, or — with
+`--exit-on-stdin-eof` — until its stdin closes (so it never outlives the process that
+started it). Logs go to stderr.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import signal
+import sys
+import threading
+from pathlib import Path
+
+from kiwoom_terminal.sim.clock import ClockMode
+from kiwoom_terminal.sim.faults import Faults, parse_spec
+from kiwoom_terminal.sim.scenario import ScenarioError
+from kiwoom_terminal.sim.server import SimConfig, Simulator
+
+log = logging.getLogger("kiwoom_terminal.sim")
+
+
+def _start_time(text: str) -> dt.datetime:
+    """`HH:MM[:SS]` today, or `YYYYMMDD HH:MM[:SS]`."""
+    parts = text.split()
+    day = dt.datetime.strptime(parts[0], "%Y%m%d").date() if len(parts) == 2 else None
+    clock = parts[-1]
+    fmt = "%H:%M:%S" if clock.count(":") == 2 else "%H:%M"
+    t = dt.datetime.strptime(clock, fmt).time()
+    return dt.datetime.combine(day or dt.date.today(), t)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        prog="python -m kiwoom_terminal.sim",
+        description="Kiwoom-compatible REST + WebSocket simulator on 127.0.0.1",
+    )
+    p.add_argument("--rest-port", type=int, default=0, help="REST port (0 = any free port)")
+    p.add_argument("--ws-port", type=int, default=0, help="WebSocket port (0 = any free port)")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (0 = from the date)")
+    p.add_argument("--speed", type=float, default=1.0, help="clock speed (0 = frozen)")
+    p.add_argument(
+        "--clock",
+        choices=[m.value for m in ClockMode],
+        default=ClockMode.CONTINUOUS.value,
+        help="continuous (always trading, default) or krx (real schedule and holidays)",
+    )
+    p.add_argument("--start", type=_start_time, help="start time: HH:MM[:SS] or YYYYMMDD HH:MM")
+    p.add_argument("--scenario", type=Path, help="scenario JSON file")
+    p.add_argument("--faults", default="", help="fault spec, e.g. ws_drop=5,rate=2")
+    p.add_argument("--appkey", help="accept only this app key (others get 8001)")
+    p.add_argument("--secretkey", help="accept only this secret key (others get 8002)")
+    p.add_argument("--real", action="store_true", help="real-server texts instead of mock ones")
+    p.add_argument("--tick-rate", type=float, help="crowd ticks per second over watched stocks")
+    p.add_argument("--batch", type=int, default=20, help="REAL entries per frame at most")
+    p.add_argument("--cash", type=int, default=100_000_000, help="starting cash (KRW)")
+    p.add_argument("--ws-ping-interval", type=float, default=10.0, help="seconds between PINGs")
+    p.add_argument("--ws-max-missed", type=int, default=3, help="missed PING echoes before R10002")
+    p.add_argument("--ws-login-timeout", type=float, default=10.0, help="seconds to LOGIN (R10004)")
+    p.add_argument("--reg-cap", type=int, default=200, help="items per REG frame at most")
+    p.add_argument("--a-prefix-9001", action="store_true", help="send A005930 in 00/04 FID 9001")
+    p.add_argument("--max-body", type=int, default=1024 * 1024, help="REST body size cap (bytes)")
+    p.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes")
+    p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    return p
+
+
+def config_from_args(args: argparse.Namespace) -> SimConfig:
+    Faults().update(parse_spec(args.faults))  # fail early with a clear message
+    return SimConfig(
+        host=args.host,
+        rest_port=args.rest_port,
+        ws_port=args.ws_port,
+        seed=args.seed,
+        speed=args.speed,
+        clock_mode=ClockMode(args.clock),
+        start=args.start,
+        scenario=args.scenario,
+        faults=args.faults,
+        app_key=args.appkey,
+        secret_key=args.secretkey,
+        mock=not args.real,
+        tick_rate=args.tick_rate,
+        batch=max(1, args.batch),
+        cash=args.cash,
+        ws_ping_interval=args.ws_ping_interval,
+        ws_max_missed=max(1, args.ws_max_missed),
+        ws_login_timeout=args.ws_login_timeout,
+        reg_cap=args.reg_cap,
+        a_prefix_9001=args.a_prefix_9001,
+        max_body=args.max_body,
+    )
+
+
+async def _serve(config: SimConfig, exit_on_stdin_eof: bool) -> None:
+    sim = Simulator(config)
+    await sim.start()
+    print(f"SIM_REST_URL={sim.rest_url}", flush=True)
+    print(f"SIM_WS_URL={sim.ws_url}", flush=True)
+    log.info("simulator ready: %s", sim.describe())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):  # Windows
+            loop.add_signal_handler(sig, sim.request_stop)
+    if exit_on_stdin_eof:
+
+        def watch_stdin() -> None:
+            with contextlib.suppress(Exception):
+                while sys.stdin.buffer.read(1024):
+                    pass
+            loop.call_soon_threadsafe(sim.request_stop)
+
+        threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
+    await sim.run()
+    log.info("simulator stopped")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(
+        level=args.log_level.upper(),
+        stream=sys.stderr,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    try:
+        config = config_from_args(args)
+        asyncio.run(_serve(config, args.exit_on_stdin_eof))
+    except (ValueError, ScenarioError) as exc:
+        print(f"simulator: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,69 @@
+"""Fault injection, switchable at start (`--faults SPEC`) and at run time (control API).
+
+SPEC is comma-separated `name=value`:
+
+| name | meaning | default |
+|---|---|---|
+| `rate` | requests per second per (app key, api-id); 0 = unlimited | 5 |
+| `global_rate` | requests per second over all keys and api-ids; 0 = unlimited | 20 |
+| `token_ttl` | lifetime of newly issued tokens, seconds | 86400 |
+| `ws_drop` | drop every WebSocket connection every N seconds (no close frame); 0 = off | 0 |
+| `delay_ms` | delay every REST reply by this many milliseconds (after processing) | 0 |
+| `error_rate` | share of REST requests answered with a 5xx before processing | 0 |
+| `nonjson_rate` | share of REST requests answered 200 with an HTML maintenance page | 0 |
+| `ghost_rate` | share of order requests that are processed but answered with a 500 | 0 |
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+
+@dataclass
+class Faults:
+    rate: float = 5.0
+    global_rate: float = 20.0
+    token_ttl: float = 86_400.0
+    ws_drop: float = 0.0
+    delay_ms: float = 0.0
+    error_rate: float = 0.0
+    nonjson_rate: float = 0.0
+    ghost_rate: float = 0.0
+
+    def as_dict(self) -> dict[str, float]:
+        return dataclasses.asdict(self)
+
+    def update(self, values: Mapping[str, object]) -> None:
+        """Set fields from a mapping; raises ValueError naming a bad key or value."""
+        names = {f.name for f in dataclasses.fields(self)}
+        parsed: dict[str, float] = {}
+        for key, raw in values.items():
+            if key not in names:
+                raise ValueError(f"unknown fault {key!r}; known: {', '.join(sorted(names))}")
+            try:
+                value = float(raw)  # type: ignore[arg-type]
+            except (TypeError, ValueError):
+                raise ValueError(f"fault {key}: {raw!r} is not a number") from None
+            if value < 0:
+                raise ValueError(f"fault {key}: must be >= 0")
+            if key.endswith("_rate") and key != "global_rate" and value > 1:
+                raise ValueError(f"fault {key}: a share between 0 and 1")
+            parsed[key] = value
+        for key, value in parsed.items():
+            setattr(self, key, value)
+
+
+def parse_spec(spec: str) -> dict[str, str]:
+    """`"ws_drop=5,rate=2"` -> {"ws_drop": "5", "rate": "2"}; raises ValueError."""
+    out: dict[str, str] = {}
+    for part in spec.split(","):
+        part = part.strip()
+        if not part:
+            continue
+        name, sep, value = part.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise ValueError(f"fault spec item {part!r} is not name=value")
+        out[name.strip()] = value.strip()
+    return out

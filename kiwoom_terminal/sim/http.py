@@ -1,0 +1,176 @@
+"""A small asyncio HTTP/1.1 server for the simulator's REST side.
+
+Keep-alive, Content-Length bodies, a cap on header and body size. Anything malformed gets
+a JSON error envelope and the connection is closed; no input can crash the server. TLS and
+chunked request bodies are not supported (Kiwoom clients send Content-Length).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from http import HTTPStatus
+
+from kiwoom_terminal.sim import errors
+
+log = logging.getLogger(__name__)
+
+MAX_HEADER_BYTES = 32 * 1024
+IDLE_TIMEOUT_S = 120.0
+BODY_TIMEOUT_S = 30.0
+JSON_TYPE = "application/json;charset=UTF-8"
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    headers: dict[str, str]  # lower-case names
+    body: bytes
+    version: str = "HTTP/1.1"
+
+
+@dataclass
+class Response:
+    status: int = 200
+    body: bytes = b""
+    headers: dict[str, str] = field(default_factory=dict)
+    close: bool = False
+
+    @classmethod
+    def json(
+        cls, obj: object, status: int = 200, headers: dict[str, str] | None = None
+    ) -> Response:
+        body = json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+        return cls(status, body, {"Content-Type": JSON_TYPE, **(headers or {})})
+
+    @classmethod
+    def error(cls, err: errors.ApiError, *, close: bool = False) -> Response:
+        resp = cls.json(err.body(), err.status, err.headers)
+        resp.close = close
+        return resp
+
+
+Handler = Callable[[Request], Awaitable[Response]]
+
+
+class HttpServer:
+    """Serves `handler` on host:port; `max_body` bytes of body at most."""
+
+    def __init__(self, handler: Handler, *, max_body: int = 1024 * 1024) -> None:
+        self.handler = handler
+        self.max_body = max_body
+        self.server: asyncio.Server | None = None
+        self._conns: set[asyncio.StreamWriter] = set()
+
+    async def start(self, host: str, port: int) -> int:
+        self.server = await asyncio.start_server(self._serve, host, port, limit=MAX_HEADER_BYTES)
+        return int(self.server.sockets[0].getsockname()[1])
+
+    async def close(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            for writer in list(self._conns):
+                writer.close()
+            await self.server.wait_closed()
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._conns.add(writer)
+        try:
+            while True:
+                resp, keep_alive = await self._one(reader)
+                if resp is None:
+                    break
+                await self._write(writer, resp, keep_alive)
+                if not keep_alive or resp.close:
+                    break
+        except (ConnectionError, asyncio.IncompleteReadError):
+            pass
+        except asyncio.CancelledError:
+            pass  # shutting down (3.11's stream callback chokes on a cancelled task)
+        except Exception:  # never let one connection take the server down
+            log.exception("HTTP connection failed")
+        finally:
+            self._conns.discard(writer)
+            writer.close()
+
+    async def _one(self, reader: asyncio.StreamReader) -> tuple[Response | None, bool]:
+        """Read and handle one request; (None, False) when the client went away."""
+        try:
+            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT_S)
+        except (asyncio.IncompleteReadError, TimeoutError):
+            return None, False
+        except asyncio.LimitOverrunError:
+            err = errors.input_error(1512, "Http Header가 너무 큽니다")
+            err.status = 431
+            return Response.error(err, close=True), False
+        try:
+            lines = head.decode("latin-1").split("\r\n")
+            method, target, version = lines[0].split(" ")
+            if not version.startswith("HTTP/1."):
+                raise ValueError(version)
+            headers: dict[str, str] = {}
+            for line in lines[1:]:
+                if not line:
+                    continue
+                name, sep, value = line.partition(":")
+                if not sep or not name.strip():
+                    raise ValueError(line)
+                # Header values are UTF-8 in practice (latin-1 keeps the raw bytes).
+                headers[name.strip().lower()] = (
+                    value.strip().encode("latin-1").decode("utf-8", "replace")
+                )
+        except ValueError:
+            err = errors.input_error(1512, "Http Header 값을 읽을 수 없습니다")
+            err.status = 400
+            return Response.error(err, close=True), False
+        keep_alive = headers.get("connection", "").lower() != "close" and version == "HTTP/1.1"
+        if "chunked" in headers.get("transfer-encoding", "").lower():
+            err = errors.input_error(1512, "Content-Length가 필요합니다")
+            err.status = 411
+            return Response.error(err, close=True), False
+        try:
+            length = int(headers.get("content-length", "0") or "0")
+            if length < 0:
+                raise ValueError
+        except ValueError:
+            err = errors.input_error(1512, "Content-Length 값이 올바르지 않습니다")
+            err.status = 400
+            return Response.error(err, close=True), False
+        if length > self.max_body:
+            err = errors.input_error(1517, f"요청 본문이 너무 큽니다(최대 {self.max_body}바이트)")
+            err.status = 413
+            return Response.error(err, close=True), False
+        try:
+            body = await asyncio.wait_for(reader.readexactly(length), BODY_TIMEOUT_S)
+        except TimeoutError:
+            return None, False
+        request = Request(method.upper(), target.split("?", 1)[0], headers, body, version)
+        try:
+            resp = await self.handler(request)
+        except errors.ApiError as err:
+            resp = Response.error(err)
+        except Exception:
+            log.exception("request %s %s failed", method, target)
+            resp = Response.error(
+                errors.service_error(1999, "예기치 못한 오류가 발생했습니다", status=500)
+            )
+        return resp, keep_alive
+
+    async def _write(self, writer: asyncio.StreamWriter, resp: Response, keep_alive: bool) -> None:
+        reason = (
+            HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else ""
+        )
+        parts = [f"HTTP/1.1 {resp.status} {reason}"]
+        headers = dict(resp.headers)
+        headers["Content-Length"] = str(len(resp.body))
+        headers.setdefault("Content-Type", JSON_TYPE)
+        headers["Connection"] = "keep-alive" if keep_alive and not resp.close else "close"
+        for name, value in headers.items():
+            parts.append(f"{name}: {value}")
+        head = ("\r\n".join(parts) + "\r\n\r\n").encode("utf-8")
+        writer.write(head + resp.body)
+        await writer.drain()
