@@ -117,9 +117,7 @@ class TradingSettings:
     sell_tick_offset: int = setting(
         0, "매도 지정가: 최우선 매수호가 대비 틱 (- 아래)", minimum=-20, maximum=20
     )
-    stop_loss_pct: float = setting(
-        -3.0, "손절 수익률 (%, 0 = 사용 안 함)", minimum=-99, maximum=0
-    )
+    stop_loss_pct: float = setting(-3.0, "손절 수익률 (%, 0 = 사용 안 함)", minimum=-99, maximum=0)
     take_profit_pct: float = setting(
         10.0, "익절 수익률 (%, 0 = 사용 안 함)", minimum=0, maximum=1000
     )

@@ -16,6 +16,7 @@ Bars come from `--csv` or from the server of `--mode` (sim starts the embedded s
 from __future__ import annotations
 
 import argparse
+import contextlib
 import dataclasses
 import datetime as dt
 import sys
@@ -136,13 +137,6 @@ def format_result(result: BacktestResult, *, with_trades: bool) -> list[str]:
     return lines
 
 
-def server_source(mode: Mode, settings: AppSettings, use_cache: bool) -> BarSource:
-    """Bars from the Kiwoom server of `mode` (the simulator for sim), cached on disk."""
-    from kiwoom_terminal.backtest.server import open_server_source
-
-    return open_server_source(mode, settings, use_cache=use_cache)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
@@ -159,14 +153,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         settings = load_app_settings(args.settings)
         config = make_config(settings, args)
         interval = args.interval or settings.backtest.interval
-        if args.csv is not None:
-            source: BarSource = CsvSource(args.csv)
-        else:
-            mode = Mode(args.mode) if args.mode else settings.general.mode
-            source = server_source(mode, settings, settings.backtest.cache_enabled)
-        result = run_backtest(
-            source, args.codes.split(","), strategy, config, start=start, end=end, interval=interval
-        )
+        codes = args.codes.split(",")
+        with contextlib.ExitStack() as stack:
+            if args.csv is not None:
+                source: BarSource = CsvSource(args.csv)
+            else:
+                from kiwoom_terminal.backtest.server import server_source
+
+                mode = Mode(args.mode) if args.mode else settings.general.mode
+                source = stack.enter_context(
+                    server_source(mode, settings, use_cache=settings.backtest.cache_enabled)
+                )
+            result = run_backtest(
+                source, codes, strategy, config, start=start, end=end, interval=interval
+            )
     except (BacktestError, StrategyError, SettingsError) as exc:
         print(f"오류: {exc}", file=sys.stderr)
         return 2

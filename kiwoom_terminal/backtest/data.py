@@ -39,7 +39,8 @@ class BarSource(Protocol):
         ...
 
 
-def _clip(frame: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+def clip_range(frame: pd.DataFrame, start: dt.date | None, end: dt.date | None) -> pd.DataFrame:
+    """Rows from the start of `start` to the end of `end` (None = open-ended)."""
     if start is not None:
         frame = frame[frame.index >= pd.Timestamp(start)]
     if end is not None:
@@ -60,7 +61,7 @@ class FrameSource:
             raise BacktestError(
                 f"{code}: 봉 데이터가 없습니다 (가진 종목: {', '.join(self._frames)})"
             )
-        return _clip(self._frames[code], start, end)
+        return clip_range(self._frames[code], start, end)
 
 
 class CsvSource:
@@ -104,7 +105,7 @@ class CsvSource:
         frame = raw.drop(columns=[time_col])
         frame.index = index
         frame.index.name = "time"
-        return _clip(frame, start, end)
+        return clip_range(frame, start, end)
 
 
 def prepare_bars(
@@ -136,25 +137,15 @@ def prepare_bars(
     warnings: list[str] = []
     if not bars.index.is_monotonic_increasing:
         bars = bars.sort_index()
-    duplicated = bars.index.duplicated()
-    if duplicated.any():
-        raise BacktestError(
-            f"{code}: 같은 시각의 봉이 두 번 있습니다 ({bars.index[duplicated][0]})"
-        )
-    numeric = bars.apply(pd.to_numeric, errors="coerce")
-    bad = numeric.isna().any(axis=1)
-    if bad.any():
-        raise BacktestError(f"{code}: {bars.index[bad][0]} 봉에 비었거나 숫자가 아닌 값이 있습니다")
-    values = numeric.to_numpy(dtype="float64")
-    if (values != np.round(values)).any():
-        row = bars.index[(values != np.round(values)).any(axis=1)][0]
-        raise BacktestError(
-            f"{code}: {row} 봉의 가격/거래량이 정수가 아닙니다 (원 단위 정수여야 합니다)"
-        )
-    bars = numeric.astype("int64")
+    stamps = bars.index.asi8
+    if len(stamps) > 1 and (np.diff(stamps) == 0).any():
+        row = bars.index[1:][np.diff(stamps) == 0][0]
+        raise BacktestError(f"{code}: 같은 시각의 봉이 두 번 있습니다 ({row})")
+    if not all(dtype == np.int64 for dtype in bars.dtypes):  # CSV text, floats, objects
+        bars = _to_int_bars(bars, code)
     o, h, lo, c = (bars[k].to_numpy() for k in ("open", "high", "low", "close"))
-    broken = (np.minimum.reduce([o, h, lo, c]) <= 0) | (h < lo) | (c > h) | (c < lo)
-    broken |= (o > h) | (o < lo)
+    broken = (lo <= 0) | (h < lo) | (c > h) | (c < lo) | (o > h) | (o < lo)
+    broken |= bars["volume"].to_numpy() < 0
     if broken.any():
         i = int(np.argmax(broken))
         raise BacktestError(
@@ -167,6 +158,22 @@ def prepare_bars(
         warnings.append(f"{code}: 데이터가 {bars.index[0].date()} 부터만 있습니다 (요청 {start})")
     warnings += _gap_warnings(bars.index, code, interval)
     return bars, warnings
+
+
+def _to_int_bars(bars: pd.DataFrame, code: str) -> pd.DataFrame:
+    """Numeric int64 columns, or BacktestError naming the first empty / non-integer row."""
+    numeric = bars.apply(pd.to_numeric, errors="coerce")
+    bad = numeric.isna().any(axis=1)
+    if bad.any():
+        raise BacktestError(f"{code}: {bars.index[bad][0]} 봉에 비었거나 숫자가 아닌 값이 있습니다")
+    values = numeric.to_numpy(dtype="float64")
+    fractional = (values != np.round(values)).any(axis=1)
+    if fractional.any():
+        raise BacktestError(
+            f"{code}: {bars.index[fractional][0]} 봉의 가격/거래량이 정수가 아닙니다 "
+            "(원 단위 정수여야 합니다)"
+        )
+    return numeric.astype("int64")
 
 
 def _range_text(start: dt.date | None, end: dt.date | None) -> str:
@@ -190,10 +197,10 @@ def _gap_warnings(index: pd.DatetimeIndex, code: str, interval: str) -> list[str
             more = f" 외 {len(missing) - 5}일" if len(missing) > 5 else ""
             return [f"{code}: 거래일 {len(missing)}일의 일봉이 빠져 있습니다 ({shown}{more})"]
         return []
-    step = pd.Timedelta(minutes=int(interval))
-    diffs = index[1:] - index[:-1]
-    same_day = index[1:].normalize() == index[:-1].normalize()
-    holes = same_day & (diffs > max(step * 2, pd.Timedelta(minutes=30)))
+    secs = index.as_unit("s").asi8  # pandas keeps s / ms / us / ns units: be explicit
+    day = secs // 86_400
+    limit = max(2 * int(interval), 30) * 60
+    holes = (day[1:] == day[:-1]) & (np.diff(secs) > limit)
     if holes.any():
         first = index[1:][holes][0]
         return [f"{code}: 장중 30분 넘게 봉이 빈 곳이 {int(holes.sum())}곳 있습니다 (처음 {first})"]

@@ -27,15 +27,26 @@ Fill model (every choice is a `FillModel` field, from `[backtest]`):
 
 from __future__ import annotations
 
+import bisect
+import datetime as dt
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from kiwoom_terminal import krx
+from kiwoom_terminal.backtest.data import BacktestError
 from kiwoom_terminal.constants import ExitReason
-from kiwoom_terminal.decisions.exits import ExitRules, PositionState, Trigger, evaluate_exit
+from kiwoom_terminal.decisions.exits import (
+    ExitRules,
+    PositionState,
+    Trigger,
+    evaluate_exit,
+    quiet_band,
+)
 from kiwoom_terminal.decisions.pricing import size_by_amount
 from kiwoom_terminal.settings import AppSettings
 from kiwoom_terminal.strategies.base import BUY, SELL, Strategy
@@ -70,8 +81,6 @@ class FillModel:
     slippage_ticks: int = 1
 
     def __post_init__(self) -> None:
-        from kiwoom_terminal.backtest.data import BacktestError
-
         if self.entry not in ("next_open", "close"):
             raise BacktestError(
                 f"매수 체결 방식 '{self.entry}' 은(는) next_open 또는 close 여야 합니다"
@@ -99,11 +108,14 @@ class BacktestConfig:
     def from_settings(cls, settings: AppSettings) -> BacktestConfig:
         """From `[backtest]`, the exit rules of `[trading]` and the rates of `[fees]`."""
         b = settings.backtest
-        rules = (
-            ExitRules.from_settings(settings.trading, settings.fees)
-            if b.apply_exit_rules
-            else NO_EXIT_RULES
-        )
+        try:
+            rules = (
+                ExitRules.from_settings(settings.trading, settings.fees)
+                if b.apply_exit_rules
+                else NO_EXIT_RULES
+            )
+        except ValueError as exc:
+            raise BacktestError(f"[trading] 매도 규칙이 잘못되었습니다: {exc}") from exc
         return cls(
             initial_cash=b.initial_cash,
             order_amount=b.order_amount,
@@ -132,36 +144,54 @@ def run_code(
     *,
     intraday: bool = False,
 ) -> CodeRun:
-    """Backtest one code over validated bars (`data.prepare_bars`)."""
+    """Backtest one code over validated bars (`data.prepare_bars`).
+
+    While a position is open, each bar goes through `evaluate_exit` unless it lies inside
+    `quiet_band` of the current state (then `evaluate_exit` provably does nothing and the
+    bar is skipped with three comparisons).
+    """
     signals = strategy.signals(bars).to_numpy()
     n = len(bars)
-    o = bars["open"].to_numpy(dtype="int64").tolist()
-    h = bars["high"].to_numpy(dtype="int64").tolist()
-    lo = bars["low"].to_numpy(dtype="int64").tolist()
-    c = bars["close"].to_numpy(dtype="int64").tolist()
-    sells = (signals == SELL).tolist()
-    buy_bars = np.flatnonzero(signals == BUY)
+    # memoryviews: Python ints on indexing like a list, but no 250k-element copy to build.
+    close_arr = np.ascontiguousarray(bars["close"].to_numpy(dtype="int64"))
+    low_arr = bars["low"].to_numpy(dtype="int64")
+    o, h, lo = (_view(bars[k].to_numpy(dtype="int64")) for k in ("open", "high", "low"))
+    c = _view(close_arr)
+    sell_signal = signals == SELL
     rules = config.exit_rules
-    times = (
-        [t.time() for t in bars.index] if intraday and rules.liquidation_time is not None else None
-    )
+    seconds: np.ndarray | None = None
+    flagged = sell_signal
+    if intraday and rules.liquidation_time is not None:
+        index = pd.DatetimeIndex(bars.index)
+        seconds = (index.hour * 3600 + index.minute * 60 + index.second).to_numpy()
+        liq = rules.liquidation_time
+        flagged = sell_signal | (seconds >= liq.hour * 3600 + liq.minute * 60 + liq.second)
+    # The low with flagged bars (sell signal, liquidation time) set to −inf: a bar is quiet
+    # when floor < low_or_flag[t] and high[t] < ceiling — two reads per bar in a position.
+    low_or_flag = _view(np.where(flagged, -math.inf, low_arr.astype("float64")))
+    sells = _view(sell_signal)
+    buy_bars = np.flatnonzero(signals == BUY).tolist()
     fill = config.fill
     fees = config.fees
     etf = config.etf
     slip = fill.slippage_ticks
     entry_next_open = fill.entry == "next_open"
+    strategy_reason = ExitReason.STRATEGY
 
     cash = config.initial_cash
-    cash_delta = np.zeros(n, dtype="float64")
-    qty_delta = np.zeros(n + 1, dtype="int64")
-    rows: list[tuple[object, ...]] = []
+    cols: dict[str, list[Any]] = {name: [] for name in _LOOP_COLUMNS}
+    add_entry_bar, add_entry_price = cols["entry_bar"].append, cols["entry_price"].append
+    add_exit_bar, add_exit_price = cols["exit_bar"].append, cols["exit_price"].append
+    add_quantity, add_cost = cols["quantity"].append, cols["cost"].append
+    add_proceeds, add_reason = cols["proceeds"].append, cols["reason"].append
+    add_detail = cols["detail"].append
     warnings: list[str] = []
     next_signal = 0
     while True:
-        k = int(np.searchsorted(buy_bars, next_signal))
+        k = bisect.bisect_left(buy_bars, next_signal)
         if k >= len(buy_bars):
             break
-        signal_bar = int(buy_bars[k])
+        signal_bar = buy_bars[k]
         if entry_next_open:
             entry_bar = signal_bar + 1
             if entry_bar >= n:
@@ -185,26 +215,23 @@ def run_code(
         cash -= cost
 
         state = PositionState(entry_price, quantity)
+        floor, ceiling = quiet_band(state, rules)
         decision = None
         t = first_eval
-        if times is None:
-            while t < n:
-                state, decision = evaluate_exit(
-                    state, c[t], h[t], lo[t], rules, sell_flagged=sells[t],
-                    flag_reason=ExitReason.STRATEGY,
-                )  # fmt: skip
-                if decision is not None:
-                    break
-                t += 1
-        else:
-            while t < n:
-                state, decision = evaluate_exit(
-                    state, c[t], h[t], lo[t], rules, now=times[t], sell_flagged=sells[t],
-                    flag_reason=ExitReason.STRATEGY,
-                )  # fmt: skip
-                if decision is not None:
-                    break
-                t += 1
+        for t in range(first_eval, n):
+            if floor < low_or_flag[t] and h[t] < ceiling:
+                continue
+            now = None
+            if seconds is not None:
+                sec = int(seconds[t])
+                now = dt.time(sec // 3600, sec // 60 % 60, sec % 60)
+            # Positional: the same call as evaluate_exit(..., now=, sell_flagged=, flag_reason=).
+            state, decision = evaluate_exit(
+                state, c[t], h[t], lo[t], rules, now, bool(sells[t]), strategy_reason
+            )
+            if decision is not None:
+                break
+            floor, ceiling = quiet_band(state, rules)
 
         if decision is None:
             exit_bar, raw_exit = n - 1, c[n - 1]
@@ -219,39 +246,89 @@ def run_code(
         exit_price = max(1, krx.step_price(raw_exit, -slip, etf=etf)) if slip else raw_exit
         proceeds = fees.net_proceeds(exit_price, quantity)
         cash += proceeds
-        entry_fee = cost - entry_price * quantity
-        exit_fees = exit_price * quantity - proceeds
-        pnl = proceeds - cost
-        rows.append(
-            (
-                code,
-                bars.index[entry_bar],
-                entry_price,
-                bars.index[exit_bar],
-                exit_price,
-                quantity,
-                pnl,
-                pnl * 100 / cost,
-                entry_fee + exit_fees,
-                reason,
-                detail,
-                entry_bar,
-                exit_bar,
-            )
-        )
-        cash_delta[entry_bar] -= cost
-        cash_delta[exit_bar] += proceeds
-        # Held at the close of bars entry_bar .. exit_bar − 1 (sold during exit_bar), except
-        # a `close` exit on the entry bar itself, which never holds overnight.
-        qty_delta[entry_bar] += quantity
-        qty_delta[exit_bar] -= quantity
+        add_entry_bar(entry_bar)
+        add_entry_price(entry_price)
+        add_exit_bar(exit_bar)
+        add_exit_price(exit_price)
+        add_quantity(quantity)
+        add_cost(cost)
+        add_proceeds(proceeds)
+        add_reason(reason)
+        add_detail(detail)
 
+    return _finish(code, bars, close_arr, cols, config.initial_cash, tuple(warnings))
+
+
+def _view(values: np.ndarray) -> memoryview:
+    """A zero-copy view that indexes to Python ints / bools."""
+    return np.ascontiguousarray(values).data
+
+
+_LOOP_COLUMNS = (
+    "entry_bar",
+    "entry_price",
+    "exit_bar",
+    "exit_price",
+    "quantity",
+    "cost",
+    "proceeds",
+    "reason",
+    "detail",
+)
+
+
+def _finish(
+    code: str,
+    bars: pd.DataFrame,
+    closes: np.ndarray,
+    cols: dict[str, list[Any]],
+    initial_cash: int,
+    warnings: tuple[str, ...],
+) -> CodeRun:
+    """Trades table, equity per bar and exposure from the loop's columns (vectorised)."""
+    n = len(bars)
+    entry_bar = np.asarray(cols["entry_bar"], dtype="int64")
+    exit_bar = np.asarray(cols["exit_bar"], dtype="int64")
+    quantity = np.asarray(cols["quantity"], dtype="int64")
+    entry_price = np.asarray(cols["entry_price"], dtype="int64")
+    exit_price = np.asarray(cols["exit_price"], dtype="int64")
+    cost = np.asarray(cols["cost"], dtype="int64")
+    proceeds = np.asarray(cols["proceeds"], dtype="int64")
+    pnl = proceeds - cost
+    # Cash moves on the entry and exit bars; shares are held at the close of bars
+    # entry_bar .. exit_bar − 1 (sold during exit_bar; an exit on the entry bar itself never
+    # holds at a close). Float sums of int KRW are exact below 2**53.
+    cash_delta = np.bincount(entry_bar, weights=-cost, minlength=n) + np.bincount(
+        exit_bar, weights=proceeds, minlength=n
+    )
+    qty_delta = np.bincount(entry_bar, weights=quantity, minlength=n) - np.bincount(
+        exit_bar, weights=quantity, minlength=n
+    )
     held = np.cumsum(qty_delta[:n])
-    closes = np.asarray(c, dtype="float64")
-    equity = config.initial_cash + np.cumsum(cash_delta) + held * closes
-    trades = pd.DataFrame(rows, columns=list(TRADE_COLUMNS))
+    equity = initial_cash + np.cumsum(cash_delta[:n]) + held * closes
+    index = bars.index
+    trades = pd.DataFrame(
+        {
+            "code": [code] * len(pnl),
+            "entry_time": index[entry_bar],
+            "entry_price": entry_price,
+            "exit_time": index[exit_bar],
+            "exit_price": exit_price,
+            "quantity": quantity,
+            "pnl": pnl,
+            "return_pct": pnl * 100 / np.maximum(cost, 1),
+            "fees": (cost - entry_price * quantity) + (exit_price * quantity - proceeds),
+            "reason": cols["reason"],
+            "detail": cols["detail"],
+            "entry_bar": entry_bar,
+            "exit_bar": exit_bar,
+        },
+        columns=list(TRADE_COLUMNS),
+    )
     exposure = float((held > 0).mean()) if n else 0.0
-    return CodeRun(code, trades, pd.Series(equity, index=bars.index), exposure, tuple(warnings))
+    return CodeRun(
+        code, trades, pd.Series(equity.astype("float64"), index=index), exposure, warnings
+    )
 
 
 def _exit_fill(
@@ -259,8 +336,8 @@ def _exit_fill(
     trigger: Trigger,
     level: float | None,
     t: int,
-    o: list[int],
-    c: list[int],
+    o: Sequence[int],
+    c: Sequence[int],
     etf: bool,
 ) -> tuple[int, int]:
     """(bar, price before slippage) of an exit decided on bar `t`."""

@@ -77,18 +77,22 @@ def run_backtest(
         warnings += notes + list(run.warnings)
 
     equity = _combine_equity([r.equity for r in runs.values()], config.initial_cash)
-    trades = pd.concat([r.trades for r in runs.values()], ignore_index=True)
-    trades = trades.sort_values(["entry_time", "code"], kind="stable", ignore_index=True)
+    if len(runs) == 1:
+        trades = next(iter(runs.values())).trades
+    else:
+        trades = pd.concat([r.trades for r in runs.values()], ignore_index=True)
+        trades = trades.sort_values(["entry_time", "code"], kind="stable", ignore_index=True)
     total_bars = sum(len(r.equity) for r in runs.values())
     exposure = sum(r.exposure * len(r.equity) for r in runs.values()) / max(total_bars, 1)
     initial = config.initial_cash * len(codes)
+    dd = drawdown(equity)
     return BacktestResult(
         strategy=strategy.describe(),
         codes=codes,
         trades=trades,
         equity=equity,
-        drawdown=drawdown(equity),
-        stats=compute_stats(equity, trades, initial, exposure),
+        drawdown=dd,
+        stats=compute_stats(equity, trades, initial, exposure, dd),
         per_code=runs,
         warnings=tuple(warnings),
     )

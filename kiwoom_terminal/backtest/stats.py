@@ -53,7 +53,8 @@ class Stats:
                 text = f"{value:,}"
             else:
                 text = str(value)
-            out.append(f"{label} ({f.name}): {text}{(' ' + unit) if unit else ''}")
+            suffix = f" {unit}" if unit and text != "-" else ""
+            out.append(f"{label} ({f.name}): {text}{suffix}")
         return out
 
 
@@ -79,11 +80,30 @@ _LABELS = {
 
 def drawdown(equity: pd.Series) -> pd.Series:
     """Fall from the running peak as a fraction (0 at a new high, −0.25 at 25 % below)."""
-    return equity / equity.cummax() - 1
+    values = equity.to_numpy(dtype="float64")
+    return pd.Series(values / np.maximum.accumulate(values) - 1, index=equity.index)
 
 
-def compute_stats(equity: pd.Series, trades: pd.DataFrame, initial: int, exposure: float) -> Stats:
-    """Stats for an equity curve (indexed by bar time) and its trades table."""
+def daily_returns(equity: pd.Series) -> np.ndarray:
+    """Returns from one day's last equity to the next day's (minute curves included)."""
+    if len(equity) < 2:
+        return np.zeros(0)
+    index = pd.DatetimeIndex(equity.index)
+    day = index.as_unit("s").asi8 // 86_400
+    last_of_day = np.flatnonzero(np.append(day[1:] != day[:-1], True))
+    closes = equity.to_numpy(dtype="float64")[last_of_day]
+    return closes[1:] / closes[:-1] - 1
+
+
+def compute_stats(
+    equity: pd.Series,
+    trades: pd.DataFrame,
+    initial: int,
+    exposure: float,
+    dd: pd.Series | None = None,
+) -> Stats:
+    """Stats for an equity curve (indexed by bar time) and its trades table; `dd` is its
+    drawdown series when the caller has it already."""
     final = float(equity.iloc[-1]) if len(equity) else float(initial)
     total = final / initial - 1
     span_days = (equity.index[-1] - equity.index[0]).total_seconds() / 86_400 if len(equity) else 0
@@ -91,9 +111,10 @@ def compute_stats(equity: pd.Series, trades: pd.DataFrame, initial: int, exposur
         annual = (final / initial) ** (365.25 / span_days) - 1
     else:
         annual = math.nan
-    dd = float(drawdown(equity).min()) if len(equity) else 0.0
-    daily = equity.groupby(equity.index.normalize()).last() if len(equity) else equity
-    rets = daily.pct_change().dropna()
+    if dd is None:
+        dd = drawdown(equity)
+    max_dd = float(dd.min()) if len(dd) else 0.0
+    rets = daily_returns(equity)
     sd = float(rets.std(ddof=1)) if len(rets) > 1 else 0.0
     sharpe = float(rets.mean()) / sd * math.sqrt(252) if sd > 0 else math.nan
     pnl = trades["pnl"].to_numpy(dtype="float64") if len(trades) else np.zeros(0)
@@ -113,7 +134,7 @@ def compute_stats(equity: pd.Series, trades: pd.DataFrame, initial: int, exposur
         final_equity=int(round(final)),
         total_return_pct=total * 100,
         annual_return_pct=annual * 100,
-        max_drawdown_pct=dd * 100,
+        max_drawdown_pct=max_dd * 100,
         sharpe=sharpe,
         trades=len(pnl),
         win_rate_pct=(pnl > 0).mean() * 100 if len(pnl) else math.nan,

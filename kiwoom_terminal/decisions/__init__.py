@@ -32,6 +32,7 @@ from kiwoom_terminal.decisions.exits import (
     Trigger,
     evaluate_exit,
     position_return_pct,
+    quiet_band,
 )
 from kiwoom_terminal.decisions.pricing import (
     buy_order_price,
@@ -80,6 +81,7 @@ __all__ = [
     "evaluate_exit",
     "offset_price",
     "position_return_pct",
+    "quiet_band",
     "sell_order_price",
     "size_by_amount",
 ]

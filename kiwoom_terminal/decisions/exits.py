@@ -49,16 +49,22 @@ therefore `floor − hysteresis` (0.5 − 0.2 = +0.3 %): returns inside the band
 floor − hysteresis sells. Protection is never switched off again for a position, so the band
 is the only thing between the floor and noise.
 
-Thresholds are compared as prices: each percentage maps to a price level once per call
-(`ExitRules.level`), and a price exactly at a level counts as reached (a tolerance of 1e-6
-KRW absorbs float error in the percent → price conversion).
+Thresholds are compared as prices: each percentage maps to a price level (`ExitRules.level`,
+avg price × a multiplier computed once per rules object), and a price exactly at a level
+counts as reached (a tolerance of 1e-6 KRW absorbs float error in the percent → price
+conversion). A rule switched off (None) never sells, even for a position that was armed or
+protected while it was on.
+
+`quiet_band(state, rules)` gives the price band inside which `evaluate_exit` provably does
+nothing; the backtester skips such bars without a call (a property test holds the two
+together), so the rules themselves exist only in `evaluate_exit`.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import Enum
 from typing import NamedTuple
 
@@ -67,6 +73,10 @@ from kiwoom_terminal.settings import FeeSettings, TradingSettings
 
 EPS = 1e-6  # KRW; prices are integers, so any tolerance below 1 is exact
 _INF = math.inf
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{value:g}"
 
 
 class Trigger(str, Enum):
@@ -98,8 +108,62 @@ class ExitRules:
     include_costs: bool = False
     commission_rate: float = 0.00015
     tax_rate: float = 0.0020
+    # Derived once in __post_init__: each threshold's level is avg_price × multiplier (±inf
+    # when the rule is off), so evaluating a batch costs a multiply per level.
+    _stop_m: float = field(init=False, repr=False, compare=False)
+    _take_m: float = field(init=False, repr=False, compare=False)
+    _arm_m: float = field(init=False, repr=False, compare=False)
+    _trigger_m: float = field(init=False, repr=False, compare=False)
+    _protect_m: float = field(init=False, repr=False, compare=False)
+    _keep: float = field(init=False, repr=False, compare=False)
+    _texts: dict[ExitReason, str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        self._validate()
+        derived = {
+            "_stop_m": self._multiplier(self.stop_loss_pct, upward=False),
+            "_take_m": self._multiplier(self.take_profit_pct, upward=True),
+            "_arm_m": self._multiplier(self.trailing_arm_pct, upward=True),
+            "_trigger_m": self._multiplier(self.protect_trigger_pct, upward=True),
+            "_protect_m": self._multiplier(
+                self.protect_sell_pct if self.protect_trigger_pct is not None else None,
+                upward=False,
+            ),
+            "_keep": 1 - self.trailing_drop_pct / 100,
+            # The rule part of each decision's text, formatted once ("{ret}" is filled in).
+            "_texts": {
+                ExitReason.STOP_LOSS: f"손절: 수익률 {{ret}} ≤ {_pct(self.stop_loss_pct)}%",
+                ExitReason.TAKE_PROFIT: f"익절: 수익률 {{ret}} ≥ {_pct(self.take_profit_pct)}%",
+                ExitReason.TRAILING_STOP: f"≤ -{self.trailing_drop_pct:g}% (수익률 {{ret}})",
+                ExitReason.PROFIT_PROTECT: (
+                    f"이익보존: 수익률 {{ret}} ≤ 보존선 {self.protect_floor_pct:g}% − "
+                    f"{self.protect_hysteresis_pct:g}% (시작 {_pct(self.protect_trigger_pct)}% 도달 후)"
+                ),
+                ExitReason.SELL_CONDITION: "매도 조건식 편입 (수익률 {ret})",
+                ExitReason.STRATEGY: "매도 신호 (수익률 {ret})",
+                ExitReason.LIQUIDATION: (
+                    f"장 마감 일괄 청산 ({self.liquidation_time:%H:%M}, 수익률 {{ret}})"
+                    if self.liquidation_time is not None
+                    else ""
+                ),
+            },
+        }
+        for name, value in derived.items():
+            object.__setattr__(self, name, value)
+
+    def _multiplier(self, pct: float | None, *, upward: bool) -> float:
+        """Level / avg_price for a return of `pct` (the inverse of `return_pct`)."""
+        if pct is None:
+            return _INF if upward else -_INF
+        if self.include_costs:
+            return (
+                (1 + self.commission_rate)
+                * (1 + pct / 100)
+                / (1 - self.commission_rate - self.tax_rate)
+            )
+        return (100 + pct) / 100
+
+    def _validate(self) -> None:
         problems = []
         if self.stop_loss_pct is not None and not -100 < self.stop_loss_pct < 0:
             problems.append(f"손절 수익률 {self.stop_loss_pct}% 는 0보다 작고 -100보다 커야 합니다")
@@ -157,17 +221,7 @@ class ExitRules:
         level), a downward one raised by EPS (reached when price ≤ level). None gives a level
         that is never reached.
         """
-        if pct is None:
-            return _INF if upward else -_INF
-        if self.include_costs:
-            raw = (
-                avg_price
-                * (1 + self.commission_rate)
-                * (1 + pct / 100)
-                / (1 - self.commission_rate - self.tax_rate)
-            )
-        else:
-            raw = avg_price * (100 + pct) / 100
+        raw = avg_price * self._multiplier(pct, upward=upward)
         return raw - EPS if upward else raw + EPS
 
     @property
@@ -194,11 +248,11 @@ class PositionState(NamedTuple):
         return self._replace(avg_price=avg_price, quantity=quantity)
 
 
-@dataclass(frozen=True, slots=True)
-class ExitDecision:
+class ExitDecision(NamedTuple):
     """Sell all: why (`reason`, `detail` in Korean with the numbers), at which observed
     price (`price`, the price of `trigger`), against which threshold price (`level`, None for
-    a flag or the clock), and the return at `price`."""
+    a flag or the clock), and the return at `price`. Immutable (a NamedTuple: cheap to
+    build in a backtest's loop)."""
 
     reason: ExitReason
     detail: str
@@ -214,7 +268,6 @@ def evaluate_exit(
     batch_high: int,
     batch_low: int,
     rules: ExitRules,
-    *,
     now: dt.time | None = None,
     sell_flagged: bool = False,
     flag_reason: ExitReason = ExitReason.SELL_CONDITION,
@@ -227,92 +280,104 @@ def evaluate_exit(
     is the same object when nothing changed. See the module docstring for the order of
     evaluation and why.
     """
-    avg = state.avg_price
-    if state.quantity <= 0 or avg <= 0:
+    avg, quantity, was_armed, high_before, protect_before = state
+    if quantity <= 0 or avg <= 0:
         return state, None
 
     # 1. The batch high: arm, raise the high since arming, activate profit protect.
-    was_armed = state.armed
-    high_before = state.high_since_arm
     armed = was_armed
     high_since = high_before
     if was_armed:
         if batch_high > high_since:
             high_since = batch_high
-    elif rules.trailing_arm_pct is not None and batch_high >= rules.level(
-        avg, rules.trailing_arm_pct, upward=True
-    ):
+    elif batch_high >= avg * rules._arm_m - EPS:
         armed = True
         high_since = batch_high
-    protect_before = state.protect_active
-    protect = protect_before
-    if (
-        not protect
-        and rules.protect_trigger_pct is not None
-        and batch_high >= rules.level(avg, rules.protect_trigger_pct, upward=True)
-    ):
-        protect = True
+    protect = protect_before or batch_high >= avg * rules._trigger_m - EPS
     if armed is not was_armed or high_since != high_before or protect is not protect_before:
-        state = PositionState(avg, state.quantity, armed, high_since, protect)
+        state = PositionState(avg, quantity, armed, high_since, protect)
 
     # 2. Stop-loss on the low, take-profit on the high (stop-loss first when both).
-    if rules.stop_loss_pct is not None:
-        stop = rules.level(avg, rules.stop_loss_pct, upward=False)
-        if batch_low <= stop:
-            return state, _decide(
-                rules, avg, ExitReason.STOP_LOSS, batch_low, Trigger.LOW, stop,
-                f"손절: 수익률 {{ret}} ≤ {rules.stop_loss_pct:g}%",
-            )  # fmt: skip
-    if rules.take_profit_pct is not None:
-        take = rules.level(avg, rules.take_profit_pct, upward=True)
-        if batch_high >= take:
-            return state, _decide(
-                rules, avg, ExitReason.TAKE_PROFIT, batch_high, Trigger.HIGH, take,
-                f"익절: 수익률 {{ret}} ≥ {rules.take_profit_pct:g}%",
-            )  # fmt: skip
+    stop = avg * rules._stop_m + EPS
+    if batch_low <= stop:
+        return state, _decide(rules, avg, ExitReason.STOP_LOSS, batch_low, Trigger.LOW, stop)
+    take = avg * rules._take_m - EPS
+    if batch_high >= take:
+        return state, _decide(rules, avg, ExitReason.TAKE_PROFIT, batch_high, Trigger.HIGH, take)
 
-    # 3. Trailing stop and profit protect: low vs the old level, last vs the new level.
-    if armed:
-        keep = 1 - rules.trailing_drop_pct / 100
+    # 3. Trailing stop and profit protect: low vs the old level, last vs the new level. A
+    # rule switched off while a position was armed / protected no longer sells.
+    if armed and rules.trailing_arm_pct is not None:
+        keep = rules._keep
         if was_armed and batch_low <= high_before * keep + EPS:
             return state, _trailing(rules, avg, batch_low, Trigger.LOW, high_before, keep)
         if last <= high_since * keep + EPS:
             return state, _trailing(rules, avg, last, Trigger.LAST, high_since, keep)
-    if protect:
-        floor = rules.level(avg, rules.protect_sell_pct, upward=False)
-        text = (
-            f"이익보존: 수익률 {{ret}} ≤ 보존선 {rules.protect_floor_pct:g}% − "
-            f"{rules.protect_hysteresis_pct:g}% (시작 {rules.protect_trigger_pct:g}% 도달 후)"
-        )
-        if protect_before and batch_low <= floor:
-            return state, _decide(
-                rules, avg, ExitReason.PROFIT_PROTECT, batch_low, Trigger.LOW, floor, text
+    if protect and rules.protect_trigger_pct is not None:
+        floor = avg * rules._protect_m + EPS
+        if (protect_before and batch_low <= floor) or last <= floor:
+            price, trigger = (
+                (batch_low, Trigger.LOW)
+                if protect_before and batch_low <= floor
+                else (last, Trigger.LAST)
             )
-        if last <= floor:
+            text = (
+                f"이익보존: 수익률 {{ret}} ≤ 보존선 {rules.protect_floor_pct:g}% − "
+                f"{rules.protect_hysteresis_pct:g}% (시작 {rules.protect_trigger_pct:g}% 도달 후)"
+            )
             return state, _decide(
-                rules, avg, ExitReason.PROFIT_PROTECT, last, Trigger.LAST, floor, text
+                rules, avg, ExitReason.PROFIT_PROTECT, price, trigger, floor, text
             )
 
     # 4. Flags and the clock.
     if sell_flagged:
-        text = "매도 조건식 편입" if flag_reason is ExitReason.SELL_CONDITION else "매도 신호"
-        text += " (수익률 {ret})"
-        return state, _decide(rules, avg, flag_reason, last, Trigger.LAST, None, text)
+        return state, _decide(rules, avg, flag_reason, last, Trigger.LAST, None)
     if now is not None and rules.liquidation_time is not None and now >= rules.liquidation_time:
-        text = f"장 마감 일괄 청산 ({rules.liquidation_time:%H:%M}, 수익률 {{ret}})"
-        return state, _decide(rules, avg, ExitReason.LIQUIDATION, last, Trigger.LAST, None, text)
+        return state, _decide(rules, avg, ExitReason.LIQUIDATION, last, Trigger.LAST, None)
     return state, None
+
+
+def quiet_band(state: PositionState, rules: ExitRules) -> tuple[float, float]:
+    """(floor, ceiling) such that a batch with floor < low and high < ceiling, no sell flag
+    and before the liquidation time, makes `evaluate_exit` return `state` itself and no
+    decision.
+
+    Callers that see many batches (the backtester, per bar) may skip such batches without
+    calling `evaluate_exit`; every batch outside the band still goes through it, so the rules
+    live in one place. A property test checks the band against `evaluate_exit`.
+    """
+    avg, quantity, armed, high, protect = state
+    if quantity <= 0 or avg <= 0:
+        return -_INF, _INF
+    floor = avg * rules._stop_m + EPS
+    ceiling = avg * rules._take_m - EPS
+    if armed:
+        if high + 0.5 < ceiling:
+            ceiling = high + 0.5  # any higher trade raises the high since arming
+        trail = high * rules._keep + EPS
+        if trail > floor and rules.trailing_arm_pct is not None:
+            floor = trail
+    else:
+        arm = avg * rules._arm_m - EPS
+        if arm < ceiling:
+            ceiling = arm
+    if protect:
+        keep_floor = avg * rules._protect_m + EPS  # −inf when protect is off
+        if keep_floor > floor:
+            floor = keep_floor
+    else:
+        trigger = avg * rules._trigger_m - EPS
+        if trigger < ceiling:
+            ceiling = trigger
+    return floor, ceiling
 
 
 def _trailing(
     rules: ExitRules, avg: int, price: int, trigger: Trigger, high: int, keep: float
 ) -> ExitDecision:
     drop = (price - high) * 100 / high
-    text = (
-        f"트레일링 스탑: 고점 {high:,} 대비 {drop:.2f}% ≤ -{rules.trailing_drop_pct:g}% "
-        f"(수익률 {{ret}})"
-    )
-    return _decide(rules, avg, ExitReason.TRAILING_STOP, price, trigger, high * keep + EPS, text)
+    prefix = f"트레일링 스탑: 고점 {high:,} 대비 {drop:.2f}% "
+    return _decide(rules, avg, ExitReason.TRAILING_STOP, price, trigger, high * keep + EPS, prefix)
 
 
 def _decide(
@@ -322,10 +387,11 @@ def _decide(
     price: int,
     trigger: Trigger,
     level: float | None,
-    template: str,
+    prefix: str = "",
 ) -> ExitDecision:
     ret = rules.return_pct(avg, price)
-    detail = template.replace("{ret}", f"{ret:.2f}%") + f" [가격 {price:,}, 평균가 {avg:,}]"
+    text = rules._texts.get(reason) or reason.value
+    detail = f"{prefix}{text.replace('{ret}', f'{ret:.2f}%')} [가격 {price:,}, 평균가 {avg:,}]"
     return ExitDecision(reason, detail, price, trigger, level, ret)
 
 

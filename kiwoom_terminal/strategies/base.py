@@ -97,7 +97,11 @@ class Strategy(ABC):
         """BUY (1) / SELL (-1) / HOLD (0) per bar, aligned with `bars.index`."""
         check_bars(bars)
         result = self.compute(bars)
-        return result.reindex(bars.index).fillna(HOLD).astype("int8")
+        if result.index is not bars.index and not result.index.equals(bars.index):
+            result = result.reindex(bars.index)
+        if result.dtype != "int8":
+            result = result.fillna(HOLD).astype("int8")
+        return result
 
     @abstractmethod
     def compute(self, bars: pd.DataFrame) -> pd.Series:
@@ -111,9 +115,12 @@ class Strategy(ABC):
 
 def combine(buy: pd.Series, sell: pd.Series) -> pd.Series:
     """One signal series from boolean buy / sell conditions; SELL wins when both hold."""
-    out = np.where(sell.fillna(False).to_numpy(bool), SELL, HOLD)
-    out = np.where(buy.fillna(False).to_numpy(bool) & (out == HOLD), BUY, out)
-    return pd.Series(out.astype("int8"), index=buy.index)
+    sells = sell.to_numpy(dtype=bool, na_value=False)
+    buys = buy.to_numpy(dtype=bool, na_value=False) & ~sells
+    out = np.zeros(len(buys), dtype="int8")
+    out[buys] = BUY
+    out[sells] = SELL
+    return pd.Series(out, index=buy.index)
 
 
 def check_bars(bars: pd.DataFrame) -> None:

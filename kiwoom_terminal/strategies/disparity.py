@@ -31,7 +31,7 @@ class Disparity(Strategy):
         return self.param_int("period") + 1
 
     def compute(self, bars: pd.DataFrame) -> pd.Series:
-        disp = ind.disparity(bars["close"].astype("float64"), self.param_int("period"))
+        disp = ind.disparity(bars["close"], self.param_int("period"))
         buy = ind.crossed_below(disp, float(self.values["buy_below"]))
         sell = ind.crossed_above(disp, float(self.values["sell_above"]))
         return combine(buy, sell)

@@ -26,7 +26,21 @@ import pandas as pd
 
 
 def sma(values: pd.Series, n: int) -> pd.Series:
-    """Simple moving average over `n` bars."""
+    """Simple moving average over `n` bars.
+
+    Integer series (prices, volumes) are summed exactly in int64, so each average is the
+    correctly rounded quotient with no drift over long histories; float series use pandas'
+    rolling mean.
+    """
+    if values.dtype.kind in "iu" and len(values) and abs(int(values.abs().max())) * n < 2**62:
+        x = values.to_numpy(dtype="int64")
+        out = np.full(len(x), np.nan)
+        if len(x) >= n:
+            sums = np.cumsum(x)
+            window = sums[n - 1 :].copy()
+            window[1:] -= sums[: len(x) - n]
+            out[n - 1 :] = window / n
+        return pd.Series(out, index=values.index)
     return values.rolling(n, min_periods=n).mean()
 
 
@@ -79,7 +93,7 @@ def momentum(close: pd.Series, n: int) -> pd.Series:
 
 def disparity(close: pd.Series, n: int) -> pd.Series:
     """이격도: close as a percentage of its `n`-bar moving average (100 = on the average)."""
-    return close / sma(close.astype("float64"), n) * 100
+    return close / sma(close, n) * 100
 
 
 def bollinger(
@@ -123,16 +137,31 @@ def zscore(close: pd.Series, n: int) -> pd.Series:
     return (x - sma(x, n)) / x.rolling(n, min_periods=n).std(ddof=1)
 
 
+def _values(x: pd.Series | float) -> np.ndarray | float:
+    return x.to_numpy(dtype="float64") if isinstance(x, pd.Series) else float(x)
+
+
+def _previous(x: np.ndarray | float) -> np.ndarray | float:
+    if isinstance(x, float):
+        return x
+    prev = np.empty_like(x)
+    prev[0] = np.nan
+    prev[1:] = x[:-1]
+    return prev
+
+
 def crossed_above(a: pd.Series, b: pd.Series | float) -> pd.Series:
-    """True on the bar where `a` goes from ≤ `b` to > `b`."""
-    b_prev = b.shift(1) if isinstance(b, pd.Series) else b
-    return (a > b) & (a.shift(1) <= b_prev)
+    """True on the bar where `a` goes from ≤ `b` to > `b` (False where either is NaN)."""
+    av, bv = _values(a), _values(b)
+    assert isinstance(av, np.ndarray)
+    return pd.Series((av > bv) & (_previous(av) <= _previous(bv)), index=a.index)
 
 
 def crossed_below(a: pd.Series, b: pd.Series | float) -> pd.Series:
-    """True on the bar where `a` goes from ≥ `b` to < `b`."""
-    b_prev = b.shift(1) if isinstance(b, pd.Series) else b
-    return (a < b) & (a.shift(1) >= b_prev)
+    """True on the bar where `a` goes from ≥ `b` to < `b` (False where either is NaN)."""
+    av, bv = _values(a), _values(b)
+    assert isinstance(av, np.ndarray)
+    return pd.Series((av < bv) & (_previous(av) >= _previous(bv)), index=a.index)
 
 
 def became_true(condition: pd.Series) -> pd.Series:

@@ -27,7 +27,7 @@ class Momentum(Strategy):
         return max(self.param_int("period"), self.param_int("trend")) + 1
 
     def compute(self, bars: pd.DataFrame) -> pd.Series:
-        close = bars["close"].astype("float64")
+        close = bars["close"]
         mom = ind.momentum(close, self.param_int("period"))
         uptrend = close > ind.sma(close, self.param_int("trend"))
         buy = ind.became_true((mom > 0) & uptrend)

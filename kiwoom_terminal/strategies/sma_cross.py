@@ -32,7 +32,7 @@ class SmaCross(Strategy):
         return self.param_int("slow") + 1
 
     def compute(self, bars: pd.DataFrame) -> pd.Series:
-        close = bars["close"].astype("float64")
+        close = bars["close"]
         fast = ind.sma(close, self.param_int("fast"))
         slow = ind.sma(close, self.param_int("slow"))
         return combine(ind.crossed_above(fast, slow), ind.crossed_below(fast, slow))

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import math
 import random
 
 from kiwoom_terminal import krx
-from kiwoom_terminal.decisions.exits import ExitRules, PositionState, evaluate_exit
+from kiwoom_terminal.decisions.exits import ExitRules, PositionState, evaluate_exit, quiet_band
 
 RULE_SETS = [
+    ExitRules(trailing_arm_pct=None, protect_trigger_pct=None),
     ExitRules(),
     ExitRules(stop_loss_pct=-1.0, take_profit_pct=2.0, trailing_arm_pct=0.5, trailing_drop_pct=0.4),
     ExitRules(trailing_arm_pct=0.0, protect_trigger_pct=1.0, protect_floor_pct=0.2),
@@ -95,3 +97,43 @@ def test_a_coalesced_batch_only_sells_when_tick_by_tick_would_have_sold() -> Non
                     break
                 pos += size
     assert checked > 200
+
+
+def test_quiet_band_batches_change_nothing() -> None:
+    """Inside `quiet_band`, `evaluate_exit` must return the same state and no decision;
+    at or beyond either edge it must act (change the state or decide)."""
+    rng = random.Random(21)
+    inside = edges = 0
+    for rules in RULE_SETS:
+        for _ in range(2_000):
+            avg = krx.round_to_tick(rng.randint(5_000, 100_000))
+            armed = rng.random() < 0.5
+            state = PositionState(
+                avg,
+                rng.randint(1, 50),
+                armed,
+                krx.round_to_tick(int(avg * rng.uniform(1.0, 1.08))) if armed else 0,
+                rng.random() < 0.3 and rules.protect_trigger_pct is not None,
+            )
+            floor, ceiling = quiet_band(state, rules)
+            lowest = krx.round_up_to_tick(max(1, math.floor(floor) + 1))  # first grid > floor
+            top = min(ceiling, avg * 3.0)
+            highest = krx.round_down_to_tick(math.ceil(top) - 1)  # last grid < ceiling
+            if lowest <= highest:
+                a, b = sorted(rng.randint(lowest, highest) for _ in range(2))
+                a, b = krx.round_up_to_tick(a), krx.round_down_to_tick(b)
+                if a <= b:
+                    new, decision = evaluate_exit(state, rng.choice((a, b)), b, a, rules)
+                    assert new is state and decision is None, (rules, state, floor, ceiling, a, b)
+                    inside += 1
+            if floor >= 1:
+                below = krx.round_down_to_tick(math.floor(floor))
+                new, decision = evaluate_exit(state, below, below, below, rules)
+                assert decision is not None or new is not state, (rules, state, floor, below)
+                edges += 1
+            if ceiling < avg * 3:
+                above = krx.round_up_to_tick(math.ceil(ceiling))
+                new, decision = evaluate_exit(state, above, above, above, rules)
+                assert decision is not None or new is not state, (rules, state, ceiling, above)
+                edges += 1
+    assert inside > 2_000 and edges > 4_000

@@ -241,3 +241,21 @@ def test_fill_changes_keep_the_exit_state() -> None:
     state = PositionState(10_000, 10, armed=True, high_since_arm=10_400, protect_active=True)
     moved = state.with_position(10_100, 20)
     assert moved == PositionState(10_100, 20, True, 10_400, True)
+
+
+def test_rules_and_state_survive_pickling() -> None:
+    """The engine snapshots exit state (and may pass rules to processes) with pickle."""
+    import pickle
+
+    rules = ExitRules(liquidation_time=dt.time(15, 10), include_costs=True)
+    state = PositionState(10_000, 10, armed=True, high_since_arm=10_400, protect_active=True)
+    rules2, state2 = pickle.loads(pickle.dumps((rules, state)))
+    assert rules2 == rules and state2 == state
+    assert run(state2, 10_240, rules=rules2)[1] == run(state, 10_240, rules=rules)[1]
+
+
+def test_rules_switched_off_mid_position_no_longer_sell() -> None:
+    state = PositionState(10_000, 10, armed=True, high_since_arm=10_400, protect_active=True)
+    off = ExitRules(trailing_arm_pct=None, protect_trigger_pct=None)
+    new, decision = run(state, 10_000, rules=off)  # below both the trail and the protect line
+    assert decision is None and new is state
