@@ -184,6 +184,16 @@ class AutoTrader:
                 self.evaluate_position(position, summary.last, summary.high, summary.low)
         self.ctx.positions_dirty = True
 
+    def on_price(self, code: str, price: int) -> None:
+        """A price from a query (not a tick), e.g. after a WebSocket gap: one-price batch."""
+        position = self.ctx.positions.get(code)
+        if position is None or price <= 0:
+            return
+        position.price = price
+        self.ctx.positions_dirty = True
+        if position.held:
+            self.evaluate_position(position, price, price, price)
+
     def evaluate_position(
         self, position: TrackedPosition, last: int, high: int, low: int
     ) -> ExitDecision | None:

@@ -67,6 +67,7 @@ from kiwoom_terminal.messages import (
     OrderBookQuery,
     OrderEvents,
     OrderReply,
+    QuoteQuery,
     Request,
     Resubscribed,
     StartCondition,
@@ -88,6 +89,7 @@ from kiwoom_terminal.objects import (
     DepositData,
     OrderBookData,
     OrderRequest,
+    QuoteData,
     StockInfoData,
     TickData,
 )
@@ -96,6 +98,10 @@ from kiwoom_terminal.settings import AppSettings, SettingsError, replace_setting
 log = logging.getLogger(__name__)
 
 TABLE_NAMES = ("holdings", "tracking", "open_orders", "fills", "conditions")
+# WebSocket registration groups (1–4 characters on the wire).
+GROUP_ACCOUNT = "acct"  # order and balance events of the account
+GROUP_TRACKING = "trk"  # ticks of every managed position
+GROUP_SELECTED = "sel"  # ticks and order book of the stock shown in the window
 RECONCILE_RETRY_MS = 2000
 DEPOSIT_REFRESH_S = 3.0
 _FAST = (WorkerKind.WS, WorkerKind.ORDER)
@@ -213,7 +219,7 @@ class TradingEngine(QObject):
         self._apply_timer_intervals()
         for timer in self._timers.values():
             timer.start()
-        self._send(Subscribe("account", (), (Feed.ORDERS, Feed.BALANCE)))
+        self._send(Subscribe(GROUP_ACCOUNT, (), (Feed.ORDERS, Feed.BALANCE)))
         self.request_reconcile("시작")
         self._list_conditions()
         self._request(DepositQuery(), self._on_deposit)
@@ -346,7 +352,9 @@ class TradingEngine(QObject):
             self._emit_notice(f"종목코드 '{code}' 가 올바르지 않습니다 (6자리)")
             return
         self._selected = code
-        self._send(Subscribe("selected", (code,), (Feed.TRADES, Feed.ORDER_BOOK), refresh=False))
+        self._send(
+            Subscribe(GROUP_SELECTED, (code,), (Feed.TRADES, Feed.ORDER_BOOK), refresh=False)
+        )
         self._request(OrderBookQuery(code), self._on_order_book_reply)
         self.load_bars(code, "day")
 
@@ -437,6 +445,17 @@ class TradingEngine(QObject):
         pending, self._reconcile_again = self._reconcile_again, ""
         if again or pending:
             QTimer.singleShot(300, lambda: self.request_reconcile(pending or why))
+
+    def _catch_up_prices(self) -> None:
+        """After a WebSocket gap: the current price of every held position, so an exit the
+        missed ticks would have triggered still happens without waiting for the next trade."""
+        for code, position in self.ctx.positions.items():
+            if position.held:
+                self._request(QuoteQuery(code), functools.partial(self._on_catch_up_quote, code))
+
+    def _on_catch_up_quote(self, code: str, reply: TrReply) -> None:
+        if reply.ok and isinstance(reply.data, QuoteData) and reply.data.price > 0:
+            self.autotrader.on_price(code, reply.data.price)
 
     def _fetch_quote(self, code: str, done: Callable[[bool], None]) -> None:
         def on_reply(reply: TrReply) -> None:
@@ -537,6 +556,7 @@ class TradingEngine(QObject):
             self._cond_running = set(message.conditions)
             self._refresh_condition_rows()
             self.request_reconcile("실시간 재연결")
+            self._catch_up_prices()
         elif isinstance(message, WorkerDied):
             label = {"tr": "조회", "order": "주문", "websocket": "실시간"}[message.worker.value]
             text = f"{label} 프로세스가 종료되었습니다 (코드 {message.exitcode})" + (
@@ -827,9 +847,9 @@ class TradingEngine(QObject):
         wanted = set(self.ctx.positions)
         add = sorted(wanted - self._subscribed)
         remove = sorted(self._subscribed - wanted)
-        if add and self._send(Subscribe("tracking", tuple(add), (Feed.TRADES,))):
+        if add and self._send(Subscribe(GROUP_TRACKING, tuple(add), (Feed.TRADES,))):
             self._subscribed.update(add)
-        if remove and self._send(Unsubscribe("tracking", tuple(remove), (Feed.TRADES,))):
+        if remove and self._send(Unsubscribe(GROUP_TRACKING, tuple(remove), (Feed.TRADES,))):
             self._subscribed.difference_update(remove)
 
     def _build_status(self) -> EngineStatus:
