@@ -159,12 +159,18 @@ def orders_for(control: SimControl, code: str, kind: str | None = None) -> list[
     ]
 
 
+def pin(control: SimControl, code: str) -> int:
+    """Stop the random walk of `code` at its base price (on the grid); returns the price."""
+    price = int(control.quote(code)["base"])
+    return control.set_price(code, price, pause=True)
+
+
 def buy_via_condition(
-    engine: TradingEngine, control: SimControl, qtbot: Any, code: str, price: int
+    engine: TradingEngine, control: SimControl, qtbot: Any, code: str
 ) -> Any:
-    """Pin `code` at `price`, force it into the buy condition, wait for the filled
-    position; returns the engine's position."""
-    control.set_price(code, price, pause=True)
+    """Pin `code`, force it into the buy condition, wait for the filled position; returns
+    the engine's position."""
+    pin(control, code)
     control.condition(MANUAL_CONDITION, code, "add")
     qtbot.waitUntil(
         lambda: position(engine, code) is not None and position(engine, code).held
