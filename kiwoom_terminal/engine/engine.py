@@ -213,13 +213,13 @@ class TradingEngine(QObject):
         )
         for line in self.recovery.restore():
             self._emit_log("INFO", line)
-        self._flush(full=True)
         self.supervisor.start()
         self._wakeup = Wakeup(self.supervisor.wakeup_fileno(), self._on_wakeup, self)
         self._apply_timer_intervals()
         for timer in self._timers.values():
             timer.start()
         self._send(Subscribe(GROUP_ACCOUNT, (), (Feed.ORDERS, Feed.BALANCE)))
+        self._flush(full=True)  # restored rows, and ticks for restored positions
         self.request_reconcile("시작")
         self._list_conditions()
         self._request(DepositQuery(), self._on_deposit)
@@ -550,12 +550,14 @@ class TradingEngine(QObject):
         elif isinstance(message, ThrottleStatus):
             self._throttling[message.worker.value] = message.active
         elif isinstance(message, Resubscribed):
-            self._emit_log(
-                "INFO", f"실시간 연결 복구 (재연결 {message.reconnects}회): 계좌를 다시 확인합니다"
-            )
+            if message.reconnects:
+                text = f"실시간 연결 복구 (재연결 {message.reconnects}회): 계좌를 다시 확인합니다"
+            else:
+                text = "실시간 연결됨: 연결 전의 체결을 놓치지 않도록 계좌를 다시 확인합니다"
+            self._emit_log("INFO", text)
             self._cond_running = set(message.conditions)
             self._refresh_condition_rows()
-            self.request_reconcile("실시간 재연결")
+            self.request_reconcile("실시간 재연결" if message.reconnects else "실시간 연결")
             self._catch_up_prices()
         elif isinstance(message, WorkerDied):
             label = {"tr": "조회", "order": "주문", "websocket": "실시간"}[message.worker.value]

@@ -118,9 +118,7 @@ def make_engine(
         engine.start(auto_trade=auto_trade)
         qtbot.waitUntil(lambda: engine.status.ready, timeout=DEADLINE_MS)
         if auto_trade:
-            qtbot.waitUntil(
-                lambda: bool(engine.autotrader.buy_conditions), timeout=DEADLINE_MS
-            )
+            qtbot.waitUntil(lambda: bool(engine.autotrader.buy_conditions), timeout=DEADLINE_MS)
         return engine
 
     yield make
@@ -165,16 +163,17 @@ def pin(control: SimControl, code: str) -> int:
     return control.set_price(code, price, pause=True)
 
 
-def buy_via_condition(
-    engine: TradingEngine, control: SimControl, qtbot: Any, code: str
-) -> Any:
+def buy_via_condition(engine: TradingEngine, control: SimControl, qtbot: Any, code: str) -> Any:
     """Pin `code`, force it into the buy condition, wait for the filled position; returns
     the engine's position."""
     pin(control, code)
     control.condition(MANUAL_CONDITION, code, "add")
     qtbot.waitUntil(
-        lambda: position(engine, code) is not None and position(engine, code).held
-        and not position(engine, code).buy_pending,
+        lambda: (
+            position(engine, code) is not None
+            and position(engine, code).held
+            and not position(engine, code).buy_pending
+        ),
         timeout=DEADLINE_MS,
     )
     return position(engine, code)

@@ -165,10 +165,11 @@ def test_spike_inside_one_batch_arms_trailing(make_engine, control, qtbot) -> No
 def test_unfilled_limit_is_amended_then_filled(make_engine, control, qtbot) -> None:
     code = "105560"
     settings = settings_with(
-        trading__buy_tick_offset="-3",
+        trading__buy_tick_offset="-2",
         amend__after_s="1",
         amend__ticks="1",
         amend__max_count="5",
+        timers__amend_check_ms="200",
     )
     engine = make_engine(settings)
     pos = buy_via_condition(engine, control, qtbot, code)
@@ -187,7 +188,12 @@ def test_unfilled_limit_is_amended_then_filled(make_engine, control, qtbot) -> N
 
 def test_partial_fill_amended_for_the_remainder_only(make_engine, control, qtbot) -> None:
     code = "055550"
-    settings = settings_with(trading__buy_tick_offset="-2", amend__after_s="3600")
+    settings = settings_with(
+        trading__buy_tick_offset="-2",
+        amend__after_s="3600",
+        amend__ticks="2",
+        timers__amend_check_ms="200",
+    )
     engine = make_engine(settings)
     pin(control, code)
     control.condition(MANUAL_CONDITION, code, "add")
@@ -206,8 +212,10 @@ def test_partial_fill_amended_for_the_remainder_only(make_engine, control, qtbot
     assert position(engine, code).quantity == partial
     engine.update_setting("amend/after_s", "1")
     qtbot.waitUntil(
-        lambda: position(engine, code).quantity == order["qty"]
-        and not position(engine, code).buy_pending,
+        lambda: (
+            position(engine, code).quantity == order["qty"]
+            and not position(engine, code).buy_pending
+        ),
         timeout=DEADLINE_MS,
     )
     modify = orders_for(control, code, "modify")[0]
@@ -263,7 +271,10 @@ def test_websocket_drop_during_a_position_still_sells(make_engine, control, qtbo
     control.set_price(code, at_most(avg, -3.5), pause=True)  # likely while reconnecting
     qtbot.waitUntil(lambda: _sold(control, code), timeout=DEADLINE_MS)
     qtbot.waitUntil(
-        lambda: any("실시간 재연결" in e.reason for e in engine.journal.entries(kinds=[JournalKind.RECONCILE])),
+        lambda: any(
+            "실시간 재연결" in e.reason
+            for e in engine.journal.entries(kinds=[JournalKind.RECONCILE])
+        ),
         timeout=DEADLINE_MS,
     )
     assert _sell_decision(engine, code).detail["purpose"] == ExitReason.STOP_LOSS.value
