@@ -114,9 +114,10 @@ class RestApi:
                 ),
             )
         faults = self.sim.faults
-        if faults.error_rate and self.fault_rng.random() < faults.error_rate:
+        # Broken replies hit TRs only: the token endpoint stays usable so tests can log in.
+        if not oauth and faults.error_rate and self.fault_rng.random() < faults.error_rate:
             return self._server_error()
-        if faults.nonjson_rate and self.fault_rng.random() < faults.nonjson_rate:
+        if not oauth and faults.nonjson_rate and self.fault_rng.random() < faults.nonjson_rate:
             return Response(200, _MAINTENANCE_PAGE, {"Content-Type": "text/html;charset=UTF-8"})
         try:
             raw = json.loads(req.body.decode("utf-8")) if req.body.strip() else {}
@@ -194,12 +195,14 @@ class RestApi:
         value = headers.get("authorization")
         if value is None:
             raise errors.input_error(1513, "Header의 authorization 필드가 존재하지 않습니다")
-        scheme, _, token = value.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            raise errors.input_error(1514, "authorization 필드 형식이 올바르지 않습니다")
+        scheme, space, token = value.strip().partition(" ")
         token = token.strip()
-        if not token:
+        if not scheme or (scheme.lower() == "bearer" and not token):
             raise errors.input_error(1516, "Token이 정의되어 있지 않습니다")
+        if not space:
+            raise errors.input_error(1514, "authorization 필드 형식이 올바르지 않습니다")
+        if scheme.lower() != "bearer":
+            raise errors.input_error(1515, "authorization의 Grant Type이 올바르지 않습니다")
         info = self.sim.auth.check(token)
         if info is None:
             raise errors.invalid_token()
