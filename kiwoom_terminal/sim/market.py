@@ -38,6 +38,13 @@ from kiwoom_terminal.sim.process import DayProcess
 
 KRX_DAY_SECONDS = 23_400  # 09:00–15:30 in krx mode (the closing auction included)
 PATH_PHASES = frozenset({SessionPhase.CONTINUOUS, SessionPhase.CLOSING_AUCTION})
+# Crowd trade sizes relative to the mean: a fixed lognormal table (cheaper than drawing
+# lognormvariate for every one of tens of thousands of ticks a second).
+_SIZE_COUNT = 4096
+_SIZES = [
+    math.exp(g)
+    for g in (lambda r: [r.gauss(-0.5, 1.0) for _ in range(_SIZE_COUNT)])(random.Random(7))
+]
 
 
 class MarketSink(Protocol):
@@ -123,6 +130,7 @@ class Stock:
         self.recentred_sec = -1
         self._quote_cache: dict[int, tuple[str, str, str, str]] = {}
         self.feed_cache: dict[str, object] = {}  # pieces of the 0B values (realtime.py)
+        self.last_tick_at = 0.0  # time.time() when the last 0B entry was queued for clients
         # 250-day extremes of the history (today is added when asked): fixed for the day.
         recent = history[-249:]
         top = max(recent, key=lambda b: b.high) if recent else None
@@ -475,10 +483,29 @@ class Market:
             rate = max(self.active.get(code, 1.0), 0.001)
             mean = stock.vps_now() * speed / rate
             rng = stock.rng
+            random = rng.random
             book = stock.book
+            asks, bids = book.asks, book.bids
+            on_trade = self.sink.on_trade
+            record = stock.record_trade
             for _ in range(count):
-                buy = rng.random() < 0.5
-                qty = max(1, int(mean * rng.lognormvariate(-0.5, 1.0)))
+                r = random()
+                buy = r < 0.5
+                qty = int(mean * _SIZES[int(random() * _SIZE_COUNT)]) or 1
+                side = asks if buy else bids
+                if side:
+                    # Fast path (most ticks): the crowd at the touch absorbs the whole trade.
+                    price = min(side) if buy else max(side)
+                    level = side[price]
+                    first = level.entries[0]
+                    if first.order is None and first.qty > qty:
+                        first.qty -= qty
+                        level.total -= qty
+                        book.version += 1
+                        record(price, qty, buy, t, sec)
+                        on_trade(stock, qty, buy)
+                        done += 1
+                        continue
                 result = book.take(buy, qty)
                 for price, q in result.trades:
                     stock.record_trade(price, q, buy, t, sec)
@@ -502,7 +529,3 @@ class Market:
     def withdraw(self, stock: Stock, order_no: str, qty: int) -> int:
         return stock.book.reduce(order_no, qty)
 
-
-def lognormal_qty(rng: random.Random, mean: float) -> int:
-    """A trade size around `mean` (at least one share)."""
-    return max(1, int(mean * math.exp(rng.gauss(-0.5, 1.0))))

@@ -91,6 +91,13 @@ def test_error_nonjson_delay_and_ghost_faults_from_the_command_line(
     # The reply was lost but the order was processed: reconciliation must find it.
     orders = sim.control.account()["orders"]
     assert [(o["kind"], o["qty"], o["filled"]) for o in orders] == [("new", 1, 1)]
+    assert abs(orders[0]["received_at"] - time.time()) < 600  # wall-clock arrival stamp
+    results = sim.control.results()
+    assert (results["kt10000:ghost"], results["ka10001:5xx"], results["ka10001:nonjson"]) == (1, 1, 1)
+    sim.control.set_faults(ghost_rate=0, order_delay_ms=300)
+    started = time.monotonic()
+    assert rest.call("kt10000", order).json()["return_code"] == 0
+    assert time.monotonic() - started >= 0.25
 
 
 def test_bad_fault_spec_stops_the_simulator_with_a_message(sim_factory: SimFactory) -> None:
