@@ -249,6 +249,7 @@ class AutoTrader:
             else:
                 order_type = OrderType.MARKET  # no bid known: a limit would be a guess
         state = position.exit_state
+        tick = ctx.market.ticks.get(code)
         _, why = self.gateway.place(
             OrderRequest(code, Side.SELL, position.quantity, price, order_type),
             purpose=decision.reason.value,
@@ -264,6 +265,9 @@ class AutoTrader:
                 "armed": state.armed,
                 "protect_active": state.protect_active,
                 "best_bid": best_bid,
+                # Latency trail: when the worker parsed the last tick, when we decided.
+                "tick_received_at": tick.received_at if tick is not None else 0.0,
+                "decided_at": ctx.wall(),
             },
         )
         position.reason = decision.detail if not why else f"{decision.detail} — 보류: {why}"

@@ -52,7 +52,7 @@ from kiwoom_terminal.engine.orders import MANUAL
 from kiwoom_terminal.engine.recovery import Recovery
 from kiwoom_terminal.engine.snapshot import SnapshotStore
 from kiwoom_terminal.engine.status import EngineStatus
-from kiwoom_terminal.engine.wakeup import Wakeup
+from kiwoom_terminal.engine.wakeup import Wakeup, shorten_gil_switch_interval
 from kiwoom_terminal.krx import KST
 from kiwoom_terminal.messages import (
     AccountSnapshotQuery,
@@ -215,6 +215,7 @@ class TradingEngine(QObject):
             self._emit_log("INFO", line)
         self.supervisor.start()
         self._wakeup = Wakeup(self.supervisor.wakeup_fileno(), self._on_wakeup, self)
+        shorten_gil_switch_interval()
         self._apply_timer_intervals()
         for timer in self._timers.values():
             timer.start()
@@ -811,6 +812,7 @@ class TradingEngine(QObject):
 
     def _save_snapshot(self) -> None:
         try:
+            self.ctx.journal.checkpoint()
             self._last_snapshot = self.recovery.save()
         except Exception as exc:
             log.exception("snapshot failed")

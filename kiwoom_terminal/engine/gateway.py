@@ -131,27 +131,21 @@ class OrderGateway:
             "source": source,
             **(detail or {}),
         }
-        if not manual:
-            ctx.journal.record(
-                JournalKind.DECISION,
-                code=code,
-                side=side.value,
-                request_id=request_id,
-                price=request.price,
-                quantity=request.quantity,
-                reason=reason,
-                detail=info,
-            )
-        ctx.journal.record(
-            JournalKind.ORDER_REQUEST,
-            code=code,
-            side=side.value,
-            request_id=request_id,
-            price=request.price,
-            quantity=request.quantity,
-            reason=reason,
-            detail=info,
+        fields = {
+            "code": code,
+            "side": side.value,
+            "request_id": request_id,
+            "price": request.price,
+            "quantity": request.quantity,
+            "reason": reason,
+            "detail": info,
+        }
+        kinds = (
+            (JournalKind.ORDER_REQUEST,)
+            if manual
+            else (JournalKind.DECISION, JournalKind.ORDER_REQUEST)
         )
+        ctx.journal.record_many((kind, fields) for kind in kinds)
         order = ctx.orders.add_new(
             request_id,
             request,

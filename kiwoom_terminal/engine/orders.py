@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -222,6 +222,7 @@ class OrderManager:
 
     by_request: dict[str, ManagedOrder] = field(default_factory=dict)
     by_no: dict[str, ManagedOrder] = field(default_factory=dict)
+    live: dict[str, ManagedOrder] = field(default_factory=dict)  # open ones, pruned lazily
     commands: dict[str, _Command] = field(default_factory=dict)
     legs: set[str] = field(default_factory=set)  # order numbers of our modify/cancel legs
     orphans: dict[str, list[_Orphan]] = field(default_factory=dict)
@@ -229,10 +230,20 @@ class OrderManager:
 
     # --- queries -------------------------------------------------------------------------
 
-    def open_orders(self) -> Iterator[ManagedOrder]:
-        for order in self.by_request.values():
-            if order.is_open:
-                yield order
+    def open_orders(self) -> list[ManagedOrder]:
+        """Orders still open (a closed order never reopens, so it leaves `live` for good)."""
+        closed = [key for key, order in self.live.items() if not order.status.is_open]
+        for key in closed:
+            del self.live[key]
+        return list(self.live.values())
+
+    def _register(self, order: ManagedOrder) -> None:
+        self.by_request[order.request_id] = order
+        if order.order_no:
+            self.by_no[order.order_no] = order
+        if order.is_open:
+            self.live[order.request_id] = order
+        self.dirty.add(order.key)
 
     def open_for(self, code: str, side: Side | None = None) -> list[ManagedOrder]:
         return [
@@ -276,8 +287,7 @@ class OrderManager:
             last_action_at=now_mono,
             request=request,
         )
-        self.by_request[request_id] = order
-        self.dirty.add(order.key)
+        self._register(order)
         return order
 
     def add_modify(self, request_id: str, order: ManagedOrder, price: int, quantity: int) -> None:
@@ -366,9 +376,8 @@ class OrderManager:
             if target.remaining <= 0:
                 target.status = OrderStatus.REPLACED
                 updates.append(Closed(target, f"정정 → {ack.order_no}"))
-            self.by_request[successor.request_id] = successor
-            self.by_no[successor.order_no] = successor
-            self.dirty.update({target.key, successor.key})
+            self._register(successor)
+            self.dirty.add(target.key)
             updates.append(Accepted(successor))
             updates += self._replay(successor.order_no, now_mono)
             return updates
@@ -619,9 +628,7 @@ class OrderManager:
         )
         if order.filled > 0:
             order.status = OrderStatus.PARTIALLY_FILLED
-        self.by_request[order.request_id] = order
-        self.by_no[order.order_no] = order
-        self.dirty.add(order.key)
+        self._register(order)
         return order
 
     # --- persistence and the day ---------------------------------------------------------
@@ -635,13 +642,10 @@ class OrderManager:
             order = ManagedOrder.from_record(record)
             if not order.is_open:
                 continue
-            self.by_request[order.request_id] = order
-            if order.order_no:
-                self.by_no[order.order_no] = order
-            elif order.status is OrderStatus.SUBMITTING:
+            if not order.order_no and order.status is OrderStatus.SUBMITTING:
                 # Sent by the previous process without a reply: we cannot know.
                 order.status = OrderStatus.UNKNOWN
-            self.dirty.add(order.key)
+            self._register(order)
 
     def drop_closed(self) -> None:
         """Forget closed orders (at the trading-day change)."""
