@@ -142,6 +142,13 @@ class TradingSettings:
     exit_return_includes_costs: bool = setting(
         False, "손절·익절·이익보존 수익률에 수수료와 세금을 포함 (false = 가격 변화율만)"
     )
+    exits_when_auto_off: bool = setting(
+        True,
+        "자동매매를 꺼도 추적 중인 종목의 손절·익절·트레일링·이익보존 매도는 계속 (false = 자동매도도 멈춤)",
+    )
+    adopt_holdings: bool = setting(
+        False, "이 프로그램이 사지 않은 계좌 보유 종목도 자동 매도 규칙으로 관리"
+    )
 
 
 @dataclass(frozen=True)
