@@ -248,14 +248,20 @@ class OrderEntryPanel(QWidget):
         _focus(self.stock_edit)
         self.stock_edit.selectAll()
 
-    def select_stock(self, code: str) -> bool:
-        """Put a stock in the box as if typed (e.g. from a 잔고 row); False if unknown."""
+    def select_stock(self, code: str, *, move_focus: bool = True) -> bool:
+        """Put a stock in the box as if typed (e.g. from a 잔고 row); False if unknown.
+        With `move_focus` the price box takes the focus, ready to trade."""
         stock = self._stocks.get(code)
         if stock is None:
             return False
         self.stock_edit.setText(f"{stock.code} {stock.name}")
-        self._choose(stock)
+        self._choose(stock, move_focus=move_focus)
         return True
+
+    @property
+    def stock(self) -> StockInfoData | None:
+        """The stock the panel trades (None until one is chosen)."""
+        return self._stock
 
     def set_side(self, side: Side) -> None:
         self._side = side
@@ -419,13 +425,15 @@ class OrderEntryPanel(QWidget):
         _focus(self.price_spin if self.order_type().needs_price else self.qty_spin)
 
     def _send(self, request: OrderRequest, name: str) -> None:
-        self.order_requested.emit(request)
         price = f"{request.price:,}원" if request.order_type.needs_price else "시장가"
+        # The message goes first: a refusal reported while the signal is handled
+        # (`show_rejection`) must replace it, not be replaced by it.
         self._show_message(
             f"{labels.label(labels.SIDE, request.side)} 주문 전송: {name} "
             f"{request.quantity:,}주 {price}",
             error=False,
         )
+        self.order_requested.emit(request)
 
     # --- Keys ---------------------------------------------------------------------------
 

@@ -278,6 +278,11 @@ class ChartWidget(QWidget):
         self.fills.append(FillMarker(side, price, when))
         self._update_fill_markers()
 
+    def set_fills(self, fills: list[tuple[Side, int, dt.datetime]]) -> None:
+        """Replace the markers with (side, price, time) of every fill of the stock."""
+        self.fills = [FillMarker(side, price, when) for side, price, when in fills]
+        self._update_fill_markers()
+
     def set_levels(
         self,
         avg_price: float | None = None,
