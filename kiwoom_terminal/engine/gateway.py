@@ -140,12 +140,13 @@ class OrderGateway:
             "reason": reason,
             "detail": info,
         }
-        kinds = (
-            (JournalKind.ORDER_REQUEST,)
-            if manual
-            else (JournalKind.DECISION, JournalKind.ORDER_REQUEST)
-        )
-        ctx.journal.record_many((kind, fields) for kind in kinds)
+        entries: list[tuple[JournalKind, dict[str, Any]]] = []
+        if not manual:
+            # The decision row carries the price that decided (a market order has none).
+            seen = int(info.get("trigger_price") or 0) or request.price
+            entries.append((JournalKind.DECISION, {**fields, "price": seen}))
+        entries.append((JournalKind.ORDER_REQUEST, fields))
+        ctx.journal.record_many(entries)
         order = ctx.orders.add_new(
             request_id,
             request,

@@ -279,3 +279,49 @@ def test_websocket_drop_during_a_position_still_sells(make_engine, control, qtbo
     )
     assert _sell_decision(engine, code).detail["purpose"] == ExitReason.STOP_LOSS.value
     assert len([o for o in orders_for(control, code) if o["side"] == "sell"]) == 1
+
+
+def test_after_the_last_amend_the_rest_is_sent_at_market(make_engine, control, qtbot) -> None:
+    code = "086790"
+    settings = settings_with(
+        trading__buy_tick_offset="-4",
+        amend__after_s="1",
+        amend__ticks="1",
+        amend__max_count="1",
+        amend__after_last="market",
+        timers__amend_check_ms="200",
+    )
+    engine = make_engine(settings)
+    pos = buy_via_condition(engine, control, qtbot, code)
+    new_orders = orders_for(control, code, "new")
+    assert [o["trde_tp"] for o in new_orders] == ["0", "3"]  # the limit, then the market re-send
+    assert len(orders_for(control, code, "modify")) == 1
+    cancels = orders_for(control, code, "cancel")
+    assert len(cancels) == 1 and cancels[0]["qty"] == new_orders[0]["qty"]
+    assert pos.quantity == new_orders[0]["qty"] == held_quantity(control, code)
+    reasons = [e.reason for e in journal_entries(engine, code, JournalKind.CANCEL)]
+    assert any("시장가" in r for r in reasons)
+
+
+def test_emergency_flatten_cancels_and_sells_everything(make_engine, control, qtbot) -> None:
+    held, resting = "000810", "032830"
+    engine = make_engine(settings_with(trading__buy_tick_offset="-5", amend__after_s="3600"))
+    control.set_price(held, int(control.quote(held)["base"]), pause=True)
+    control.set_account(holdings=[{"code": held, "qty": 3, "avg_price": 300_000}])
+    engine.request_reconcile("test")
+    qtbot.waitUntil(
+        lambda: engine.ctx.tables.get("holdings", held) is not None, timeout=DEADLINE_MS
+    )
+    pin(control, resting)
+    control.condition(MANUAL_CONDITION, resting, "add")
+    qtbot.waitUntil(
+        lambda: any(o.order_no for o in engine.ctx.orders.open_for(resting)), timeout=DEADLINE_MS
+    )
+    engine.emergency_flatten()
+    assert not engine.status.auto_trade
+    qtbot.waitUntil(lambda: held_quantity(control, held) == 0, timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: not engine.ctx.orders.open_orders(), timeout=DEADLINE_MS)
+    assert all(o["remaining"] == 0 for o in orders_for(control, resting))
+    assert held_quantity(control, resting) == 0
+    sells = [o for o in orders_for(control, held, "new") if o["side"] == "sell"]
+    assert len(sells) == 1 and sells[0]["trde_tp"] == "3" and sells[0]["qty"] == 3
