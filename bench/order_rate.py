@@ -14,6 +14,7 @@ the target is missed.
 from __future__ import annotations
 
 import argparse
+import os
 import select
 import sys
 import time
@@ -38,6 +39,14 @@ from kiwoom_terminal.workers.config import WorkerConfig
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 
 CODE = "005930"
+
+
+def load_average() -> float:
+    """1-minute load average (the machine may be shared; read figures with it)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 def main() -> int:
@@ -100,6 +109,7 @@ def main() -> int:
     print(f"order_rate_rejections: {rejected} orders")
     print(f"order_rate_server_rejections: {server_rejected} requests")
     print(f"order_rate_throttling_reported: {'yes' if throttled else 'no'} ")
+    print(f"order_rate_load_average: {load_average():.1f} runnable processes (2 cores)")
     print(f"order_rate_achieved: {steady:.2f} orders/s")
     return 0
 

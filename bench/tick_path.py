@@ -93,6 +93,8 @@ def measure(
         sup.poll(WorkerKind.WS)
     entries0, dropped0 = session_entries(sim)
     cpu0 = cpu_seconds(sup.pid(WorkerKind.WS))
+    sim_cpu0 = cpu_seconds(sim.pid)
+    own_cpu0 = cpu_seconds(os.getpid())
     start = time.monotonic()
     half = start + seconds / 2
     end = start + seconds
@@ -122,6 +124,8 @@ def measure(
                 target.extend((now - t.received_at) * 1000.0 for t in m.ticks)
     elapsed = time.monotonic() - start
     cpu = cpu_seconds(sup.pid(WorkerKind.WS)) - cpu0
+    sim_cpu = cpu_seconds(sim.pid) - sim_cpu0
+    own_cpu = cpu_seconds(os.getpid()) - own_cpu0
     entries1, dropped1 = session_entries(sim)
     sim.control.set_tick_rate(0)
     latencies = lat_first + lat_second
@@ -140,14 +144,25 @@ def measure(
         "p99": percentile(latencies, 0.99),
         "batch": ticks / batches if batches else 0.0,
         "cpu": cpu / elapsed * 100.0,
+        "sim_cpu": sim_cpu / elapsed * 100.0,
+        "consumer_cpu": own_cpu / elapsed * 100.0,
         "growing": 1.0 if growing else 0.0,
     }
+
+
+def load_average() -> float:
+    """1-minute load average (the machine may be shared; read figures with it)."""
+    try:
+        return os.getloadavg()[0]
+    except OSError:
+        return float("nan")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rates", default="1000,5000,20000,40000")
+    parser.add_argument("--modes", default="drain10ms,wake", help="consumer modes to run")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     with start_simulator(
@@ -170,8 +185,8 @@ def main() -> int:
                 if isinstance(m, ConnectionStatus) and m.state is ConnectionState.AUTH_FAILED:
                     raise SystemExit(m.detail)
             sustained = 0
-            for wake in (False, True):
-                label = "wake" if wake else "drain10ms"
+            for label in args.modes.split(","):
+                wake = label == "wake"
                 for rate in rates:
                     r = measure(sup, sim, rate, args.seconds, wake)
                     prefix = f"tick_path_{label}_{rate // 1000}k"
@@ -181,12 +196,15 @@ def main() -> int:
                     print(f"{prefix}_latency_p99: {r['p99']:.2f} ms")
                     print(f"{prefix}_ticks_per_batch: {r['batch']:.1f} ticks")
                     print(f"{prefix}_ws_worker_cpu: {r['cpu']:.0f} %")
+                    print(f"{prefix}_consumer_cpu: {r['consumer_cpu']:.0f} %")
+                    print(f"{prefix}_simulator_cpu: {r['sim_cpu']:.0f} %")
                     print(f"{prefix}_server_dropped: {r['dropped']:.0f} ticks")
                     print(f"{prefix}_backlog_grows: {'yes' if r['growing'] else 'no'} ")
                     sys.stdout.flush()
                     delivered = r["throughput"] >= 0.95 * rate
                     if not wake and not r["growing"] and delivered:
                         sustained = max(sustained, rate)
+    print(f"tick_path_load_average: {load_average():.1f} runnable processes (2 cores)")
     print(f"tick_path_sustained_rate: {sustained} ticks/s")
     return 0
 
