@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from kiwoom_terminal.sim.launcher import SimulatorProcess
 
 from kiwoom_terminal.constants import (
     ConditionChange,
@@ -44,6 +43,7 @@ from kiwoom_terminal.messages import (
     WsReply,
 )
 from kiwoom_terminal.objects import CancelRequest, ModifyRequest, OrderRequest
+from kiwoom_terminal.sim.launcher import SimulatorProcess
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 from tests.workers.conftest import Inbox, sim_config, wait_until
 
@@ -292,3 +292,18 @@ def test_second_login_with_the_same_key_stops_the_session(
         assert failed.error.kind is ErrorKind.DISCONNECTED
     sup.restart(WorkerKind.WS)
     inbox.wait_for(lambda m: isinstance(m, Resubscribed) and m.groups == ("1",))
+
+
+def test_login_with_a_revoked_token_reissues_once(
+    running: tuple[WorkerSupervisor, Inbox, SimulatorProcess],
+) -> None:
+    sup, inbox, sim = running
+    _ok(inbox, sup.send(Subscribe("1", (CODE,), (Feed.TRADES,))))
+    issued = sim.control.requests()["au10001"]
+    sim.control.expire_tokens()  # the shared token is now unknown to the server …
+    mark = len(inbox.messages)
+    sim.control.drop_websockets()  # … and the WebSocket must log in again with it
+    inbox.wait_for(lambda m: isinstance(m, Resubscribed) and m.groups == ("1",), start=mark)
+    assert sim.control.requests()["au10001"] == issued + 1  # LOGIN refused (8005) → one re-issue
+    assert _ok(inbox, sup.send(QuoteQuery(CODE))) is not None  # the other workers use the new token
+    assert sim.control.requests()["au10001"] == issued + 1
