@@ -69,6 +69,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body", type=int, default=1024 * 1024, help="REST body size cap (bytes)")
     p.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    p.add_argument("--profile", type=Path, help="write a cProfile of the whole run to this file")
     return p
 
 
@@ -131,7 +132,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         config = config_from_args(args)
-        asyncio.run(_serve(config, args.exit_on_stdin_eof))
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            try:
+                profiler.runcall(asyncio.run, _serve(config, args.exit_on_stdin_eof))
+            finally:
+                profiler.dump_stats(str(args.profile))
+        else:
+            asyncio.run(_serve(config, args.exit_on_stdin_eof))
     except (ValueError, ScenarioError) as exc:
         print(f"simulator: {exc}", file=sys.stderr)
         return 2

@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from kiwoom_terminal.sim.book import OwnFill
@@ -47,6 +47,7 @@ class Session:
         self.entries_framed = 0
         self.ping_echoed = True
         self.missed_pings = 0
+        self.reg_counts: Counter[str] = Counter()  # "grp|item|type" -> times REG'd
 
     def registrations(self) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
@@ -162,6 +163,7 @@ class Feed:
     def on_trade(self, stock: Stock, qty: int, buy: bool) -> None:
         subs = self.subs_0b.get(stock.code)
         if subs:
+            stock.last_tick_at = time.time()
             values = values_0b(stock, qty, buy)
             for session, prefix in subs:
                 session.pending.append(prefix + values)

@@ -262,7 +262,9 @@ class Simulator:
         per_stock = total / len(active)
         for code in active:
             active[code] = per_stock
-        self._tick_due += total * elapsed
+        # An overloaded loop does not try to catch up more than a tenth of a second of
+        # ticks: the feed then runs at what the machine can do instead of spiralling.
+        self._tick_due = min(self._tick_due + total * elapsed, total * 0.1)
         n = int(self._tick_due)
         if n <= 0:
             return

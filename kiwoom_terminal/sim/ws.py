@@ -281,6 +281,8 @@ class WsServer:
             )
             return
         if trnm == "REG":
+            for item, type_code in pairs:
+                session.reg_counts[f"{grp}|{item}|{type_code}"] += 1
             if frame.get("refresh", "1") == "0":
                 session.groups[grp] = set()
             session.groups.setdefault(grp, set()).update(pairs)
