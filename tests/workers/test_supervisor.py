@@ -207,6 +207,8 @@ def test_dropped_websocket_resubscribes_once_and_resumes(
     (session,) = [s for s in sim.control.state()["sessions"] if s["logged_in"]]
     assert session["registrations"] == sorted([f"{CODE}:0B", "000660:0B"])
     assert session["conditions"] == ["4"]
+    # nothing registered twice on the session that survived the drops
+    assert session["reg_counts"] == {f"1|{CODE}|0B": 1, "1|000660|0B": 1}
     states = [m.state for m in inbox.of_type(ConnectionStatus) if m.worker is WorkerKind.WS]
     assert ConnectionState.RECONNECTING in states and states[-1] is ConnectionState.CONNECTED
 
@@ -229,6 +231,7 @@ def test_kill_9_of_each_worker(running: tuple[WorkerSupervisor, Inbox, Simulator
     )
 
     # Order TR: one order in flight, one queued behind it. Neither is ever sent again.
+    sim.control.set_faults(delay_ms=0, order_delay_ms=3000)
     first = sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 1, 69_000)))
     second = sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 2, 69_000)))
     wait_until(lambda: sim.control.requests().get("kt10000", 0) == 1)
@@ -237,7 +240,7 @@ def test_kill_9_of_each_worker(running: tuple[WorkerSupervisor, Inbox, Simulator
         reply = inbox.reply(request_id)
         assert isinstance(reply, OrderReply) and reply.outcome is OrderOutcome.UNKNOWN
         assert reply.error is not None and reply.error.kind is ErrorKind.WORKER_DIED
-    sim.control.set_faults(delay_ms=0)
+    sim.control.set_faults(order_delay_ms=0)
     assert _ok(inbox, sup.send(QuoteQuery(CODE))) is not None  # restarted TR worker serves
     accepted = inbox.reply(sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 3, 69_000))))
     assert accepted.outcome is OrderOutcome.ACCEPTED  # restarted order worker serves
