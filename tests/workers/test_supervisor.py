@@ -310,3 +310,26 @@ def test_login_with_a_revoked_token_reissues_once(
     assert sim.control.requests()["au10001"] == issued + 1  # LOGIN refused (8005) → one re-issue
     assert _ok(inbox, sup.send(QuoteQuery(CODE))) is not None  # the other workers use the new token
     assert sim.control.requests()["au10001"] == issued + 1
+
+
+def test_crash_loop_backs_off_and_refuses_orders_meanwhile(api_sim: SimulatorProcess) -> None:
+    with WorkerSupervisor(sim_config(api_sim), kinds=(WorkerKind.ORDER,)) as sup:
+        inbox = Inbox(sup)
+        for crash in range(1, 5):  # the fourth crash within a minute postpones the restart
+            pid = sup.pid(WorkerKind.ORDER)
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            inbox.wait_for(lambda m: isinstance(m, WorkerDied), start=len(inbox.messages))
+            if crash < 4:
+                wait_until(lambda p=pid: sup.pid(WorkerKind.ORDER) != p)
+        wait_until(lambda: _waiting(sup))
+        assert sup.restarts(WorkerKind.ORDER) == 3
+        reply = inbox.reply(sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 1, 69_000))))
+        assert reply.outcome is OrderOutcome.NOT_PROCESSED  # never handed to a process
+        assert reply.error is not None and reply.error.kind is ErrorKind.WORKER_DIED
+        wait_until(lambda: not _waiting(sup) and sup.is_alive(WorkerKind.ORDER), timeout=30)
+        assert sup.restarts(WorkerKind.ORDER) == 4
+
+
+def _waiting(sup: WorkerSupervisor) -> bool:
+    return sup._slots[WorkerKind.ORDER].phase == "waiting"
