@@ -163,6 +163,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=float, default=4.0)
     parser.add_argument("--rates", default="1000,5000,20000,40000")
     parser.add_argument("--modes", default="drain10ms,wake", help="consumer modes to run")
+    parser.add_argument("--flush-ms", type=float, default=None, help="worker tick_flush_ms")
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     with start_simulator(
@@ -176,6 +177,8 @@ def main() -> int:
             query_limit=RateLimit(50.0),
             log_level="WARNING",
         )
+        if args.flush_ms is not None:
+            config = config.replace(tick_flush_ms=args.flush_ms)
         with WorkerSupervisor(config, kinds=(WorkerKind.TR, WorkerKind.WS)) as sup:
             listing = wait_reply(sup, sup.send(StockListQuery()))
             codes = tuple(s.code for s in listing.data[:N_CODES])  # type: ignore[attr-defined]
