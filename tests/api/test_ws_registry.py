@@ -3,6 +3,7 @@
 import asyncio
 
 from kiwoom_terminal.api.ws import KiwoomWebSocket, WsClientConfig
+from kiwoom_terminal.api.ws_registry import entries
 from kiwoom_terminal.constants import ConnectionState, Feed, Venue
 from kiwoom_terminal.messages import StartCondition, StopCondition, Subscribe, Unsubscribe
 from kiwoom_terminal.workers.registry import Subscriptions
@@ -24,9 +25,10 @@ def _client(max_items: int = 100) -> KiwoomWebSocket:
 
 
 def test_entries_group_items_by_type_set_and_chunk() -> None:
-    client = _client(max_items=2)
-    entries = client._entries({"0B": {"000660", "005930", "035420"}, "0D": {"005930"}, "00": {""}})
-    assert entries == [
+    data = entries(
+        {"0B": {"000660", "005930", "035420"}, "0D": {"005930"}, "00": {""}}, max_items=2
+    )
+    assert data == [
         {"item": [""], "type": ["00"]},
         {"item": ["000660", "035420"], "type": ["0B"]},
         {"item": ["005930"], "type": ["0B", "0D"]},
