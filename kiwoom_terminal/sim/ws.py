@@ -82,6 +82,7 @@ class WsServer:
             ping_interval=None,  # Kiwoom uses application-level PING frames
             max_size=1024 * 1024,
             max_queue=64,
+            close_timeout=1.0,  # a client that never answers the close must not stall a stop
         )
         sock = next(iter(self.server.sockets))
         return int(sock.getsockname()[1])
