@@ -117,8 +117,10 @@ class TradingSettings:
     sell_tick_offset: int = setting(
         0, "매도 지정가: 최우선 매수호가 대비 틱 (- 아래)", minimum=-20, maximum=20
     )
-    stop_loss_pct: float = setting(-3.0, "손절 수익률 (%)", minimum=-99, maximum=0)
-    take_profit_pct: float = setting(10.0, "익절 수익률 (%)", minimum=0, maximum=1000)
+    stop_loss_pct: float = setting(-3.0, "손절 수익률 (%, 0 = 사용 안 함)", minimum=-99, maximum=0)
+    take_profit_pct: float = setting(
+        10.0, "익절 수익률 (%, 0 = 사용 안 함)", minimum=0, maximum=1000
+    )
     trailing_arm_pct: float = setting(3.0, "트레일링 스탑 발동 수익률 (%)", minimum=0, maximum=1000)
     trailing_drop_pct: float = setting(
         1.5, "발동 후 고가 대비 하락률 (%)", minimum=0.01, maximum=99
@@ -137,6 +139,9 @@ class TradingSettings:
     liquidation_enabled: bool = setting(False, "장 마감 전 일괄 청산 사용")
     liquidation_time: dt.time = setting(dt.time(15, 15), "일괄 청산 시각 (HH:MM)")
     rebuy_block: bool = setting(True, "오늘 이미 매수한 종목은 다시 사지 않음")
+    exit_return_includes_costs: bool = setting(
+        False, "손절·익절·이익보존 수익률에 수수료와 세금을 포함 (false = 가격 변화율만)"
+    )
 
 
 @dataclass(frozen=True)
@@ -175,6 +180,33 @@ class FeeSettings:
 
 
 @dataclass(frozen=True)
+class BacktestSettings:
+    """[backtest] The backtester (python -m kiwoom_terminal.backtest); fees come from [fees]
+    and the exit rules from [trading]."""
+
+    initial_cash: int = setting(10_000_000, "종목당 시작 자금 (원)", minimum=1)
+    order_amount: int = setting(0, "1회 매수 금액 (원, 0 = 가진 현금 전부)", minimum=0)
+    entry_fill: str = setting(
+        "next_open",
+        "매수 체결가: next_open (신호 다음 봉 시가) / close (신호 봉 종가)",
+        choices=("next_open", "close"),
+    )
+    exit_fill: str = setting(
+        "trigger",
+        "매도 체결가: trigger (발동 가격, 갭이면 시가) / next_open (다음 봉 시가) / close (봉 종가)",
+        choices=("trigger", "next_open", "close"),
+    )
+    slippage_ticks: int = setting(1, "슬리피지 (호가 틱 수, 불리한 쪽으로)", minimum=0, maximum=20)
+    apply_exit_rules: bool = setting(True, "[trading]의 손절·익절·트레일링·이익보존 규칙 적용")
+    interval: str = setting(
+        "day",
+        "봉 주기: day (일봉) 또는 분봉 분 수",
+        choices=("day", "1", "3", "5", "10", "15", "30", "45", "60"),
+    )
+    cache_enabled: bool = setting(True, "서버에서 받은 봉 데이터를 디스크에 저장해 다시 사용")
+
+
+@dataclass(frozen=True)
 class SessionSettings:
     """[session] KRX session times (KST); configurable because KRX changes them."""
 
@@ -199,6 +231,7 @@ class AppSettings:
     risk: RiskSettings = field(default_factory=RiskSettings)
     fees: FeeSettings = field(default_factory=FeeSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
+    backtest: BacktestSettings = field(default_factory=BacktestSettings)
 
 
 # --- Parsing, validation, serialisation -------------------------------------------------

@@ -16,6 +16,7 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+import numpy as np
 import pandas as pd
 
 BUY = 1
@@ -75,16 +76,51 @@ class Strategy(ABC):
         self.values: dict[str, float] = {
             p.name: p.validate(overrides.get(p.name, p.default)) for p in self.params
         }
+        self.check_params()
+
+    def check_params(self) -> None:
+        """Checks that involve more than one parameter (e.g. fast < slow); raise
+        StrategyError with a message saying what to change. None by default."""
+        return None
+
+    def param_int(self, name: str) -> int:
+        """An integer parameter's value."""
+        return int(self.values[name])
+
+    @property
+    def min_bars(self) -> int:
+        """Bars of history needed before the first signal can appear (the scanner loads at
+        least this many; the backtester warns when the data is shorter)."""
+        return 2
 
     def signals(self, bars: pd.DataFrame) -> pd.Series:
         """BUY (1) / SELL (-1) / HOLD (0) per bar, aligned with `bars.index`."""
         check_bars(bars)
         result = self.compute(bars)
-        return result.reindex(bars.index).fillna(HOLD).astype("int8")
+        if result.index is not bars.index and not result.index.equals(bars.index):
+            result = result.reindex(bars.index)
+        if result.dtype != "int8":
+            result = result.fillna(HOLD).astype("int8")
+        return result
 
     @abstractmethod
     def compute(self, bars: pd.DataFrame) -> pd.Series:
         """Signals for validated bars; a bar without enough history is HOLD."""
+
+    def describe(self) -> str:
+        """`name(param=value, …)` for logs and reports."""
+        args = ", ".join(f"{k}={v:g}" for k, v in self.values.items())
+        return f"{self.name}({args})"
+
+
+def combine(buy: pd.Series, sell: pd.Series) -> pd.Series:
+    """One signal series from boolean buy / sell conditions; SELL wins when both hold."""
+    sells = sell.to_numpy(dtype=bool, na_value=False)
+    buys = buy.to_numpy(dtype=bool, na_value=False) & ~sells
+    out = np.zeros(len(buys), dtype="int8")
+    out[buys] = BUY
+    out[sells] = SELL
+    return pd.Series(out, index=buy.index)
 
 
 def check_bars(bars: pd.DataFrame) -> None:

@@ -1,0 +1,261 @@
+"""The REST transport: one `requests.Session` per process, a timeout on every call, the
+`authorization` header added in one place, tokens from the TokenManager, the rate limiter in
+front of every call, errors classified by the embedded code, and paging (kiwoom-api.md §1–§4).
+
+TR-specific bodies and parsing live in `trs.py`; this module knows only api-ids and paths.
+Nothing here logs headers or bodies: a debug line names the api-id, status and duration.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
+
+from kiwoom_terminal.api import wire
+from kiwoom_terminal.api.errors import (
+    BadReplyError,
+    KiwoomError,
+    NetworkError,
+    RateLimitError,
+    RequestError,
+    TokenInvalidError,
+    classify,
+)
+from kiwoom_terminal.api.ratelimit import RateLimiter
+from kiwoom_terminal.api.token import AccessToken, TokenManager, TokenStore, parse_expires_dt
+from kiwoom_terminal.secrets import Credentials
+
+log = logging.getLogger(__name__)
+
+CONTENT_TYPE = "application/json;charset=UTF-8"
+CONNECT_TIMEOUT_S = 3.05  # connect separately from read, so a dead host fails fast
+
+
+@dataclass(frozen=True)
+class RestReply:
+    """One HTTP reply that carried return_code 0."""
+
+    api_id: str
+    body: dict[str, Any]
+    has_more: bool  # response header cont-yn: Y
+    next_key: str  # response header next-key ("" when none)
+    status: int
+
+
+class RestClient:
+    """POSTs TRs to one Kiwoom REST base URL (real, mock or the simulator).
+
+    `limiter` paces calls (None = no client-side limit). `token_store` lets several
+    processes share one token (see token.py). `call()` re-issues the token once and repeats
+    the call after 8005/8031/8103 when `reissue_retry` is true (queries); order placement
+    passes False and reports the error instead of sending twice.
+    """
+
+    def __init__(
+        self,
+        base_url: str,
+        credentials: Credentials,
+        *,
+        timeout_s: float = 5.0,
+        limiter: RateLimiter | None = None,
+        token_store: TokenStore | None = None,
+        renew_margin_s: float = 600.0,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self._credentials = credentials
+        self.timeout_s = timeout_s
+        self.limiter = limiter
+        self._session = session if session is not None else requests.Session()
+        self._sleep = sleep
+        self.tokens = TokenManager(self._issue_token, token_store, renew_margin_s=renew_margin_s)
+        self.sent = 0  # HTTP requests sent by this client (diagnostics, tests)
+
+    def close(self) -> None:
+        self._session.close()
+
+    # --- Calls -----------------------------------------------------------------------
+
+    def call(
+        self,
+        api_id: str,
+        body: dict[str, Any],
+        *,
+        next_key: str = "",
+        reissue_retry: bool = True,
+    ) -> RestReply:
+        """POST one TR and return its successful reply, or raise a KiwoomError subclass.
+
+        `next_key` asks for the following page (headers cont-yn: Y, next-key).
+        """
+        path = wire.TR_PATHS.get(api_id)
+        if path is None:
+            raise RequestError(f"알 수 없는 TR 입니다: {api_id}", api_id=api_id)
+        token = self.tokens.get()
+        try:
+            return self._send(api_id, path, body, token, next_key)
+        except TokenInvalidError:
+            self.tokens.invalidate(token)
+            if not reissue_retry:
+                raise
+            log.info("%s: token rejected, re-issuing once", api_id)
+            return self._send(api_id, path, body, self.tokens.get(), next_key)
+
+    def call_pages(
+        self,
+        api_id: str,
+        body: dict[str, Any],
+        list_key: str,
+        *,
+        max_rows: int | None = None,
+        max_pages: int = 200,
+    ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Follow cont-yn / next-key to the end (or until `max_rows` rows) and return the
+        first page's body and all rows of `list_key` in server order (newest first for
+        charts). Each page passes the rate limiter like any call (§3 asks for a pause)."""
+        reply = self.call(api_id, body)
+        first = reply.body
+        rows = _rows(reply.body, list_key, api_id)
+        pages = 1
+        while reply.has_more and reply.next_key and pages < max_pages:
+            if max_rows is not None and len(rows) >= max_rows:
+                break
+            reply = self.call(api_id, body, next_key=reply.next_key)
+            rows.extend(_rows(reply.body, list_key, api_id))
+            pages += 1
+        if max_rows is not None:
+            del rows[max_rows:]
+        return first, rows
+
+    # --- Internals -------------------------------------------------------------------
+
+    def _headers(self, api_id: str, token: str | None, next_key: str) -> dict[str, str]:
+        """The one place request headers (and the authorization header) are built."""
+        headers = {"Content-Type": CONTENT_TYPE, "api-id": api_id}
+        if token is not None:
+            headers["authorization"] = f"Bearer {token}"
+        if next_key:
+            headers["cont-yn"] = "Y"
+            headers["next-key"] = next_key
+        return headers
+
+    def _send(
+        self, api_id: str, path: str, body: dict[str, Any], token: str | None, next_key: str
+    ) -> RestReply:
+        if self.limiter is not None:
+            self.limiter.acquire(api_id)
+        url = self.base_url + path
+        started = time.perf_counter()
+        self.sent += 1
+        try:
+            response = self._session.post(
+                url,
+                data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+                headers=self._headers(api_id, token, next_key),
+                timeout=(min(CONNECT_TIMEOUT_S, self.timeout_s), self.timeout_s),
+            )
+        except requests.exceptions.ConnectTimeout as exc:
+            raise NetworkError(
+                f"서버에 연결하지 못했습니다 (시간 초과): {self.base_url}",
+                maybe_sent=False,
+                api_id=api_id,
+            ) from exc
+        except requests.exceptions.Timeout as exc:
+            raise NetworkError(
+                f"서버 응답이 {self.timeout_s:g}초 안에 오지 않았습니다",
+                timeout=True,
+                api_id=api_id,
+            ) from exc
+        except requests.exceptions.ConnectionError as exc:
+            never = _never_connected(exc)
+            text = "서버에 연결하지 못했습니다" if never else "서버 연결이 끊어졌습니다"
+            raise NetworkError(
+                f"{text}: {self.base_url}", maybe_sent=not never, api_id=api_id
+            ) from exc
+        except requests.exceptions.RequestException as exc:
+            raise NetworkError(f"요청 중 오류: {type(exc).__name__}", api_id=api_id) from exc
+        elapsed_ms = (time.perf_counter() - started) * 1000
+        status = response.status_code
+        log.debug("%s %s -> HTTP %d in %.0f ms", api_id, path, status, elapsed_ms)
+        parsed: dict[str, Any] | None
+        try:
+            loaded = json.loads(response.content) if response.content else None
+            parsed = loaded if isinstance(loaded, dict) else None
+        except ValueError:
+            parsed = None
+        error = classify(
+            parsed,
+            http_status=status,
+            api_id=api_id,
+            raw_text=response.text if parsed is None else "",
+        )
+        if error is not None:
+            if isinstance(error, RateLimitError) and self.limiter is not None:
+                self.limiter.penalize(error.retry_after)
+            raise error
+        assert parsed is not None
+        return RestReply(
+            api_id=api_id,
+            body=parsed,
+            has_more=response.headers.get("cont-yn", "N").strip().upper() == "Y",
+            next_key=response.headers.get("next-key", "").strip(),
+            status=status,
+        )
+
+    def _issue_token(self) -> AccessToken:
+        """au10001. The official client sends no api-id here; others do; servers accept both."""
+        body = {
+            "grant_type": "client_credentials",
+            "appkey": self._credentials.app_key,
+            "secretkey": self._credentials.secret_key,
+        }
+        reply = self._send(wire.TOKEN_ISSUE, wire.TR_PATHS[wire.TOKEN_ISSUE], body, None, "")
+        value = str(reply.body.get("token") or "").strip()
+        expires = str(reply.body.get("expires_dt") or "")
+        if not value:
+            raise BadReplyError("토큰 발급 응답에 token 이 없습니다", api_id=wire.TOKEN_ISSUE)
+        try:
+            expires_at = parse_expires_dt(expires)
+        except ValueError as exc:
+            raise BadReplyError(
+                f"토큰 만료 시각을 해석할 수 없습니다: {expires!r}", api_id=wire.TOKEN_ISSUE
+            ) from exc
+        return AccessToken(value=value, expires_at=expires_at, issued_at=time.time())
+
+
+def _rows(body: dict[str, Any], key: str, api_id: str) -> list[dict[str, Any]]:
+    rows = body.get(key)
+    if rows is None:
+        return []
+    if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
+        raise BadReplyError(f"{key} 목록 형식이 아닙니다", api_id=api_id)
+    return list(rows)
+
+
+def _never_connected(exc: BaseException) -> bool:
+    """True when the request certainly never reached the server (refused, no route)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        if isinstance(current, (NewConnectionError, ConnectTimeoutError)):
+            return True
+        reason = getattr(current, "reason", None)
+        if isinstance(reason, (NewConnectionError, ConnectTimeoutError)):
+            return True
+        args0 = (
+            current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
+        )
+        current = args0 or current.__cause__ or current.__context__
+    return False
+
+
+__all__ = ["KiwoomError", "RestClient", "RestReply"]

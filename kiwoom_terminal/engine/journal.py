@@ -1,0 +1,230 @@
+"""The trade journal: every decision, order request, acknowledgement, fill, amend and cancel,
+with its reason and the prices behind it, in SQLite (stdlib `sqlite3`).
+
+The engine records an order request *before* handing it to the order worker, so even a
+crash between the two leaves a trace to reconcile against. The database uses WAL with
+`synchronous=NORMAL`: a commit is a plain write to the log (tens of microseconds, cheap
+enough for the tick-to-order path) and survives a killed process; only a power cut could
+lose the last commits, and the start-up reconciliation with the account covers that.
+
+Read it from the command line to answer "why did it sell?":
+    python -m kiwoom_terminal.engine.journal [--day YYYYMMDD] [--code 005930] [--db PATH]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sqlite3
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+from kiwoom_terminal.krx import KST
+
+
+class JournalKind(str, Enum):
+    """What a journal entry records. Stable codes (stored in the database)."""
+
+    DECISION = "decision"  # a buy/sell/skip decision and its reason
+    ORDER_REQUEST = "order_request"  # written before the order is sent
+    ORDER_ACK = "order_ack"  # the server accepted it (order number)
+    ORDER_REJECT = "order_reject"  # refused by the server, the risk checks or validation
+    ORDER_UNKNOWN = "order_unknown"  # timeout / 5xx: outcome unknown until reconciled
+    ORDER_EVENT = "order_event"  # a REAL 00 event (accepted, confirmed, cancelled, rejected)
+    FILL = "fill"
+    AMEND = "amend"
+    CANCEL = "cancel"
+    RISK = "risk"  # a risk limit blocked an order or turned auto-trade off
+    RECONCILE = "reconcile"  # differences found between our state and the account
+    NOTICE = "notice"  # anything else worth keeping (start, stop, auto-trade on/off)
+
+
+@dataclass(frozen=True)
+class JournalEntry:
+    """One row of the journal."""
+
+    id: int
+    at: dt.datetime
+    kind: JournalKind
+    code: str
+    side: str
+    order_no: str
+    request_id: str
+    price: int
+    quantity: int
+    reason: str
+    detail: dict[str, Any]
+
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS journal (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,          -- ISO time, KST
+    day TEXT NOT NULL,         -- YYYYMMDD, KST
+    kind TEXT NOT NULL,
+    code TEXT NOT NULL DEFAULT '',
+    side TEXT NOT NULL DEFAULT '',
+    order_no TEXT NOT NULL DEFAULT '',
+    request_id TEXT NOT NULL DEFAULT '',
+    price INTEGER NOT NULL DEFAULT 0,
+    quantity INTEGER NOT NULL DEFAULT 0,
+    reason TEXT NOT NULL DEFAULT '',
+    detail TEXT NOT NULL DEFAULT '{}'
+);
+CREATE INDEX IF NOT EXISTS journal_day_code ON journal (day, code);
+CREATE INDEX IF NOT EXISTS journal_order ON journal (order_no);
+CREATE INDEX IF NOT EXISTS journal_request ON journal (request_id);
+"""
+
+
+class Journal:
+    """Append-only trade journal in one SQLite file. Use from one thread (the engine's)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = Path(path)
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit per statement
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def record(
+        self,
+        kind: JournalKind,
+        *,
+        code: str = "",
+        side: str = "",
+        order_no: str = "",
+        request_id: str = "",
+        price: int = 0,
+        quantity: int = 0,
+        reason: str = "",
+        detail: dict[str, Any] | None = None,
+        at: dt.datetime | None = None,
+    ) -> int:
+        """Append one entry and commit it; returns its id."""
+        moment = (at or dt.datetime.now(KST)).astimezone(KST)
+        cursor = self._db.execute(
+            "INSERT INTO journal (at, day, kind, code, side, order_no, request_id, price,"
+            " quantity, reason, detail) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+            (
+                moment.isoformat(timespec="milliseconds"),
+                moment.strftime("%Y%m%d"),
+                kind.value,
+                code,
+                side,
+                order_no,
+                request_id,
+                int(price),
+                int(quantity),
+                reason,
+                json.dumps(detail or {}, ensure_ascii=False, default=str),
+            ),
+        )
+        return int(cursor.lastrowid or 0)
+
+    def entries(
+        self,
+        *,
+        day: str | None = None,
+        code: str | None = None,
+        order_no: str | None = None,
+        request_id: str | None = None,
+        kinds: Iterable[JournalKind] | None = None,
+        limit: int | None = None,
+    ) -> list[JournalEntry]:
+        """Entries matching every given filter, oldest first (newest `limit` if given)."""
+        where: list[str] = []
+        args: list[Any] = []
+        for column, value in (
+            ("day", day),
+            ("code", code),
+            ("order_no", order_no),
+            ("request_id", request_id),
+        ):
+            if value is not None:
+                where.append(f"{column} = ?")
+                args.append(value)
+        if kinds is not None:
+            kind_list = [k.value for k in kinds]
+            where.append(f"kind IN ({','.join('?' * len(kind_list))})")
+            args.extend(kind_list)
+        sql = "SELECT id, at, kind, code, side, order_no, request_id, price, quantity, reason, detail FROM journal"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY id DESC"
+        if limit is not None:
+            sql += f" LIMIT {int(limit)}"
+        rows = self._db.execute(sql, args).fetchall()
+        return [_entry(row) for row in reversed(rows)]
+
+    def close(self) -> None:
+        self._db.close()
+
+
+def _entry(row: tuple[Any, ...]) -> JournalEntry:
+    return JournalEntry(
+        id=row[0],
+        at=dt.datetime.fromisoformat(row[1]),
+        kind=JournalKind(row[2]),
+        code=row[3],
+        side=row[4],
+        order_no=row[5],
+        request_id=row[6],
+        price=row[7],
+        quantity=row[8],
+        reason=row[9],
+        detail=json.loads(row[10]),
+    )
+
+
+def format_entry(entry: JournalEntry) -> str:
+    """One readable line: time, kind, code, side, price × quantity, order, reason."""
+    parts = [entry.at.strftime("%H:%M:%S.%f")[:-3], f"{entry.kind.value:<13}"]
+    if entry.code:
+        parts.append(entry.code)
+    if entry.side:
+        parts.append(entry.side)
+    if entry.price or entry.quantity:
+        parts.append(f"{entry.price:,}원 × {entry.quantity:,}")
+    if entry.order_no:
+        parts.append(f"주문 {entry.order_no}")
+    if entry.reason:
+        parts.append(f"— {entry.reason}")
+    return "  ".join(parts)
+
+
+def default_journal_path() -> Path:
+    from kiwoom_terminal.settings_store import user_data_dir
+
+    return user_data_dir() / "journal.sqlite3"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="매매 일지 보기 (why did it buy / sell?)")
+    parser.add_argument(
+        "--db", type=Path, default=None, help="journal file (default: user data folder)"
+    )
+    parser.add_argument("--day", default=dt.datetime.now(KST).strftime("%Y%m%d"), help="YYYYMMDD")
+    parser.add_argument("--code", default=None, help="6-digit stock code")
+    args = parser.parse_args(argv)
+    path = args.db or default_journal_path()
+    if not path.exists():
+        print(f"매매 일지가 없습니다: {path}", file=sys.stderr)
+        return 1
+    journal = Journal(path)
+    try:
+        for entry in journal.entries(day=args.day, code=args.code):
+            print(format_entry(entry))
+    finally:
+        journal.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

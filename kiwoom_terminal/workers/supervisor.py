@@ -1,0 +1,519 @@
+"""The supervisor: starts the three worker processes, routes requests to them, collects
+their replies and events, restarts a worker that died, and shuts everything down.
+
+Plain Python (no Qt), used from the GUI process:
+
+    with WorkerSupervisor(config) as sup:         # start(); stop() on exit, also on errors
+        request_id = sup.send(QuoteQuery("005930"))
+        ...
+        for message in sup.poll(WorkerKind.TR):    # from the engine's timers, or when
+            ...                                    # sup.wakeup_fileno() becomes readable
+
+Queues are those of seed 002 (`tr_req_queue` / `tr_result_queue`, `order_tr_req_queue` /
+`order_tr_result_queue`, `websocket_req_queue` / `websocket_result_queue`), but the engine
+does not touch them: `send()` picks the queue and remembers the request as pending, and a
+reader thread per result queue moves messages into an in-process buffer that `poll()`
+drains. Why the indirection:
+
+* A worker killed while reading or writing a queue can leave the queue's lock held or half a
+  message in the pipe. A dead worker's queues are therefore replaced, never reused; the old
+  result queue is drained (replies that completed before the death still count) by its
+  reader thread, which is abandoned if it blocks on a torn message — the GUI thread can
+  never hang on it.
+* Pending requests are failed in one place: when a worker dies every request it had not
+  answered gets a failed reply (`ErrorKind.WORKER_DIED`; orders with outcome UNKNOWN since
+  they may have been sent), followed by `WorkerDied`, on the same stream as normal replies.
+  Requests still sitting in the old request queue are never read again, so an order is
+  never sent by the new worker after being reported failed.
+* Waking the engine works on every platform: `wakeup_fileno()` is a socket that becomes
+  readable when a buffer goes from empty to non-empty (use a QSocketNotifier on it; Windows
+  has sockets too, unlike a pipe fd), and `set_wakeup(callback)` calls a function from the
+  reader thread instead (e.g. emit a queued Qt signal).
+
+Dead workers are noticed at once by a monitor thread waiting on the process sentinels and
+restarted immediately (well within 2 s), with back-off only when a worker keeps crashing.
+A restarted WebSocket worker gets the subscriptions and real-time conditions the engine had
+set up and restores them on its first LOGIN (it then sends `Resubscribed`).
+
+Shutdown (`stop()`, also run by `atexit` and the context manager) asks each worker to
+finish, then terminates and finally kills what is left; workers also exit by themselves if
+the GUI process dies (they watch its sentinel), so no orphan processes remain.
+"""
+
+from __future__ import annotations
+
+import atexit
+import collections
+import contextlib
+import logging
+import multiprocessing
+import multiprocessing.connection
+import queue
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from types import TracebackType
+from typing import Any
+
+from kiwoom_terminal.api.token import SharedTokenStore
+from kiwoom_terminal.constants import ConnectionState
+from kiwoom_terminal.messages import (
+    ConnectionStatus,
+    ErrorInfo,
+    ErrorKind,
+    Request,
+    Shutdown,
+    WorkerDied,
+    WorkerKind,
+    WsCommand,
+    WsReply,
+    worker_for,
+)
+from kiwoom_terminal.workers.config import WorkerConfig
+from kiwoom_terminal.workers.order_worker import run_order_worker
+from kiwoom_terminal.workers.pending import PendingRequests
+from kiwoom_terminal.workers.registry import Subscriptions
+from kiwoom_terminal.workers.tr_worker import run_tr_worker
+from kiwoom_terminal.workers.ws_worker import run_ws_worker
+
+log = logging.getLogger(__name__)
+
+_TARGETS: dict[WorkerKind, Callable[..., None]] = {
+    WorkerKind.TR: run_tr_worker,
+    WorkerKind.ORDER: run_order_worker,
+    WorkerKind.WS: run_ws_worker,
+}
+_NAMES = {
+    WorkerKind.TR: "tr-worker",
+    WorkerKind.ORDER: "order-worker",
+    WorkerKind.WS: "websocket-worker",
+}
+_LABELS = {WorkerKind.TR: "조회", WorkerKind.ORDER: "주문", WorkerKind.WS: "실시간(웹소켓)"}
+
+READ_TIMEOUT_S = 0.2  # reader threads look at their stop flag this often
+DRAIN_GRACE_S = 1.0  # how long a dead worker's result queue may take to drain
+
+
+@dataclass
+class _Slot:
+    """One worker: its process, its current queues, the reader thread and its buffer."""
+
+    kind: WorkerKind
+    generation: int = 0
+    process: Any = None
+    requests: Any = None
+    results: Any = None
+    reader: threading.Thread | None = None
+    reader_stop: threading.Event = field(default_factory=threading.Event)
+    buffer: collections.deque[Any] = field(default_factory=collections.deque)
+    crashes: collections.deque[float] = field(default_factory=collections.deque)
+    restart_at: float = 0.0
+    dead_handled: bool = False
+    restarts: int = 0
+
+
+class WorkerSupervisor:
+    """Owns the spawn context, the queues and the three worker processes."""
+
+    def __init__(
+        self,
+        config: WorkerConfig,
+        *,
+        kinds: tuple[WorkerKind, ...] = tuple(WorkerKind),
+        monitor: bool = True,
+        stop_timeout_s: float = 3.0,
+    ) -> None:
+        self.config = config
+        self._ctx = multiprocessing.get_context("spawn")
+        self._token_store = SharedTokenStore(self._ctx)
+        self._slots = {kind: _Slot(kind) for kind in kinds}
+        self._lock = threading.RLock()
+        self._pending = PendingRequests()
+        self._subscriptions = Subscriptions()
+        self._monitor_enabled = monitor
+        self._monitor: threading.Thread | None = None
+        self._stopping = threading.Event()
+        self._started = False
+        self._stop_timeout = stop_timeout_s
+        self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_r.setblocking(False)
+        self._wake_w.setblocking(False)
+        self._wake_flag = False
+        self._wakeup: Callable[[], None] | None = None
+        self._atexit_registered = False
+
+    # --- Life cycle ------------------------------------------------------------------
+
+    def start(self) -> None:
+        """Start every worker and the monitor thread. Idempotent."""
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            self._stopping.clear()
+            for slot in self._slots.values():
+                self._spawn(slot)
+        if not self._atexit_registered:
+            atexit.register(self.stop)
+            self._atexit_registered = True
+        if self._monitor_enabled:
+            self._monitor = threading.Thread(
+                target=self._monitor_loop, name="worker-monitor", daemon=True
+            )
+            self._monitor.start()
+
+    def stop(self) -> None:
+        """Stop every worker: Shutdown message, then terminate, then kill. Fails whatever
+        is still pending with ErrorKind.SHUTDOWN. Safe to call twice."""
+        with self._lock:
+            if not self._started:
+                return
+            self._started = False
+            self._stopping.set()
+        if self._monitor is not None and self._monitor is not threading.current_thread():
+            self._monitor.join(2.0)
+        self._monitor = None
+        slots = list(self._slots.values())
+        for slot in slots:
+            with contextlib.suppress(Exception):
+                slot.requests.put(Shutdown())
+        deadline = time.monotonic() + self._stop_timeout
+        for slot in slots:
+            slot.process.join(max(0.0, deadline - time.monotonic()))
+        for slot in slots:
+            if slot.process.is_alive():
+                log.warning("%s did not stop in time; terminating", _NAMES[slot.kind])
+                slot.process.terminate()
+                slot.process.join(1.0)
+            if slot.process.is_alive():
+                slot.process.kill()
+                slot.process.join(1.0)
+        error = ErrorInfo(
+            ErrorKind.SHUTDOWN, "", "프로그램을 종료하는 중이라 요청이 취소되었습니다"
+        )
+        for slot in slots:
+            self._stop_reader(slot, drain=True)
+            replies = self._pending.fail_all(slot.kind, error)
+            with self._lock:
+                slot.buffer.extend(replies)
+                slot.buffer.append(
+                    ConnectionStatus(slot.kind, ConnectionState.STOPPED, "프로세스 종료")
+                )
+            self._close_queues(slot)
+        if self._atexit_registered:
+            atexit.unregister(self.stop)
+            self._atexit_registered = False
+
+    def close(self) -> None:
+        """stop() and release the wake-up sockets."""
+        self.stop()
+        for sock in (self._wake_r, self._wake_w):
+            with contextlib.suppress(OSError):
+                sock.close()
+
+    def __enter__(self) -> WorkerSupervisor:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    # --- Requests and results --------------------------------------------------------
+
+    def send(self, request: Request) -> str:
+        """Queue `request` for its worker and remember it as pending; returns its id.
+
+        Raises RuntimeError when the supervisor is not running."""
+        kind = worker_for(request)
+        with self._lock:
+            if not self._started:
+                raise RuntimeError("작업 프로세스가 실행 중이 아닙니다")
+            slot = self._slots.get(kind)
+            if slot is None:
+                raise RuntimeError(f"{_LABELS[kind]} 프로세스가 없습니다")
+            self._pending.add(request)
+            slot.requests.put(request)
+        return request.request_id
+
+    def poll(self, kind: WorkerKind | None = None, max_items: int | None = None) -> list[Any]:
+        """Messages received so far (replies, events, failures), oldest first, for one
+        worker or all. Never blocks."""
+        self._clear_wakeup()
+        kinds = [kind] if kind is not None else list(self._slots)
+        out: list[Any] = []
+        for k in kinds:
+            slot = self._slots.get(k)
+            if slot is None:
+                continue
+            buffer = slot.buffer
+            while buffer and (max_items is None or len(out) < max_items):
+                out.append(buffer.popleft())
+        return out
+
+    def backlog(self, kind: WorkerKind) -> int:
+        """Messages received but not yet polled."""
+        return len(self._slots[kind].buffer)
+
+    def pending_ids(self, kind: WorkerKind | None = None) -> list[str]:
+        return self._pending.ids(kind)
+
+    def wakeup_fileno(self) -> int:
+        """A socket fd that becomes readable when new messages wait (QSocketNotifier)."""
+        return self._wake_r.fileno()
+
+    def set_wakeup(self, callback: Callable[[], None] | None) -> None:
+        """Call `callback` (from a reader thread) when messages start waiting."""
+        self._wakeup = callback
+
+    # --- Introspection (status bar, tests) ----------------------------------------
+
+    def pid(self, kind: WorkerKind) -> int | None:
+        process = self._slots[kind].process
+        return None if process is None else process.pid
+
+    def is_alive(self, kind: WorkerKind) -> bool:
+        process = self._slots[kind].process
+        return process is not None and process.is_alive()
+
+    def restarts(self, kind: WorkerKind) -> int:
+        return self._slots[kind].restarts
+
+    @property
+    def subscriptions(self) -> Subscriptions:
+        """What a restarted WebSocket worker will restore (a copy)."""
+        with self._lock:
+            return self._subscriptions.copy()
+
+    # Seed 002 queue names (current queues; replaced when a worker is restarted).
+
+    @property
+    def tr_req_queue(self) -> Any:
+        return self._slots[WorkerKind.TR].requests
+
+    @property
+    def tr_result_queue(self) -> Any:
+        return self._slots[WorkerKind.TR].results
+
+    @property
+    def order_tr_req_queue(self) -> Any:
+        return self._slots[WorkerKind.ORDER].requests
+
+    @property
+    def order_tr_result_queue(self) -> Any:
+        return self._slots[WorkerKind.ORDER].results
+
+    @property
+    def websocket_req_queue(self) -> Any:
+        return self._slots[WorkerKind.WS].requests
+
+    @property
+    def websocket_result_queue(self) -> Any:
+        return self._slots[WorkerKind.WS].results
+
+    # --- Health ----------------------------------------------------------------------
+
+    def check(self) -> list[WorkerDied]:
+        """Handle workers that died since the last look (restart them, fail their pending
+        requests). The monitor thread does this by itself; call it from a timer when the
+        supervisor was created with monitor=False. Returns the WorkerDied events produced
+        (they are also delivered through poll())."""
+        died: list[WorkerDied] = []
+        for slot in list(self._slots.values()):
+            event = self._check_slot(slot)
+            if event is not None:
+                died.append(event)
+        return died
+
+    def restart(self, kind: WorkerKind) -> None:
+        """Stop one worker and start a new one (e.g. after R10001 once the user closed the
+        other program). Pending requests of that worker fail like after a crash."""
+        slot = self._slots[kind]
+        with self._lock:
+            process = slot.process
+        if process is not None and process.is_alive():
+            process.terminate()
+            process.join(2.0)
+            if process.is_alive():
+                process.kill()
+                process.join(2.0)
+        self._check_slot(slot)
+
+    def _monitor_loop(self) -> None:
+        while not self._stopping.is_set():
+            sentinels = []
+            with self._lock:
+                for slot in self._slots.values():
+                    if slot.process is not None and not slot.dead_handled:
+                        sentinels.append(slot.process.sentinel)
+            if sentinels:
+                multiprocessing.connection.wait(sentinels, timeout=0.25)
+            else:
+                self._stopping.wait(0.25)
+            if self._stopping.is_set():
+                return
+            try:
+                self.check()
+            except Exception:  # the monitor must survive anything
+                log.exception("worker monitor error")
+
+    def _check_slot(self, slot: _Slot) -> WorkerDied | None:
+        with self._lock:
+            if self._stopping.is_set() or not self._started or slot.process is None:
+                return None
+            if slot.dead_handled:  # died earlier, restart was postponed (crash loop)
+                if time.monotonic() >= slot.restart_at:
+                    self._spawn(slot)
+                return None
+            if slot.process.is_alive():
+                return None
+            slot.dead_handled = True  # claimed: nobody else handles this death
+            process = slot.process
+        # Without the lock: the reader thread needs it to deliver what is still queued.
+        self._stop_reader(slot, drain=True)
+        with self._lock:
+            return self._handle_death(slot, process)
+
+    def _handle_death(self, slot: _Slot, process: Any) -> WorkerDied:
+        """A worker ended on its own and its result queue is drained: fail what is still
+        pending, report it, and start a new process with fresh queues (caller holds the
+        lock)."""
+        exitcode = process.exitcode
+        self._token_store.release_if_owner(process.pid or 0)
+        log.error("%s (pid %s) died with exit code %s", _NAMES[slot.kind], process.pid, exitcode)
+        label = _LABELS[slot.kind]
+        error = ErrorInfo(
+            ErrorKind.WORKER_DIED,
+            "",
+            f"{label} 프로세스가 중단되어 요청이 처리되지 않았을 수 있습니다. 다시 시작합니다.",
+        )
+        replies = self._pending.fail_all(slot.kind, error)
+        self._close_queues(slot)
+        now = time.monotonic()
+        slot.crashes.append(now)
+        while slot.crashes and now - slot.crashes[0] > 60.0:
+            slot.crashes.popleft()
+        # Restart at once; back off only when a worker keeps crashing (bug or bad config).
+        backoff = 0.0 if len(slot.crashes) <= 3 else min(30.0, 2.0 ** (len(slot.crashes) - 3))
+        slot.restart_at = now + backoff
+        event = WorkerDied(slot.kind, exitcode, tuple(r.request_id for r in replies), True)
+        slot.buffer.extend(replies)
+        slot.buffer.append(
+            ConnectionStatus(
+                slot.kind,
+                ConnectionState.DEAD,
+                f"{label} 프로세스가 중단되었습니다 (종료 코드 {exitcode})",
+            )
+        )
+        slot.buffer.append(event)
+        self._notify()
+        if backoff == 0.0 and not self._stopping.is_set():
+            self._spawn(slot)
+        return event
+
+    def _spawn(self, slot: _Slot) -> None:
+        """Start a process for `slot` with new queues (caller holds the lock)."""
+        slot.generation += 1
+        if slot.process is not None:
+            slot.restarts += 1
+        slot.requests = self._ctx.Queue()
+        slot.results = self._ctx.Queue()
+        args: tuple[Any, ...] = (self.config, slot.requests, slot.results, self._token_store)
+        if slot.kind is WorkerKind.WS:
+            args += (self._subscriptions.copy(),)
+        process = self._ctx.Process(
+            target=_TARGETS[slot.kind], args=args, name=_NAMES[slot.kind], daemon=True
+        )
+        process.start()
+        slot.process = process
+        slot.dead_handled = False
+        slot.reader_stop = threading.Event()
+        slot.reader = threading.Thread(
+            target=self._read_results,
+            args=(slot, slot.results, slot.generation, slot.reader_stop),
+            name=f"{_NAMES[slot.kind]}-reader",
+            daemon=True,
+        )
+        slot.reader.start()
+        log.info(
+            "%s started (pid %s, generation %d)", _NAMES[slot.kind], process.pid, slot.generation
+        )
+
+    def _read_results(
+        self, slot: _Slot, results: Any, generation: int, stop: threading.Event
+    ) -> None:
+        """Reader thread: result queue → buffer. Drops messages once its queue generation
+        is no longer current (a replaced queue)."""
+        while True:
+            try:
+                message = results.get(timeout=READ_TIMEOUT_S)
+            except queue.Empty:
+                if stop.is_set():
+                    return
+                continue
+            except (EOFError, OSError, ValueError):
+                return
+            except Exception:  # a message that cannot be unpickled: report, keep going
+                log.exception("unreadable message from %s", _NAMES[slot.kind])
+                continue
+            with self._lock:
+                if slot.generation != generation:
+                    return
+                request = self._pending.resolve(message)
+                if (
+                    request is not None
+                    and isinstance(request, WsCommand)
+                    and isinstance(message, WsReply)
+                    and message.ok
+                ):
+                    self._subscriptions.apply(request)
+                was_empty = not slot.buffer
+                slot.buffer.append(message)
+            if was_empty:
+                self._notify()
+
+    def _stop_reader(self, slot: _Slot, *, drain: bool) -> None:
+        """Stop the reader thread; with `drain`, it first reads what is already queued."""
+        reader = slot.reader
+        if reader is None:
+            return
+        slot.reader_stop.set()
+        if reader is not threading.current_thread():
+            reader.join(DRAIN_GRACE_S if drain else 0.5)
+            if reader.is_alive():
+                log.warning(
+                    "reader of %s is stuck (torn message?); abandoning it", _NAMES[slot.kind]
+                )
+        slot.reader = None
+
+    def _close_queues(self, slot: _Slot) -> None:
+        for q in (slot.requests, slot.results):
+            if q is None:
+                continue
+            with contextlib.suppress(Exception):
+                q.cancel_join_thread()  # never block interpreter exit on a dead reader
+                q.close()
+
+    def _notify(self) -> None:
+        if not self._wake_flag:
+            self._wake_flag = True
+            with contextlib.suppress(OSError):
+                self._wake_w.send(b"\0")
+        callback = self._wakeup
+        if callback is not None:
+            try:
+                callback()
+            except Exception:
+                log.exception("wake-up callback failed")
+
+    def _clear_wakeup(self) -> None:
+        self._wake_flag = False
+        with contextlib.suppress(OSError):
+            while self._wake_r.recv(4096):
+                pass
