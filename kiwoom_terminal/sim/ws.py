@@ -101,7 +101,7 @@ class WsServer:
 
     async def _connection(self, ws: ServerConnection) -> None:
         sim = self.sim
-        session = Session(ws)
+        session = Session(ws, batch=sim.feed.batch, max_backlog=sim.feed.max_backlog)
         sim.feed.sessions.add(session)
         sender = asyncio.create_task(self._send_loop(session))
         watchdog = asyncio.create_task(self._login_watchdog(session))
@@ -167,7 +167,7 @@ class WsServer:
                     )
                     return
             session.ping_echoed = False
-            session.send({"trnm": "PING"}, self.sim.feed.batch)
+            session.send({"trnm": "PING"})
 
     # --- frames --------------------------------------------------------------------------
 
