@@ -112,7 +112,11 @@ class WsServer:
                     await ws.close(1003, "binary frames are not supported")
                     break
                 was_logged_in = session.logged_in
-                self._on_text(session, message)
+                try:
+                    self._on_text(session, message)
+                except Exception:  # a bug must cost one reply, not the session
+                    log.exception("WebSocket frame failed")
+                    session.send(_error("", "요청을 처리하는 중에 오류가 발생했습니다"))
                 if session.logged_in and not was_logged_in:
                     pinger = asyncio.create_task(self._ping_loop(session))
                 sim.feed.flush()
@@ -284,7 +288,7 @@ class WsServer:
         if trnm == "REG":
             for item, type_code in pairs:
                 session.reg_counts[f"{grp}|{item}|{type_code}"] += 1
-            if frame.get("refresh", "1") == "0":
+            if str(frame.get("refresh", "1")).strip() == "0":
                 session.groups[grp] = set()
             session.groups.setdefault(grp, set()).update(pairs)
         else:
