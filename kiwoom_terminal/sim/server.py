@@ -223,8 +223,11 @@ class Simulator:
         finally:
             loop_task.cancel()
             drop_task.cancel()
-            await self.ws.close()
-            await self.http.close()
+            for closing in (self.ws.close(), self.http.close()):
+                try:
+                    await asyncio.wait_for(closing, 3.0)
+                except TimeoutError:
+                    log.warning("shutdown: a server did not close in time")
 
     async def _loop(self) -> None:
         last = self._mono()

@@ -269,8 +269,16 @@ def test_0D_book_values(sim: SimulatorProcess, token: str) -> None:
     assert asks == sorted(asks) and bids == sorted(bids, reverse=True)
     assert [v[str(61 + i)] for i in range(10)] == ["300"] * 10
     assert v["121"] == v["125"] == "3000" and v["128"] == "0"
-    for fid in ("81", "91", "122", "126", "129", "138", "139", "6044", "6064", "6110", "13", "21"):
-        assert fid in v
+    expected = (
+        {"21", "121", "122", "125", "126", "23", "24", "128", "129", "138", "139", "200", "201"}
+        | {"238", "13", "299", "215", "216"}
+        | {str(f) for f in range(41, 101)}
+        | {str(f) for f in range(291, 296)}
+        | {str(f) for f in range(621, 641)}
+        | {str(f) for f in range(6044, 6088)}
+        | {str(f) for f in range(6100, 6116)}
+    )
+    assert set(v) == expected  # every FID of §9.2
     ws.close()
 
 
