@@ -248,6 +248,24 @@ def test_reg_refresh_remove_and_0B_values(sim: SimulatorProcess, token: str) -> 
     ws.close()
 
 
+def test_one_stock_registered_for_0B_alone_gets_crowd_ticks(sim_factory: SimFactory) -> None:
+    # Regression: at the automatic rate (5 ticks/s for one stock) the catch-up cap of a
+    # tenth of a second was half a tick, so a lone 0B registration never saw a trade.
+    sim = sim_factory("--seed", "3")
+    ws = Ws(sim, issue_token(sim.rest_url))
+    ws.reply(
+        {
+            "trnm": "REG",
+            "grp_no": "1",
+            "refresh": "1",
+            "data": [{"item": ["005930"], "type": ["0B"]}],
+        }
+    )
+    entry = ws.wait_real(lambda e: e["type"] == "0B")
+    assert entry["item"] == "005930" and entry["values"]["10"].lstrip("+-").isdigit()
+    ws.close()
+
+
 def test_0D_book_values(sim: SimulatorProcess, token: str) -> None:
     ws = Ws(sim, token)
     sim.control.set_crowd("035420", 300)
