@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real", action="store_true", help="real-server texts instead of mock ones")
     p.add_argument("--tick-rate", type=float, help="crowd ticks per second over watched stocks")
     p.add_argument("--batch", type=int, default=20, help="REAL entries per frame at most")
+    p.add_argument(
+        "--book-interval", type=float, default=0.1, help="seconds between 0D pushes of a stock"
+    )
     p.add_argument("--cash", type=int, default=100_000_000, help="starting cash (KRW)")
     p.add_argument("--ws-ping-interval", type=float, default=10.0, help="seconds between PINGs")
     p.add_argument("--ws-max-missed", type=int, default=3, help="missed PING echoes before R10002")
@@ -90,6 +93,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         mock=not args.real,
         tick_rate=args.tick_rate,
         batch=max(1, args.batch),
+        book_interval=max(0.0, args.book_interval),
         cash=args.cash,
         ws_ping_interval=args.ws_ping_interval,
         ws_max_missed=max(1, args.ws_max_missed),

@@ -29,8 +29,10 @@ _ids = itertools.count(1)
 class Session:
     """One logged-in (or logging-in) WebSocket connection and its outgoing queue."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, *, batch: int = 20, max_backlog: int = 2_000) -> None:
         self.ws = ws
+        self.batch = batch  # REAL entries per frame at most
+        self.max_backlog = max_backlog  # queued frames before 0B / 0D are dropped
         self.id = next(_ids)
         self.app_key: str | None = None
         self.token: str | None = None
@@ -55,12 +57,13 @@ class Session:
             out |= regs
         return out
 
-    def frame_pending(self, batch: int, max_backlog: int) -> None:
+    def frame_pending(self) -> None:
         """Wrap pending REAL entries into frames of up to `batch` entries."""
         if not self.pending:
             return
+        batch = self.batch
         entries, self.pending = self.pending, []
-        if len(self.outbox) > max_backlog:
+        if len(self.outbox) > self.max_backlog:
             # entries start with '{"type":"XX"': keep account and condition events
             kept = [e for e in entries if e[9:11] not in MARKET_TYPES]
             self.dropped += len(entries) - len(kept)
@@ -70,11 +73,9 @@ class Session:
             self.outbox.append('{"trnm":"REAL","data":[' + ",".join(entries[i : i + batch]) + "]}")
         self.wake.set()
 
-    def send(
-        self, message: dict[str, Any] | str, batch: int = 20, max_backlog: int = 10**9
-    ) -> None:
+    def send(self, message: dict[str, Any] | str) -> None:
         """Queue a reply or SYSTEM frame after everything pushed before it."""
-        self.frame_pending(batch, max_backlog)
+        self.frame_pending()
         text = (
             message
             if isinstance(message, str)
@@ -217,4 +218,4 @@ class Feed:
         for session in self.sessions:
             if session.pending:
                 self.entries_out += len(session.pending)
-                session.frame_pending(self.batch, self.max_backlog)
+                session.frame_pending()

@@ -165,9 +165,10 @@ class HttpServer:
         return resp, keep_alive
 
     async def _write(self, writer: asyncio.StreamWriter, resp: Response, keep_alive: bool) -> None:
-        reason = (
-            HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else ""
-        )
+        try:
+            reason = HTTPStatus(resp.status).phrase
+        except ValueError:
+            reason = ""
         parts = [f"HTTP/1.1 {resp.status} {reason}"]
         headers = dict(resp.headers)
         headers["Content-Length"] = str(len(resp.body))

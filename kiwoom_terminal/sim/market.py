@@ -528,4 +528,3 @@ class Market:
 
     def withdraw(self, stock: Stock, order_no: str, qty: int) -> int:
         return stock.book.reduce(order_no, qty)
-

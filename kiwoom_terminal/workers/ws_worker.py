@@ -25,7 +25,8 @@ from kiwoom_terminal.api.ratelimit import LimiterConfig, RateLimiter
 from kiwoom_terminal.api.rest import RestClient
 from kiwoom_terminal.api.token import TokenStore
 from kiwoom_terminal.api.values import wire_code
-from kiwoom_terminal.api.ws import KiwoomWebSocket, WsCommandError
+from kiwoom_terminal.api.ws import KiwoomWebSocket
+from kiwoom_terminal.api.ws_registry import WsCommandError
 from kiwoom_terminal.constants import ConnectionState
 from kiwoom_terminal.messages import (
     BalanceEvents,

@@ -67,7 +67,14 @@ class Ws:
     """A logged-in WebSocket client that echoes PINGs while it waits."""
 
     def __init__(self, sim: SimulatorProcess, token: str, *, login: bool = True) -> None:
-        self.conn: ClientConnection = connect(sim.ws_url, open_timeout=10, proxy=None, legacy=True)
+        self.conn: ClientConnection = connect(
+            # unbounded queue: replies a test never reads must not hold back the close
+            sim.ws_url,
+            open_timeout=10,
+            proxy=None,
+            legacy=True,
+            max_queue=None,
+        )
         self.real: list[dict[str, Any]] = []  # REAL entries seen and not yet consumed
         self.log: list[dict[str, Any]] = []  # every frame received, in order
         if login:

@@ -93,7 +93,11 @@ def test_error_nonjson_delay_and_ghost_faults_from_the_command_line(
     assert [(o["kind"], o["qty"], o["filled"]) for o in orders] == [("new", 1, 1)]
     assert abs(orders[0]["received_at"] - time.time()) < 600  # wall-clock arrival stamp
     results = sim.control.results()
-    assert (results["kt10000:ghost"], results["ka10001:5xx"], results["ka10001:nonjson"]) == (1, 1, 1)
+    assert (results["kt10000:ghost"], results["ka10001:5xx"], results["ka10001:nonjson"]) == (
+        1,
+        1,
+        1,
+    )
     sim.control.set_faults(ghost_rate=0, order_delay_ms=300)
     started = time.monotonic()
     assert rest.call("kt10000", order).json()["return_code"] == 0
@@ -118,3 +122,15 @@ def test_websocket_drop_fault_cuts_connections(simulator) -> None:
     simulator.control.set_faults(ws_drop=0)
     again = Ws(simulator, token)  # reconnecting works once the fault is off
     again.close()
+
+
+def test_expiring_tokens_on_demand_keeps_websocket_sessions(simulator) -> None:
+    token = issue_token(simulator.rest_url)
+    ws = Ws(simulator, token)
+    rest = Rest(simulator, token)
+    assert simulator.control.expire_tokens() >= 1
+    assert "[8005:" in rest.call("ka10001", {"stk_cd": "005930"}).json()["return_msg"]
+    assert ws.reply({"trnm": "CNSRLST"})["return_code"] == 0  # the session lives on
+    fresh = Rest(simulator)  # a new token works at once
+    assert fresh.call("ka10001", {"stk_cd": "005930"}).json()["return_code"] == 0
+    ws.close()

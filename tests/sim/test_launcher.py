@@ -1,9 +1,9 @@
-"""The launcher and main.py start the simulator as a child and never leave it running."""
+"""The launcher starts the simulator as a child and never leaves it running (main.py in
+sim mode is covered by tests/engine/test_main.py)."""
 
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -60,25 +60,3 @@ def test_the_child_exits_when_its_parent_is_killed() -> None:
     parent.kill()
     parent.wait()
     assert gone(child), "simulator outlived the process that started it"
-
-
-@pytest.mark.skip(
-    reason="main.py is the engine's now (branch engine); covered by "
-    "tests/engine/test_main.py::test_headless_sim_mode_starts_and_stops_its_simulator"
-)
-def test_main_runs_the_simulator_until_interrupted() -> None:
-    proc = subprocess.Popen(
-        [sys.executable, "main.py", "--seed", "2"],
-        cwd=REPO_ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL,
-        text=True,
-    )
-    assert proc.stdout is not None
-    lines = [proc.stdout.readline().strip() for _ in range(4)]
-    assert lines[0].startswith("GUI not built yet")
-    assert lines[1].startswith("SIM_REST_URL=http://127.0.0.1:")
-    child = int(lines[3].split()[-1])
-    proc.send_signal(signal.SIGINT)
-    assert proc.wait(timeout=20) == 0
-    assert gone(child)

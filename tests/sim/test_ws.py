@@ -248,6 +248,24 @@ def test_reg_refresh_remove_and_0B_values(sim: SimulatorProcess, token: str) -> 
     ws.close()
 
 
+def test_one_stock_registered_for_0B_alone_gets_crowd_ticks(sim_factory: SimFactory) -> None:
+    # Regression: at the automatic rate (5 ticks/s for one stock) the catch-up cap of a
+    # tenth of a second was half a tick, so a lone 0B registration never saw a trade.
+    sim = sim_factory("--seed", "3")
+    ws = Ws(sim, issue_token(sim.rest_url))
+    ws.reply(
+        {
+            "trnm": "REG",
+            "grp_no": "1",
+            "refresh": "1",
+            "data": [{"item": ["005930"], "type": ["0B"]}],
+        }
+    )
+    entry = ws.wait_real(lambda e: e["type"] == "0B")
+    assert entry["item"] == "005930" and entry["values"]["10"].lstrip("+-").isdigit()
+    ws.close()
+
+
 def test_0D_book_values(sim: SimulatorProcess, token: str) -> None:
     ws = Ws(sim, token)
     sim.control.set_crowd("035420", 300)
@@ -269,8 +287,16 @@ def test_0D_book_values(sim: SimulatorProcess, token: str) -> None:
     assert asks == sorted(asks) and bids == sorted(bids, reverse=True)
     assert [v[str(61 + i)] for i in range(10)] == ["300"] * 10
     assert v["121"] == v["125"] == "3000" and v["128"] == "0"
-    for fid in ("81", "91", "122", "126", "129", "138", "139", "6044", "6064", "6110", "13", "21"):
-        assert fid in v
+    expected = (
+        {"21", "121", "122", "125", "126", "23", "24", "128", "129", "138", "139", "200", "201"}
+        | {"238", "13", "299", "215", "216"}
+        | {str(f) for f in range(41, 101)}
+        | {str(f) for f in range(291, 296)}
+        | {str(f) for f in range(621, 641)}
+        | {str(f) for f in range(6044, 6088)}
+        | {str(f) for f in range(6100, 6116)}
+    )
+    assert set(v) == expected  # every FID of §9.2
     ws.close()
 
 

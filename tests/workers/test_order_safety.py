@@ -6,7 +6,6 @@ from __future__ import annotations
 import queue
 
 import pytest
-from kiwoom_terminal.sim.launcher import SimulatorProcess
 
 from kiwoom_terminal.constants import OrderType, Side
 from kiwoom_terminal.messages import (
@@ -18,6 +17,7 @@ from kiwoom_terminal.messages import (
     PlaceOrderRequest,
 )
 from kiwoom_terminal.objects import CancelRequest, OrderRequest
+from kiwoom_terminal.sim.launcher import SimulatorProcess
 from kiwoom_terminal.workers.order_worker import OrderWorker
 from kiwoom_terminal.workers.reconcile import order_candidates
 from kiwoom_terminal.workers.tr_worker import TrWorker
@@ -91,14 +91,14 @@ def test_5xx_before_processing_is_unknown_and_not_resent(
     assert order_candidates(_limit_buy().order, _snapshot(queries), set()) == []  # not placed
 
 
-@pytest.mark.parametrize("fault", ["ghost_rate", "nonjson_rate", "delay_ms"])
+@pytest.mark.parametrize("fault", ["ghost_rate", "nonjson_rate", "order_delay_ms"])
 def test_ambiguous_reply_is_unknown_and_reconciliation_finds_the_order(
     workers: tuple[OrderWorker, TrWorker], fresh_sim: SimulatorProcess, fault: str
 ) -> None:
     """ghost: processed, answered 500; nonjson: a maintenance page; delay: the reply comes
     after our 1 s timeout. Each time the order exists exactly once and was sent once."""
     orders, queries = workers
-    fresh_sim.control.set_faults(**{fault: 2500.0 if fault == "delay_ms" else 1.0})
+    fresh_sim.control.set_faults(**{fault: 2500.0 if fault == "order_delay_ms" else 1.0})
     request = _limit_buy()
     reply = orders.handle(request)
     fresh_sim.control.set_faults(**{fault: 0.0})
@@ -107,7 +107,7 @@ def test_ambiguous_reply_is_unknown_and_reconciliation_finds_the_order(
     expected_kind = {
         "ghost_rate": ErrorKind.SERVER,
         "nonjson_rate": ErrorKind.BAD_REPLY,
-        "delay_ms": ErrorKind.TIMEOUT,
+        "order_delay_ms": ErrorKind.TIMEOUT,
     }
     assert reply.error.kind is expected_kind[fault]
     assert fresh_sim.control.requests()["kt10000"] == 1  # sent once, never again
