@@ -184,7 +184,10 @@ def run_window(
         EngineLink(window, engine)
         for note in launch.notes:
             window.show_log("INFO", note)
-        run = ScreenshotRun(window, engine, screenshot, quit_after) if quit_after else None
+        run = None
+        if quit_after:
+            control = launch.simulator.control if launch.simulator is not None else None
+            run = ScreenshotRun(window, engine, screenshot, quit_after, control)
         heartbeat = _close_on_signals(window)
         window.show()
         engine.start(auto_trade=auto_trade)

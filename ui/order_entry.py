@@ -85,6 +85,9 @@ class OrderEntryPanel(QWidget):
         self._cash: int | None = None
         self._sellable: dict[str, int] = {}
         self._side = Side.BUY
+        # The price box holds the base price only because no trade was seen yet: the first
+        # last price replaces it, unless the user has touched the price meanwhile.
+        self._price_from_base = False
         self.confirm_dialog: OrderConfirmDialog | None = None
         self.last_problems: list[Problem] = []
 
@@ -137,6 +140,9 @@ class OrderEntryPanel(QWidget):
             self.type_combo.addItem(labels.label(labels.ORDER_TYPE, order_type), order_type)
         self.type_combo.currentIndexChanged.connect(self._on_type_changed)
         self.price_spin.valueChanged.connect(self._update_amount)
+        price_line = self.price_spin.lineEdit()
+        if price_line is not None:
+            price_line.textEdited.connect(self._on_price_typed)
         self.qty_spin.setSingleStep(self.settings.order_entry.quantity_step)
         self.qty_spin.valueChanged.connect(self._update_amount)
         self.max_button.clicked.connect(self.fill_max_quantity)
@@ -220,6 +226,9 @@ class OrderEntryPanel(QWidget):
         if price > 0:
             self._last_prices[code] = price
             if self._stock is not None and self._stock.code == code:
+                if self._price_from_base and self.order_type().needs_price:
+                    self.price_spin.setValue(price)
+                self._price_from_base = False
                 self._update_stock_label()
 
     def set_base_price(self, code: str, base_price: int) -> None:
@@ -298,6 +307,7 @@ class OrderEntryPanel(QWidget):
         """Fill a price (e.g. clicked in the order book); switches to 지정가 if needed."""
         if not self.order_type().needs_price:
             self.set_order_type(OrderType.LIMIT)
+        self._price_from_base = False
         self.price_spin.setValue(price)
         self.price_error.hide()
 
@@ -305,6 +315,7 @@ class OrderEntryPanel(QWidget):
         """Move the price `ticks` steps on the grid, from the last price when empty."""
         if not self.order_type().needs_price:
             return
+        self._price_from_base = False
         if self.price_spin.value() <= 0:
             start = self._reference_price()
             if start:
@@ -518,6 +529,7 @@ class OrderEntryPanel(QWidget):
         self._mark_invalid(set())
         if changed:
             self.price_spin.setValue(self._reference_price() or 0)
+            self._price_from_base = stock.code not in self._last_prices
             self.price_error.hide()
             self.quantity_error.hide()
             self.message_label.clear()
@@ -543,6 +555,9 @@ class OrderEntryPanel(QWidget):
         if base:
             return krx.price_band(base, etf=self._stock.is_etf).upper
         return self._last_prices.get(self._stock.code, 0)
+
+    def _on_price_typed(self, _text: str) -> None:
+        self._price_from_base = False
 
     def _on_type_changed(self, _index: int) -> None:
         priced = self.order_type().needs_price

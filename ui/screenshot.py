@@ -2,9 +2,10 @@
 
 Used by the tests (the run must exit 0 and write a PNG) and for the README's picture. On
 the embedded simulator the run is a showcase: auto-trade is on with a buy condition that
-fires within seconds, buys rest one tick under the best ask so 미체결 has rows for a while,
-and once the first stock is bought the chart, order book and 주문 panel switch to it, so
-every dock has data when the picture is taken. The user's settings file is not touched
+fires within seconds, the simulator's clock runs faster so prices move and exits happen,
+buys rest one tick under the best ask so 미체결 has rows for a while, and once the first
+stock is bought the chart, order book and 주문 panel switch to it, so every dock has data
+when the picture is taken. The user's settings file is not touched
 (the showcase settings exist only in this process).
 
 Without `--screenshot`, `--quit-after` just closes the window after that many seconds, the
@@ -16,6 +17,7 @@ from __future__ import annotations
 import logging
 import time
 from pathlib import Path
+from typing import Any
 
 from PyQt5.QtCore import QObject, QTimer
 from PyQt5.QtWidgets import QApplication
@@ -28,7 +30,8 @@ log = logging.getLogger(__name__)
 
 # The simulator's condition names (kiwoom_terminal/sim/conditions.py): one that many stocks
 # meet soon after the open, so the showcase buys within seconds.
-SHOWCASE_BUY_CONDITIONS = "상승률 1% 이상"
+SHOWCASE_BUY_CONDITIONS = "당일 고가 근접,상승률 1% 이상"
+SHOWCASE_SPEED = 6.0  # simulated seconds per second: prices move, stops and amends happen
 SHOWCASE_SETTINGS = {
     "trading/buy_tick_offset": "-1",  # rest a tick under the ask: 미체결 shows the wait
     "amend/after_s": "6",  # then the amend timer moves them (정정 count in 미체결)
@@ -59,6 +62,7 @@ class ScreenshotRun(QObject):
         engine: TradingEngine,
         path: Path | None,
         seconds: float,
+        sim_control: Any = None,
     ) -> None:
         super().__init__(window)
         self.window = window
@@ -75,19 +79,20 @@ class ScreenshotRun(QObject):
         self._picker.timeout.connect(self._pick_stock)
         if path is not None:
             self._picker.start(250)
+            if sim_control is not None:
+                sim_control.set_speed(SHOWCASE_SPEED)
 
     def _pick_stock(self) -> None:
-        """Show the first stock bought (or a well-known one half-way through)."""
+        """Show the first stock bought (a well-known one until then, from half-way)."""
         entry = self.window.order_entry
-        if entry.stock is not None:
-            self._picker.stop()
-            return
         holdings = self.engine.table("holdings")
-        late = time.monotonic() - self._started > self.seconds / 2
-        code = str(holdings.index[0]) if len(holdings) else FALLBACK_CODE if late else ""
-        if code and entry.select_stock(code, move_focus=False):
-            entry.qty_spin.setValue(10)
-            self._picker.stop()
+        if len(holdings):
+            code = str(holdings.index[0])
+            if entry.select_stock(code, move_focus=False):
+                entry.qty_spin.setValue(10)
+                self._picker.stop()
+        elif entry.stock is None and time.monotonic() - self._started > self.seconds / 2:
+            entry.select_stock(FALLBACK_CODE, move_focus=False)
 
     def finish(self) -> None:
         self._picker.stop()
