@@ -23,6 +23,7 @@ import os
 import signal
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
 
@@ -34,6 +35,9 @@ from kiwoom_terminal.engine.engine import TradingEngine
 from kiwoom_terminal.engine.headless import setup_console_logging
 from kiwoom_terminal.engine.launch import REAL_CONFIRM_WORD, Launch, LaunchError, prepare
 from kiwoom_terminal.secrets import install_redaction
+from kiwoom_terminal.settings import AppSettings
+from kiwoom_terminal.workers.config import WorkerConfig
+from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 from ui.crash import install_excepthook
 from ui.dialogs import RealModeDialog
 from ui.engine_link import EngineLink
@@ -149,6 +153,46 @@ def setup_file_logging(data_dir: Path, level: str) -> Path:
     return path
 
 
+@dataclass
+class Terminal:
+    """One terminal: the engine, its window and the link between them."""
+
+    engine: TradingEngine
+    window: MainWindow
+    link: EngineLink
+
+    def start(self, *, auto_trade: bool = False) -> None:
+        """Show the window, then start the engine (restore, workers, reconciliation)."""
+        self.window.show()
+        self.engine.start(auto_trade=auto_trade)
+
+    def close(self) -> None:
+        """Close the window (layout saved), then shut the engine down (final snapshot,
+        workers stopped). Safe to call twice."""
+        self.window.close()
+        self.engine.shutdown()
+
+
+def build_terminal(
+    settings: AppSettings,
+    worker_config: WorkerConfig,
+    data_dir: Path,
+    *,
+    settings_path: Path | None,
+    state_path: Path,
+) -> Terminal:
+    """Engine (with its own worker supervisor), window and link; nothing started yet.
+
+    `settings_path` is where setting edits are saved (None: not saved), `state_path` the
+    window-state file.
+    """
+    engine = TradingEngine(
+        settings, WorkerSupervisor(worker_config), data_dir, settings_path=settings_path
+    )
+    window = MainWindow(settings, state_path, table_source=engine.table)
+    return Terminal(engine, window, EngineLink(window, engine))
+
+
 def run_window(
     app: QApplication,
     launch: Launch,
@@ -157,10 +201,8 @@ def run_window(
     screenshot: Path | None = None,
     quit_after: float | None = None,
 ) -> int:
-    """Engine + window + link for a prepared launch; runs the event loop until the window
-    closes, then shuts the engine down."""
-    from kiwoom_terminal.workers.supervisor import WorkerSupervisor
-
+    """Build and start the terminal for a prepared launch; run the event loop until the
+    window closes, then shut the engine down."""
     settings = launch.settings
     settings_path: Path | None = launch.settings_path
     state_path = window_state_path(launch.settings_path)
@@ -173,30 +215,29 @@ def run_window(
         if launch.simulator is not None:
             settings = showcase_settings(settings)
             auto_trade = True
-    engine = TradingEngine(
+    terminal = build_terminal(
         settings,
-        WorkerSupervisor(launch.worker_config),
+        launch.worker_config,
         launch.data_dir,
         settings_path=settings_path,
+        state_path=state_path,
     )
     try:
-        window = MainWindow(settings, state_path, table_source=engine.table)
-        EngineLink(window, engine)
+        window = terminal.window
         for note in launch.notes:
             window.show_log("INFO", note)
         run = None
         if quit_after:
             control = launch.simulator.control if launch.simulator is not None else None
-            run = ScreenshotRun(window, engine, screenshot, quit_after, control)
+            run = ScreenshotRun(window, terminal.engine, screenshot, quit_after, control)
         heartbeat = _close_on_signals(window)
-        window.show()
-        engine.start(auto_trade=auto_trade)
+        terminal.start(auto_trade=auto_trade)
         log.info("창을 열었습니다 (데이터 폴더 %s)", launch.data_dir)
         app.exec_()
         heartbeat.stop()
         return run.exit_code if run is not None else 0
     finally:
-        engine.shutdown()
+        terminal.close()
         if temp is not None:
             temp.cleanup()
 

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from PyQt5.QtCore import QEvent, QObject, QStringListModel, Qt, pyqtSignal
 from PyQt5.QtGui import QKeyEvent
 from PyQt5.QtWidgets import (
+    QAbstractSpinBox,
     QButtonGroup,
     QComboBox,
     QCompleter,
@@ -179,8 +180,8 @@ class OrderEntryPanel(QWidget):
         """Window-wide keys (work wherever the focus is in the window)."""
         actions: dict[str, Callable[[], None]] = {
             "focus_stock": self.focus_stock,
-            "focus_price": lambda: _focus(self.price_spin),
-            "focus_quantity": lambda: _focus(self.qty_spin),
+            "focus_price": lambda: _focus(self.price_spin, select=True),
+            "focus_quantity": lambda: _focus(self.qty_spin, select=True),
             "toggle_order_type": self.toggle_order_type,
             "side_buy": lambda: self.set_side(Side.BUY),
             "side_sell": lambda: self.set_side(Side.SELL),
@@ -220,6 +221,10 @@ class OrderEntryPanel(QWidget):
         self._stocks = {s.code: s for s in stocks}
         self._by_name = {s.name.casefold(): s for s in self._stocks.values()}
         self._completion_model.setStringList([f"{s.code} {s.name}" for s in self._stocks.values()])
+
+    def known_stocks(self) -> int:
+        """How many stocks the box can complete (0 until the stock list arrived)."""
+        return len(self._stocks)
 
     def set_last_price(self, code: str, price: int) -> None:
         """Last trade price of a stock (from ticks); used for the prefill and fat-finger check."""
@@ -636,8 +641,11 @@ class OrderEntryPanel(QWidget):
         self.message_label.setText(text)
 
 
-def _focus(widget: QWidget) -> None:
+def _focus(widget: QWidget, *, select: bool = False) -> None:
+    """Focus a field; with `select` its text is selected, so typing replaces it."""
     widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    if select and isinstance(widget, QAbstractSpinBox):
+        widget.selectAll()
 
 
 _repolish = repolish
