@@ -225,6 +225,7 @@ def run_window(
     try:
         window = terminal.window
         for note in launch.notes:
+            log.info(note)
             window.show_log("INFO", note)
         run = None
         if quit_after:

@@ -138,14 +138,24 @@ def open_terminal(qtbot: Any) -> Iterator[OpenTerminal]:
         terminal.close()
 
 
-def press(qtbot: Any, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier) -> None:
-    """A key press where the keyboard focus is, as the user's keyboard would deliver it."""
+def press(
+    qtbot: Any, key: Qt.Key, modifier: Qt.KeyboardModifier = Qt.KeyboardModifier.NoModifier
+) -> None:
+    """A key press where the keyboard focus is, as the user's keyboard would deliver it.
+
+    The event loop runs once after it, as between a user's keystrokes: the offscreen
+    platform queues window activations (a completion list showing or hiding), and a later
+    wait would otherwise apply them in the middle of an unrelated step.
+    """
     target = QApplication.focusWidget() or QApplication.activeWindow()
     assert target is not None, "nothing has the keyboard focus"
     qtbot.keyClick(target, key, modifier)
+    QApplication.processEvents()
 
 
 def type_text(qtbot: Any, text: str) -> None:
+    """Type `text` into the focused widget (then let the event loop run, see `press`)."""
     target = QApplication.focusWidget()
     assert target is not None, "nothing has the keyboard focus"
     qtbot.keyClicks(target, text)
+    QApplication.processEvents()

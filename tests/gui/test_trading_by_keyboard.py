@@ -5,8 +5,9 @@ One terminal boot serves the whole story (boots cost seconds): pick a stock by t
 code, step the price across the 50,000 grid boundary, have bad input and fat fingers
 stopped in the panel, place a resting buy and see it in 미체결 and in the simulator's
 account, cancel it with F9, buy at the ask and see the fill in 체결, 잔고, on the chart and
-in the account, check every table model with real rows, refuse an order while the order
-worker is down, and flatten everything with the emergency key.
+in the account, check every table model with real rows, switch stocks by moving to a row of
+잔고, refuse an order while the order worker is down, and flatten everything with the
+emergency key.
 """
 
 from __future__ import annotations
@@ -81,7 +82,9 @@ def test_a_trader_at_the_keyboard(gui_sim, open_terminal, qtbot, check_model, tm
     choose_stock(qtbot, window, CODE)
     assert entry.stock is not None and entry.stock.name == NAME
     assert QApplication.focusWidget() is entry.price_spin
-    qtbot.waitUntil(lambda: window.chart.code == CODE and len(window.chart.series) > 100, timeout=DEADLINE_MS)
+    qtbot.waitUntil(
+        lambda: window.chart.code == CODE and len(window.chart.series) > 100, timeout=DEADLINE_MS
+    )
     assert window.orderbook.code == CODE
     control.set_crowd(CODE, 50)  # a fixed book: 50 shares at every level
     price = control.set_price(CODE, 49_950, pause=True)
@@ -136,11 +139,15 @@ def test_a_trader_at_the_keyboard(gui_sim, open_terminal, qtbot, check_model, tm
     assert dialog.request.order_type is OrderType.LIMIT and dialog.request.quantity == 7
     press(qtbot, Qt.Key.Key_Return)
     back_to(qtbot, window)
-    qtbot.waitUntil(lambda: len(sim_orders(control, side="buy", price=49_850)) == 1, timeout=DEADLINE_MS)
+    qtbot.waitUntil(
+        lambda: len(sim_orders(control, side="buy", price=49_850)) == 1, timeout=DEADLINE_MS
+    )
     resting = sim_orders(control, side="buy", price=49_850)[0]
     assert resting["qty"] == 7 and resting["remaining"] == 7
     open_orders = window.open_orders
-    qtbot.waitUntil(lambda: open_orders.model.row_of(resting["order_no"]) is not None, timeout=DEADLINE_MS)
+    qtbot.waitUntil(
+        lambda: open_orders.model.row_of(resting["order_no"]) is not None, timeout=DEADLINE_MS
+    )
     row = open_orders.model.row_values(resting["order_no"])
     assert row is not None and (row["code"], row["side"], row["remaining"]) == (CODE, "buy", 7)
     check_model(open_orders.model)
@@ -151,7 +158,10 @@ def test_a_trader_at_the_keyboard(gui_sim, open_terminal, qtbot, check_model, tm
     assert QApplication.focusWidget() is open_orders.table
     assert open_orders.current_key() == resting["order_no"]
     press(qtbot, Qt.Key.Key_F9)
-    qtbot.waitUntil(lambda: sim_orders(control, order_no=resting["order_no"])[0]["remaining"] == 0, timeout=DEADLINE_MS)
+    qtbot.waitUntil(
+        lambda: sim_orders(control, order_no=resting["order_no"])[0]["remaining"] == 0,
+        timeout=DEADLINE_MS,
+    )
     assert len(sim_orders(control, kind="cancel")) == 1
     qtbot.waitUntil(lambda: open_orders.model.rowCount() == 0, timeout=DEADLINE_MS)
 
@@ -174,11 +184,26 @@ def test_a_trader_at_the_keyboard(gui_sim, open_terminal, qtbot, check_model, tm
     qtbot.waitUntil(lambda: len(window.chart.fills) == 1, timeout=DEADLINE_MS)
     assert window.chart.fills[0].side is Side.BUY and window.chart.fills[0].price == ask
     qtbot.waitUntil(lambda: window.chart.level_lines["avg_price"].isVisible(), timeout=DEADLINE_MS)
-    assert window.chart.level_lines["stop_loss"].value() < ask < window.chart.level_lines["take_profit"].value()
+    assert (
+        window.chart.level_lines["stop_loss"].value()
+        < ask
+        < window.chart.level_lines["take_profit"].value()
+    )
     for name in ("holdings", "tracking", "fills", "conditions"):
         check_model(window.views[name].model)
     check_model(window.orderbook.model)
     check_model(window.log_view.model)
+
+    # --- Another stock, then back by moving to its row in 잔고 (Ctrl+1) -----------------
+    choose_stock(qtbot, window, "005930")
+    qtbot.waitUntil(lambda: window.chart.code == "005930", timeout=DEADLINE_MS)
+    press(qtbot, Qt.Key.Key_1, CTRL)
+    assert QApplication.focusWidget() is holdings.table
+    qtbot.waitUntil(lambda: window.chart.code == CODE, timeout=DEADLINE_MS)
+    assert entry.stock is not None and entry.stock.code == CODE
+    assert window.orderbook.code == CODE
+    assert QApplication.focusWidget() is holdings.table  # the rows stay under the keys
+    qtbot.waitUntil(lambda: len(window.chart.fills) == 1, timeout=DEADLINE_MS)
 
     # --- The order worker is down: a clear message, nothing sent --------------------------
     supervisor = engine.supervisor
