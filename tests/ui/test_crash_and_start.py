@@ -14,7 +14,7 @@ from PyQt5.QtWidgets import QApplication
 
 from kiwoom_terminal.secrets import register_secret
 from ui import app as app_module
-from ui.crash import ErrorReporter, install_excepthook
+from ui.crash import install_excepthook
 from ui.dialogs import RealModeDialog
 
 SECRET = "TOPSECRET-appkey-123456"
