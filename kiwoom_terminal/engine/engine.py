@@ -183,6 +183,10 @@ class TradingEngine(QObject):
         self._started = False
         self._stopped = False
         self._wakeup: Wakeup | None = None
+        self._publish_timer = QTimer(self)
+        self._publish_timer.setSingleShot(True)
+        self._publish_timer.setInterval(0)
+        self._publish_timer.timeout.connect(self._publish)
         self._timers: dict[str, QTimer] = {}
         for name, slot in (
             ("ws_drain_ms", self._drain_fast),
@@ -245,6 +249,8 @@ class TradingEngine(QObject):
         if self._started:
             try:
                 self._drain(_ALL)
+                self._publish_timer.stop()
+                self._publish()
             except Exception:  # never lose the final snapshot to a late message
                 log.exception("final drain failed")
             self._save_snapshot()
@@ -504,6 +510,13 @@ class TradingEngine(QObject):
                 )
         if ticks:
             self._process_ticks(ticks)
+        if (self._summaries or self._activity) and not self._publish_timer.isActive():
+            # Views are told on the next turn of the event loop: returning to it first lets
+            # the order queue's feeder thread take the GIL and send what this drain decided.
+            self._publish_timer.start()
+
+    def _publish(self) -> None:
+        """After a drain: the `ticks` signal, and the tables when more than prices changed."""
         if self._summaries:
             summaries, self._summaries = self._summaries, {}
             self.ticks.emit(summaries)
