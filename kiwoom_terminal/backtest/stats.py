@@ -19,6 +19,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from kiwoom_terminal.backtest.data import epoch_seconds
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -81,7 +83,10 @@ _LABELS = {
 def drawdown(equity: pd.Series) -> pd.Series:
     """Fall from the running peak as a fraction (0 at a new high, −0.25 at 25 % below)."""
     values = equity.to_numpy(dtype="float64")
-    return pd.Series(values / np.maximum.accumulate(values) - 1, index=equity.index)
+    out = np.maximum.accumulate(values)
+    np.divide(values, out, out=out)
+    out -= 1
+    return pd.Series(out, index=equity.index)
 
 
 def daily_returns(equity: pd.Series) -> np.ndarray:
@@ -89,7 +94,7 @@ def daily_returns(equity: pd.Series) -> np.ndarray:
     if len(equity) < 2:
         return np.zeros(0)
     index = pd.DatetimeIndex(equity.index)
-    day = index.as_unit("s").asi8 // 86_400
+    day = epoch_seconds(index) // 86_400
     last_of_day = np.flatnonzero(np.append(day[1:] != day[:-1], True))
     closes = equity.to_numpy(dtype="float64")[last_of_day]
     return closes[1:] / closes[:-1] - 1
