@@ -281,6 +281,84 @@ class SessionSettings:
 
 
 @dataclass(frozen=True)
+class OrderEntrySettings:
+    """[order_entry] The 주문 panel: confirmation and fat-finger limits for manual orders.
+
+    The order value limit is `[risk] max_order_value` (one limit for every order); these
+    are extra checks the panel makes before anything is sent.
+    """
+
+    confirm_orders: bool = setting(True, "주문 전 확인 창을 띄움")
+    max_quantity: int = setting(10_000, "수동 주문 1건 최대 수량 (주, 0 = 제한 없음)", minimum=0)
+    max_price_distance_pct: float = setting(
+        10.0, "지정가가 현재가에서 이 비율(%) 넘게 떨어지면 막음 (0 = 제한 없음)", minimum=0
+    )
+    default_order_type: OrderType = setting(
+        OrderType.LIMIT, "주문 창의 기본 주문 유형", choices=("limit", "market")
+    )
+    quantity_step: int = setting(1, "수량 늘림/줄임 키 한 번에 바뀌는 수량 (주)", minimum=1)
+    quantity_presets: tuple[str, ...] = setting(
+        ("1", "10", "100"), "수량 프리셋 키 1~3 에 해당하는 수량 (쉼표로 구분)"
+    )
+
+
+@dataclass(frozen=True)
+class ChartSettings:
+    """[chart] Defaults of the 차트 dock."""
+
+    interval: str = setting(
+        "day", "처음 보여줄 봉: day (일봉) / minute (1분봉)", choices=("day", "minute")
+    )
+    ma_periods: tuple[str, ...] = setting(("5", "20", "60"), "이동평균선 기간들 (쉼표로 구분)")
+    show_ma: bool = setting(True, "이동평균선 표시")
+    show_bollinger: bool = setting(False, "볼린저 밴드 표시")
+    bollinger_period: int = setting(20, "볼린저 밴드 기간", minimum=2, maximum=500)
+    bollinger_k: float = setting(2.0, "볼린저 밴드 표준편차 배수", minimum=0.1, maximum=10)
+    visible_bars: int = setting(120, "처음 화면에 보이는 봉 수", minimum=10, maximum=5000)
+
+
+@dataclass(frozen=True)
+class KeySettings:
+    """[keys] Keyboard shortcuts as Qt key-sequence text ("F7", "Ctrl+Shift+F12"; empty =
+    none). Send / clear / price keys act inside the 주문 panel; the rest anywhere in the
+    window. F1 lists them all."""
+
+    help: str = setting("F1", "단축키 도움말")
+    focus_stock: str = setting("F2", "종목 입력칸으로 이동")
+    focus_price: str = setting("F3", "가격 입력칸으로 이동")
+    focus_quantity: str = setting("F4", "수량 입력칸으로 이동")
+    toggle_order_type: str = setting("F6", "지정가 / 시장가 전환")
+    side_buy: str = setting("F7", "매수 선택")
+    side_sell: str = setting("F8", "매도 선택")
+    send_order: str = setting("Return", "주문 전송 (주문 창 안에서)")
+    clear_order: str = setting("Escape", "주문 입력 지우기 (주문 창 안에서)")
+    price_up: str = setting("Up", "가격 1호가 올림 (주문 창 안에서)")
+    price_down: str = setting("Down", "가격 1호가 내림 (주문 창 안에서)")
+    price_page_up: str = setting("PgUp", "가격 5호가 올림 (주문 창 안에서)")
+    price_page_down: str = setting("PgDown", "가격 5호가 내림 (주문 창 안에서)")
+    quantity_up: str = setting("Ctrl+Up", "수량 늘림 ([order_entry] quantity_step 만큼)")
+    quantity_down: str = setting("Ctrl+Down", "수량 줄임")
+    quantity_max: str = setting("Ctrl+M", "최대 수량: 매수는 주문가능금액, 매도는 매도가능수량")
+    quantity_preset_1: str = setting("Alt+1", "수량 프리셋 1")
+    quantity_preset_2: str = setting("Alt+2", "수량 프리셋 2")
+    quantity_preset_3: str = setting("Alt+3", "수량 프리셋 3")
+    cancel_selected: str = setting("F9", "선택한 미체결 주문 취소")
+    cancel_all: str = setting("Shift+F9", "미체결 주문 모두 취소")
+    emergency: str = setting(
+        "Ctrl+Shift+F12", "비상 정리: 자동매매 끄기, 전부 취소, 보유 전량 시장가 매도 (확인 후)"
+    )
+    auto_trade: str = setting("Ctrl+Shift+A", "자동매매 켜기 / 끄기")
+    focus_holdings: str = setting("Ctrl+1", "잔고 창으로 이동")
+    focus_tracking: str = setting("Ctrl+2", "실시간 추적 창으로 이동")
+    focus_open_orders: str = setting("Ctrl+3", "미체결 창으로 이동")
+    focus_fills: str = setting("Ctrl+4", "체결 창으로 이동")
+    focus_conditions: str = setting("Ctrl+5", "조건식 창으로 이동")
+    focus_orderbook: str = setting("Ctrl+6", "호가 창으로 이동")
+    focus_chart: str = setting("Ctrl+7", "차트로 이동")
+    focus_log: str = setting("Ctrl+8", "로그 창으로 이동")
+
+
+@dataclass(frozen=True)
 class AppSettings:
     """All settings, grouped by INI section."""
 
@@ -296,6 +374,9 @@ class AppSettings:
     backtest: BacktestSettings = field(default_factory=BacktestSettings)
     scanner: ScannerSettings = field(default_factory=ScannerSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    order_entry: OrderEntrySettings = field(default_factory=OrderEntrySettings)
+    chart: ChartSettings = field(default_factory=ChartSettings)
+    keys: KeySettings = field(default_factory=KeySettings)
 
 
 # --- Parsing, validation, serialisation -------------------------------------------------

@@ -1,0 +1,213 @@
+"""The chart: history, live current bar from tick summaries, indicators, markers, levels,
+crosshair readout, zoom / pan and drawing only the visible bars."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import numpy as np
+import pandas as pd
+import pytest
+from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
+from PyQt5.QtGui import QMouseEvent, QWheelEvent
+from PyQt5.QtWidgets import QApplication
+
+from kiwoom_terminal.constants import Side
+from kiwoom_terminal.settings import replace_setting
+from ui.chart import ChartWidget
+
+
+def minute_bars(n: int = 390, start: str = "2025-03-04 09:00") -> pd.DataFrame:
+    rng = np.random.default_rng(7)
+    index = pd.date_range(start, periods=n, freq="min")
+    close = 71_000 + np.cumsum(rng.normal(0, 50, n)).round(-2)
+    open_ = np.r_[close[0], close[:-1]]
+    return pd.DataFrame(
+        {
+            "open": open_,
+            "high": np.maximum(open_, close) + 100,
+            "low": np.minimum(open_, close) - 100,
+            "close": close,
+            "volume": rng.integers(1_000, 9_000, n),
+        },
+        index=index,
+    )
+
+
+@pytest.fixture
+def chart(qtbot, settings) -> ChartWidget:
+    widget = ChartWidget(replace_setting(settings, "chart/show_bollinger", "true"))
+    qtbot.addWidget(widget)
+    widget.resize(900, 520)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.set_stock("005930", "삼성전자")
+    widget.set_bars(minute_bars(), "minute")
+    return widget
+
+
+def test_history_loads_and_shows_the_last_bars(chart) -> None:
+    assert len(chart.series) == 390
+    assert chart.interval == "minute"
+    x0, x1 = chart.visible_range()
+    assert x1 >= 389 and x0 == pytest.approx(390 - 120, abs=1)  # [chart] visible_bars
+    assert "삼성전자" in chart.title.text() and "1분봉" in chart.title.text()
+
+
+def test_ticks_update_the_live_bar_then_start_the_next(chart) -> None:
+    s = chart.series
+    last_time = s.time_at(len(s) - 1)
+    close = int(s.close[-1])
+    cum = 2_000_000
+    # Same minute: high / low from the batch, close = last, volume from cumulative volume.
+    chart.apply_tick(
+        close + 300, close + 500, close - 400, cum, last_time + dt.timedelta(seconds=20)
+    )
+    assert len(s) == 390
+    assert s.close[-1] == close + 300
+    assert s.high[-1] >= close + 500 and s.low[-1] <= close - 400
+    first_volume = s.volume[-1]
+    chart.apply_tick(
+        close + 200, close + 200, close + 200, cum + 700, last_time + dt.timedelta(seconds=40)
+    )
+    assert s.volume[-1] == first_volume + 700
+    # Next minute: a new bar whose volume counts from the previous cumulative volume.
+    chart.apply_tick(
+        close + 100, close + 100, close + 100, cum + 1_000, last_time + dt.timedelta(seconds=65)
+    )
+    assert len(s) == 391
+    assert (s.open[-1], s.close[-1], s.volume[-1]) == (close + 100, close + 100, 300)
+    # A late batch from an older minute is ignored.
+    chart.apply_tick(1, 1, 1, 1, last_time)
+    assert len(s) == 391 and s.low.min() > 1
+    chart.flush()
+    assert chart.visible_range()[1] >= 390  # the view followed the new bar
+
+
+def test_daily_view_updates_today(qtbot, settings) -> None:
+    widget = ChartWidget(settings)
+    qtbot.addWidget(widget)
+    days = pd.bdate_range(end="2025-03-04", periods=600)  # a few years of daily bars
+    frame = pd.DataFrame(
+        {"open": 100.0, "high": 110.0, "low": 90.0, "close": 105.0, "volume": 1_000.0}, index=days
+    )
+    widget.set_bars(frame, "day")
+    widget.apply_tick(120, 120, 95, 5_000, dt.datetime(2025, 3, 4, 10, 0))
+    assert len(widget.series) == 600
+    assert (widget.series.high[-1], widget.series.close[-1]) == (120, 120)
+    widget.apply_tick(100, 100, 100, 10, dt.datetime(2025, 3, 5, 9, 0))
+    assert len(widget.series) == 601
+
+
+def test_only_visible_bars_are_drawn_and_cached(chart) -> None:
+    chart.grab()
+    cached = set(chart.candles._pictures)
+    x0, x1 = chart.visible_range()
+    assert cached and min(cached) >= int(x0) - 1 and max(cached) <= 389
+    assert len(cached) < 200  # 390 bars loaded, about 120 in view
+
+
+def test_moving_averages_and_bollinger_toggle(chart) -> None:
+    ma5 = chart.ma_lines[0]
+    _, y = ma5.getData()
+    closes = chart.series.close
+    assert y[-1] == pytest.approx(closes[-5:].mean())
+    _, upper = chart.bb_upper.getData()
+    _, lower = chart.bb_lower.getData()
+    assert upper[-1] > closes[-20:].mean() > lower[-1]
+    chart.bb_button.click()
+    assert not chart.bb_upper.isVisible()
+    chart.ma_button.click()
+    assert not any(line.isVisible() for line in chart.ma_lines)
+    chart.ma_button.click()
+    assert all(line.isVisible() for line in chart.ma_lines)
+
+
+def test_fill_markers_and_price_levels(chart) -> None:
+    when = chart.series.time_at(300) + dt.timedelta(seconds=30)
+    chart.add_fill(Side.BUY, 71_200, when)
+    chart.add_fill(Side.SELL, 71_500, chart.series.time_at(350))
+    points = chart.fill_scatter.points()
+    assert [(p.pos().x(), p.pos().y(), p.symbol()) for p in points] == [
+        (300, 71_200, "t1"),
+        (350, 71_500, "t"),
+    ]
+    chart.set_levels(avg_price=71_000, stop_loss=68_870, take_profit=None, trailing_stop=72_000)
+    lines = chart.level_lines
+    assert lines["avg_price"].isVisible() and lines["avg_price"].value() == 71_000
+    assert lines["stop_loss"].value() == 68_870
+    assert not lines["take_profit"].isVisible()
+    assert lines["trailing_stop"].label.toPlainText() == "트레일링 72,000"
+
+
+def test_crosshair_readout_shows_ohlcv(chart) -> None:
+    i = 370
+    view = chart.price_plot.getViewBox()
+    scene_pos = view.mapViewToScene(QPointF(i, chart.series.close[i]))
+    chart._on_mouse_moved((scene_pos,))
+    text = chart.readout.text()
+    assert chart.series.time_at(i).strftime("%H:%M") in text
+    assert f"{chart.series.high[i]:,.0f}" in text
+    assert f"거래량 <b>{chart.series.volume[i]:,.0f}</b>" in text
+    assert chart.cross_v.value() == i
+
+
+def _mouse(viewport, kind: QEvent.Type, pos: QPoint, buttons) -> None:
+    """QTest's mouseMove carries no buttons in Qt 5; a drag needs them, so send events."""
+    event = QMouseEvent(
+        kind,
+        QPointF(pos),
+        QPointF(viewport.mapToGlobal(pos)),
+        Qt.MouseButton.LeftButton,
+        buttons,
+        Qt.KeyboardModifier.NoModifier,
+    )
+    QApplication.sendEvent(viewport, event)
+
+
+def test_wheel_zooms_and_drag_pans_x_only(qtbot, chart) -> None:
+    viewport = chart.price_widget.viewport()
+    before = chart.visible_range()
+    y_before = chart.price_plot.getViewBox().viewRange()[1]
+    centre = viewport.rect().center()
+    wheel = QWheelEvent(
+        QPointF(centre),
+        QPointF(viewport.mapToGlobal(centre)),
+        QPoint(0, 0),
+        QPoint(0, 240),
+        Qt.MouseButton.NoButton,
+        Qt.KeyboardModifier.NoModifier,
+        Qt.ScrollPhase.NoScrollPhase,
+        False,
+    )
+    QApplication.sendEvent(viewport, wheel)
+    zoomed = chart.visible_range()
+    assert zoomed[1] - zoomed[0] < before[1] - before[0]
+    left = Qt.MouseButton.LeftButton
+    _mouse(viewport, QEvent.Type.MouseButtonPress, centre, left)
+    for dx in (10, 30, 60, 120):
+        _mouse(viewport, QEvent.Type.MouseMove, centre + QPoint(dx, 0), left)
+    _mouse(
+        viewport, QEvent.Type.MouseButtonRelease, centre + QPoint(120, 0), Qt.MouseButton.NoButton
+    )
+    panned = chart.visible_range()
+    assert panned[0] < zoomed[0] - 5  # dragging right shows older bars
+    assert panned[1] - panned[0] == pytest.approx(zoomed[1] - zoomed[0], rel=0.01)
+    # y is never dragged or wheeled; it is fitted to the bars in view.
+    assert chart.price_plot.getViewBox().state["mouseEnabled"] == [True, False]
+    lo, hi = max(0, int(panned[0])), int(panned[1]) + 1
+    y0, y1 = chart.price_plot.getViewBox().viewRange()[1]
+    assert y0 <= chart.series.low[lo:hi].min() and y1 >= chart.series.high[lo:hi].max()
+    assert (y0, y1) != tuple(y_before)
+
+
+def test_interval_button_asks_for_history(qtbot, chart) -> None:
+    with qtbot.waitSignal(chart.interval_changed) as asked:
+        chart.interval_buttons["day"].click()
+    assert asked.args == ["day"]
+    assert len(chart.series) == 0 and chart.interval == "day"
+
+
+def test_bars_without_ohlcv_columns_are_refused(chart) -> None:
+    with pytest.raises(ValueError, match="volume"):
+        chart.set_bars(pd.DataFrame({"open": [1.0], "close": [1.0]}))

@@ -1,0 +1,48 @@
+"""The log dock: level colours, capped rows, level and text filters."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from PyQt5.QtCore import Qt
+
+from ui.log_view import LogModel, LogView
+from ui.theme import ERROR, WARNING
+
+
+def test_log_model_passes_qtmodeltester(qtbot, qtmodeltester) -> None:
+    model = LogModel(100)
+    model.append("INFO", "자동매매를 시작했습니다", dt.datetime(2025, 3, 4, 9, 0, 1))
+    model.append("ERROR", "주문 거부: 주문가능금액 부족")
+    qtmodeltester.check(model)
+    assert model.index(0, 0).data() == "09:00:01"
+    assert model.index(0, 1).data() == "정보"
+    assert model.index(1, 2).data(Qt.ItemDataRole.ForegroundRole).color() == ERROR
+
+
+def test_rows_are_capped_dropping_the_oldest_in_batches(qtbot) -> None:
+    model = LogModel(100)
+    removals: list[tuple[int, int]] = []
+    model.rowsRemoved.connect(lambda _p, first, last: removals.append((first, last)))
+    for i in range(250):
+        model.append("INFO", f"line {i}")
+    assert model.rowCount() <= 100
+    assert model.index(model.rowCount() - 1, 2).data() == "line 249"
+    assert len(removals) < 20  # about a tenth at a time, not one removal per line
+    with pytest.raises(ValueError):
+        LogModel(5)
+
+
+def test_level_and_text_filters(qtbot) -> None:
+    view = LogView(100)
+    qtbot.addWidget(view)
+    view.append("DEBUG", "tick batch 12")
+    view.append("INFO", "005930 매수 주문 접수")
+    view.append("WARNING", "요청 제한 대기")
+    assert view.proxy.rowCount() == 2  # INFO and up by default
+    assert view.proxy.index(1, 2).data(Qt.ItemDataRole.ForegroundRole).color() == WARNING
+    view.level_combo.setCurrentIndex(0)
+    assert view.proxy.rowCount() == 3
+    view.filter_edit.setText("005930")
+    assert view.proxy.rowCount() == 1

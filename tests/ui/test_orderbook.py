@@ -1,0 +1,98 @@
+"""The 10-level 호가 widget: layout of asks and bids, in-place updates, colours, clicks."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import Qt
+
+from kiwoom_terminal.constants import Venue
+from kiwoom_terminal.objects import OrderBookData
+from ui.orderbook import ASK_QTY, BAR_ROLE, BID_QTY, PRICE, RATE, OrderBookWidget
+from ui.theme import DOWN, HIGHLIGHT, UP
+
+ASKS = tuple(71_100 + 100 * i for i in range(10))
+BIDS = tuple(71_000 - 100 * i for i in range(10))
+
+
+def book(code: str = "005930", bump: int = 0) -> OrderBookData:
+    return OrderBookData(
+        code,
+        Venue.KRX,
+        "093015",
+        ASKS,
+        tuple(1_000 * (i + 1) + bump for i in range(10)),
+        BIDS,
+        tuple(500 * (i + 1) for i in range(10)),
+        55_000,
+        27_500,
+    )
+
+
+def make(qtbot) -> OrderBookWidget:
+    widget = OrderBookWidget()
+    qtbot.addWidget(widget)
+    widget.set_stock("005930", "삼성전자", 71_000)
+    widget.set_book(book())
+    return widget
+
+
+def test_model_passes_qtmodeltester(qtbot, qtmodeltester) -> None:
+    widget = make(qtbot)
+    qtmodeltester.check(widget.model)
+
+
+def test_asks_above_bids_below_with_bars_and_totals(qtbot) -> None:
+    widget = make(qtbot)
+    m = widget.model
+    prices = [m.index(r, PRICE).data() for r in range(20)]
+    assert prices[0] == "72,000"  # level 10 ask at the top
+    assert prices[9] == "71,100"  # best ask just above the best bid
+    assert prices[10] == "71,000"
+    assert prices[19] == "70,100"
+    assert m.index(9, ASK_QTY).data() == "1,000"
+    assert m.index(9, BID_QTY).data() == ""
+    assert m.index(10, BID_QTY).data() == "500"
+    assert m.index(0, ASK_QTY).data(BAR_ROLE) == 1.0  # the largest quantity fills its cell
+    assert m.index(10, BID_QTY).data(BAR_ROLE) == 0.05
+    assert m.index(9, RATE).data() == "+0.14%"
+    assert m.index(19, RATE).data() == "-1.27%"
+    assert m.index(9, PRICE).data(Qt.ItemDataRole.ForegroundRole).color() == UP
+    assert m.index(11, PRICE).data(Qt.ItemDataRole.ForegroundRole).color() == DOWN
+    assert "55,000" in widget.ask_total.text()
+    assert "27,500" in widget.bid_total.text()
+    assert widget.time_label.text() == "09:30:15"
+
+
+def test_updates_in_place_without_reset_or_new_widgets(qtbot) -> None:
+    widget = make(qtbot)
+    table, model = widget.table, widget.model
+    resets: list[int] = []
+    changes: list[tuple[int, int]] = []
+    model.modelReset.connect(lambda: resets.append(1))
+    model.dataChanged.connect(lambda tl, br, _r: changes.append((tl.row(), br.row())))
+    widget.set_book(book(bump=7))
+    assert resets == []
+    assert changes == [(0, 19)]  # one signal for the whole grid
+    assert widget.table is table and widget.model is model
+    assert model.index(9, ASK_QTY).data() == "1,007"
+    widget.set_book(book("000660"))  # another stock's book is ignored
+    assert model.index(9, ASK_QTY).data() == "1,007"
+
+
+def test_last_price_is_highlighted(qtbot) -> None:
+    widget = make(qtbot)
+    widget.set_last_price(71_100)
+    cell = widget.model.index(9, PRICE)
+    assert cell.data(Qt.ItemDataRole.BackgroundRole).color() == HIGHLIGHT
+    assert cell.data(Qt.ItemDataRole.FontRole).bold()
+    assert widget.model.index(10, PRICE).data(Qt.ItemDataRole.BackgroundRole).color() != HIGHLIGHT
+
+
+def test_clicking_a_row_emits_its_price(qtbot) -> None:
+    widget = make(qtbot)
+    widget.resize(320, 520)
+    widget.show()
+    qtbot.waitExposed(widget)
+    rect = widget.table.visualRect(widget.model.index(12, PRICE))
+    with qtbot.waitSignal(widget.price_clicked) as clicked:
+        qtbot.mouseClick(widget.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert clicked.args == [70_800]

@@ -1,0 +1,60 @@
+"""Status bar: mode (REAL in red), connections, throttling, clock and Korean session phase."""
+
+import datetime as dt
+
+import pytest
+
+from kiwoom_terminal.constants import ConnectionState, Mode
+from kiwoom_terminal.krx import SessionPhase
+from ui.status_bar import TerminalStatusBar
+
+
+@pytest.fixture
+def bar(qtbot) -> TerminalStatusBar:
+    widget = TerminalStatusBar()
+    qtbot.addWidget(widget)
+    return widget
+
+
+def test_real_mode_is_marked_red(bar) -> None:
+    bar.set_mode(Mode.REAL)
+    assert "REAL" in bar.mode_label.text()
+    assert bar.mode_label.property("mode") == "real"
+    bar.show()
+    assert bar.mode_label.palette().window().color().name() == "#c0001a"
+    bar.set_mode(Mode.SIM)
+    assert "SIM" in bar.mode_label.text()
+
+
+@pytest.mark.parametrize(
+    ("phase", "text"),
+    [
+        (SessionPhase.PRE_OPEN, "장전 동시호가"),
+        (SessionPhase.CONTINUOUS, "정규장"),
+        (SessionPhase.CLOSING_AUCTION, "장마감 동시호가"),
+        (SessionPhase.POST_CLOSE, "장 종료"),
+        (SessionPhase.AFTER_HOURS, "시간외 단일가"),
+        (SessionPhase.CLOSED, "휴장"),
+    ],
+)
+def test_clock_and_session_phase_in_korean(bar, phase, text) -> None:
+    bar.set_clock(dt.datetime(2025, 3, 4, 9, 30, 15), phase)
+    assert bar.clock_label.text() == f"09:30:15 {text}"
+
+
+def test_connections_throttling_auto_trade_snapshot_and_notice(bar) -> None:
+    bar.set_connection("order", ConnectionState.CONNECTED)
+    bar.set_connection("websocket", ConnectionState.RECONNECTING)
+    assert "주문" in bar.worker_labels["order"].text()
+    assert "연결됨" in bar.worker_labels["order"].text()
+    assert "재연결중" in bar.worker_labels["websocket"].text()
+    bar.set_connection("scanner", ConnectionState.DEAD)  # a new worker gets its own field
+    assert "중단" in bar.worker_labels["scanner"].text()
+    bar.set_throttling(True)
+    assert "요청 제한 대기" in bar.throttle_label.text()
+    bar.set_auto_trade(True)
+    assert bar.auto_trade_label.text() == "자동매매 ON"
+    bar.set_snapshot_time(dt.datetime(2025, 3, 4, 9, 31, 0))
+    assert bar.snapshot_label.text() == "저장 09:31:00"
+    bar.show_notice("수량을 1주 이상 입력하세요")
+    assert bar.notice() == "수량을 1주 이상 입력하세요"

@@ -1,0 +1,145 @@
+"""Table docks: cancel from 미체결 by double-click or key, condition roles by check box,
+holdings totals, header state save / restore."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import QPoint, Qt
+
+from kiwoom_terminal.engine import tables
+from tests.ui.frames import Tables, condition, holding, open_order
+from ui.keymap import KeyMap
+from ui.tables import ConditionsView, HoldingsView, OpenOrdersView
+
+
+def shown(qtbot, widget) -> None:
+    qtbot.addWidget(widget)
+    widget.resize(800, 300)
+    widget.show()
+    qtbot.waitExposed(widget)
+
+
+def test_open_orders_cancel_by_double_click_key_and_all(qtbot, settings) -> None:
+    data = Tables()
+    data.set(
+        tables.OPEN_ORDERS,
+        [
+            open_order("0000123", "035720", "카카오", "buy", 41_000, 50),
+            open_order("0000124", "000660", "SK하이닉스", "sell", 184_000, 20),
+        ],
+    )
+    view = OpenOrdersView(lambda: data(tables.OPEN_ORDERS.name), KeyMap(settings))
+    shown(qtbot, view)
+    view.apply_change([])
+    view.flush()
+    cancelled: list[str] = []
+    all_cancelled: list[bool] = []
+    view.cancel_requested.connect(cancelled.append)
+    view.cancel_all_requested.connect(lambda: all_cancelled.append(True))
+
+    rect = view.table.visualRect(view.proxy.index(1, 4))
+    # A real double-click is press, release, then the double-click event.
+    qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    qtbot.mouseDClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
+    assert cancelled == ["0000124"]
+
+    view.table.setFocus()
+    view.table.selectRow(0)
+    qtbot.keyClick(view.table, Qt.Key.Key_F9)
+    assert cancelled == ["0000124", "0000123"]
+    qtbot.keyClick(view.table, Qt.Key.Key_F9, Qt.KeyboardModifier.ShiftModifier)
+    assert all_cancelled == [True]
+
+    data.set(tables.OPEN_ORDERS, [])
+    view.apply_change([])
+    view.flush()
+    assert view.cancel_all() is False  # nothing to cancel: nothing asked
+    assert all_cancelled == [True]
+
+
+def test_condition_check_boxes_ask_for_roles(qtbot) -> None:
+    data = Tables()
+    data.set(tables.CONDITIONS, [condition("0", "상승률 3% 이상", True, False)])
+    view = ConditionsView(lambda: data(tables.CONDITIONS.name))
+    shown(qtbot, view)
+    view.apply_change([])
+    view.flush()
+    sell = view.proxy.index(0, view.model.column_of("sell_enabled"))
+    rect = view.table.visualRect(sell)
+    box = QPoint(rect.left() + 9, rect.center().y())  # the check indicator, left in the cell
+    with qtbot.waitSignal(view.condition_roles_changed) as asked:
+        qtbot.mouseClick(view.table.viewport(), Qt.MouseButton.LeftButton, pos=box)
+    assert asked.args == ["0", True, True]
+
+
+def test_holdings_totals_follow_the_table(qtbot) -> None:
+    data = Tables()
+    data.set(
+        tables.HOLDINGS,
+        [
+            holding("005930", "삼성전자", 100, 70_000, 71_000),
+            holding("000660", "SK하이닉스", 20, 185_000, 182_000),
+        ],
+    )
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    qtbot.addWidget(view)
+    view.apply_change([])
+    view.flush()
+    assert view.totals() == (10_700_000, 10_740_000, 40_000, 40_000 / 10_700_000 * 100)
+    assert "+40,000" in view.totals_label.text() and "+0.37%" in view.totals_label.text()
+    assert view.count_label.text() == "2건"
+
+
+def test_header_state_round_trip_and_reset(qtbot) -> None:
+    data = Tables()
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    qtbot.addWidget(view)
+    header = view.table.horizontalHeader()
+    default = header.sectionSize(1)
+    header.resizeSection(1, default + 55)
+    state = view.header_state()
+    other = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    qtbot.addWidget(other)
+    assert other.restore_header_state(state)
+    assert other.table.horizontalHeader().sectionSize(1) == default + 55
+    other.reset_header()
+    assert other.table.horizontalHeader().sectionSize(1) == default
+    from PyQt5.QtCore import QByteArray
+
+    assert not other.restore_header_state(QByteArray(b"garbage"))
+
+
+def test_space_toggles_the_current_check_box(qtbot) -> None:
+    data = Tables()
+    data.set(tables.CONDITIONS, [condition("7", "거래량 급증", False, False)])
+    view = ConditionsView(lambda: data(tables.CONDITIONS.name))
+    shown(qtbot, view)
+    view.apply_change([])
+    view.flush()
+    view.table.setFocus()
+    view.table.setCurrentIndex(view.proxy.index(0, view.model.column_of("buy_enabled")))
+    with qtbot.waitSignal(view.condition_roles_changed) as asked:
+        qtbot.keyClick(view.table, Qt.Key.Key_Space)
+    assert asked.args == ["7", True, False]
+
+
+def test_engine_changes_are_gathered_into_one_refresh(qtbot) -> None:
+    data = Tables()
+    rows = [
+        holding("005930", "삼성전자", 10, 70_000, 71_000),
+        holding("000660", "SK하이닉스", 1, 1, 1),
+    ]
+    data.set(tables.HOLDINGS, rows)
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    qtbot.addWidget(view)
+    view.apply_change([])
+    assert view.model.rowCount() == 0  # not yet: shown on the next refresh
+    qtbot.waitUntil(lambda: view.model.rowCount() == 2)
+    changes: list[tuple[int, int]] = []
+    view.model.dataChanged.connect(lambda tl, br, _r: changes.append((tl.row(), br.row())))
+    for price in (71_100, 71_200, 71_300):  # three drains within one refresh period
+        rows[0] = holding("005930", "삼성전자", 10, 70_000, price)
+        data.set(tables.HOLDINGS, rows)
+        view.apply_change(["005930"])
+    qtbot.waitUntil(lambda: changes != [])
+    assert changes == [(0, 0)]
+    assert view.model.index(0, view.model.column_of("price")).data() == "71,300"

@@ -1,0 +1,166 @@
+"""Dialogs a trader answers from the keyboard: order confirmation, emergency flatten, F1 help.
+
+All of them are opened with `open()` (window-modal, non-blocking) and report through
+`accepted` / `finished`, so the event loop keeps running (ticks keep arriving) while they are
+up. Enter presses the focused default button, Esc cancels.
+"""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import Qt
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QDialog,
+    QDialogButtonBox,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiwoom_terminal.constants import Side
+from kiwoom_terminal.objects import OrderRequest
+from ui import labels
+from ui.keymap import KeyMap
+from ui.qt import hheader, vheader
+from ui.theme import DOWN, UP
+
+
+class OrderConfirmDialog(QDialog):
+    """'Send this order?' with every field spelled out; Enter sends, Esc goes back."""
+
+    def __init__(self, request: OrderRequest, name: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.request = request
+        self.setObjectName("order_confirm_dialog")
+        side = labels.label(labels.SIDE, request.side)
+        colour = (UP if request.side == Side.BUY else DOWN).name()
+        self.setWindowTitle(f"{side} 주문 확인")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+
+        title = QLabel(
+            f"<span style='color:{colour}; font-size:14pt; font-weight:bold'>{side}</span>"
+            f" &nbsp;<b>{name}</b> ({request.code})"
+        )
+        form = QFormLayout()
+        form.setLabelAlignment(Qt.AlignmentFlag.AlignRight)
+        priced = request.order_type.needs_price
+        price_text = f"{request.price:,}원" if priced else "시장가"
+        form.addRow("주문유형", QLabel(labels.label(labels.ORDER_TYPE, request.order_type)))
+        form.addRow("가격", QLabel(f"<b>{price_text}</b>"))
+        form.addRow("수량", QLabel(f"<b>{request.quantity:,}주</b>"))
+        if priced:
+            form.addRow("주문금액", QLabel(f"<b>{request.price * request.quantity:,}원</b>"))
+        form.addRow("거래소", QLabel(request.venue.value))
+
+        self.confirm_button = QPushButton(f"{side} 확인 (Enter)")
+        self.confirm_button.setObjectName("send_button")
+        self.confirm_button.setProperty("side", request.side.value)
+        self.confirm_button.setDefault(True)
+        self.confirm_button.setAutoDefault(True)
+        self.cancel_button = QPushButton("취소 (Esc)")
+        self.cancel_button.setAutoDefault(False)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+
+        layout = QVBoxLayout(self)
+        layout.addWidget(title)
+        layout.addLayout(form)
+        layout.addWidget(buttons)
+        self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+class EmergencyDialog(QDialog):
+    """Confirmation of the emergency flatten: auto-trade off, cancel all, sell all at market."""
+
+    def __init__(self, holdings: int, open_orders: int, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("emergency_dialog")
+        self.setWindowTitle("비상 정리")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        text = QLabel(
+            "<p style='color:#c0001a; font-size:13pt; font-weight:bold'>비상 정리를 실행할까요?</p>"
+            "<ol>"
+            "<li>자동매매를 끕니다</li>"
+            f"<li>미체결 주문 <b>{open_orders}건</b>을 모두 취소합니다</li>"
+            f"<li>보유 종목 <b>{holdings}개</b>를 전량 <b>시장가로 매도</b>합니다</li>"
+            "</ol><p>되돌릴 수 없습니다.</p>"
+        )
+        text.setTextFormat(Qt.TextFormat.RichText)
+        self.confirm_button = QPushButton("비상 정리 실행 (Enter)")
+        self.confirm_button.setObjectName("emergency_confirm")
+        self.confirm_button.setDefault(True)
+        self.cancel_button = QPushButton("취소 (Esc)")
+        self.cancel_button.setAutoDefault(False)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+        self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+
+
+class KeyHelpDialog(QDialog):
+    """F1: every configured key and what it does, as set in `[keys]` of settings.ini."""
+
+    def __init__(self, keymap: KeyMap, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("key_help_dialog")
+        self.setWindowTitle("단축키 도움말")
+        bindings = list(keymap.bindings.values())
+        self.table = QTableWidget(len(bindings), 2, self)
+        self.table.setHorizontalHeaderLabels(["기능", "단축키"])
+        vheader(self.table).setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        vheader(self.table).setDefaultSectionSize(self.fontMetrics().height() + 6)
+        for row, binding in enumerate(bindings):
+            meaning = QTableWidgetItem(binding.meaning)
+            meaning.setToolTip(f"[keys] {binding.action}")
+            key = QTableWidgetItem(binding.display() or "(없음)")
+            key.setTextAlignment(int(Qt.AlignmentFlag.AlignCenter))
+            self.table.setItem(row, 0, meaning)
+            self.table.setItem(row, 1, key)
+        header = hheader(self.table)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.ResizeToContents)
+        note = QLabel(
+            "단축키는 settings.ini 의 [keys] 에서 바꿀 수 있습니다. "
+            "주문 창 안의 키(Enter, Esc, ↑/↓, PgUp/PgDn)는 주문 창에 포커스가 있을 때만 동작합니다."
+        )
+        note.setWordWrap(True)
+        note.setProperty("role", "hint")
+        problems = QLabel("\n".join(keymap.problems))
+        problems.setProperty("role", "error")
+        problems.setWordWrap(True)
+        problems.setVisible(bool(keymap.problems))
+        close = QDialogButtonBox()
+        close_button = QPushButton("닫기 (Esc)")
+        close.addButton(close_button, QDialogButtonBox.ButtonRole.RejectRole)
+        close.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.table, 1)
+        layout.addWidget(note)
+        layout.addWidget(problems)
+        layout.addWidget(close)
+        self.resize(520, 640)
+
+    def shown_keys(self) -> dict[str, str]:
+        """Meaning -> key text as listed (for tests and the README)."""
+        out: dict[str, str] = {}
+        for row in range(self.table.rowCount()):
+            meaning = self.table.item(row, 0)
+            key = self.table.item(row, 1)
+            if meaning is not None and key is not None:
+                out[meaning.text()] = key.text()
+        return out

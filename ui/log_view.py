@@ -1,0 +1,223 @@
+"""The 로그 dock: engine messages with time, level and text, coloured by level.
+
+The model keeps at most `max_rows` lines; when full, the oldest tenth is dropped in one
+removal so a busy log costs one signal per batch, not one per line. A proxy filters by
+minimum level and by text; the view follows the newest line while it is scrolled to the end.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from PyQt5.QtCore import (
+    QAbstractTableModel,
+    QModelIndex,
+    QObject,
+    QSortFilterProxyModel,
+    Qt,
+    pyqtSignal,
+)
+from PyQt5.QtGui import QBrush, QFont
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QComboBox,
+    QHBoxLayout,
+    QHeaderView,
+    QLineEdit,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from ui import labels
+from ui.qt import ITEM_NONE, ITEM_SELECTABLE
+from ui.theme import ERROR, MUTED, WARNING
+
+LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
+LEVEL_ROLE = int(Qt.ItemDataRole.UserRole) + 1
+HEADERS = ("시각", "구분", "내용")
+DEFAULT_MAX_ROWS = 5_000
+
+
+@dataclass(frozen=True, slots=True)
+class LogEntry:
+    time: dt.datetime
+    level: str
+    message: str
+
+
+class LogModel(QAbstractTableModel):
+    """Capped list of log lines, newest last."""
+
+    def __init__(self, max_rows: int = DEFAULT_MAX_ROWS, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        if max_rows < 10:
+            raise ValueError(f"max_rows must be at least 10, got {max_rows}")
+        self.max_rows = max_rows
+        self._entries: deque[LogEntry] = deque()
+        self._brushes = {
+            "DEBUG": QBrush(MUTED),
+            "WARNING": QBrush(WARNING),
+            "ERROR": QBrush(ERROR),
+            "CRITICAL": QBrush(ERROR),
+        }
+        self._bold = QFont()
+        self._bold.setBold(True)
+
+    def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self._entries)
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(HEADERS)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(HEADERS)
+        ):
+            return HEADERS[section]
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlags:
+        if not index.isValid():
+            return ITEM_NONE
+        return ITEM_SELECTABLE
+
+    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        if not index.isValid():
+            return None
+        entry = self._entries[index.row()]
+        col = index.column()
+        if role == Qt.ItemDataRole.DisplayRole:
+            if col == 0:
+                return entry.time.strftime("%H:%M:%S")
+            if col == 1:
+                return labels.label(labels.LOG_LEVEL, entry.level)
+            return entry.message
+        if role == Qt.ItemDataRole.ForegroundRole:
+            return self._brushes.get(entry.level)
+        if role == Qt.ItemDataRole.FontRole and entry.level in ("ERROR", "CRITICAL"):
+            return self._bold
+        if role == Qt.ItemDataRole.ToolTipRole and col == 2:
+            return entry.message
+        if role == LEVEL_ROLE:
+            return LEVELS.get(entry.level, 20)
+        return None
+
+    def append(self, level: str, message: str, when: dt.datetime | None = None) -> None:
+        """Add one line (level as in `logging`: DEBUG, INFO, WARNING, ERROR)."""
+        self.extend([LogEntry(when or dt.datetime.now(), level.upper(), message)])
+
+    def extend(self, entries: list[LogEntry]) -> None:
+        """Add lines in one insert; drops the oldest tenth first when the cap is reached."""
+        if not entries:
+            return
+        entries = entries[-self.max_rows :]
+        overflow = len(self._entries) + len(entries) - self.max_rows
+        if overflow > 0:
+            drop = min(len(self._entries), max(overflow, self.max_rows // 10))
+            self.beginRemoveRows(QModelIndex(), 0, drop - 1)
+            for _ in range(drop):
+                self._entries.popleft()
+            self.endRemoveRows()
+        start = len(self._entries)
+        self.beginInsertRows(QModelIndex(), start, start + len(entries) - 1)
+        self._entries.extend(entries)
+        self.endInsertRows()
+
+    def entry(self, row: int) -> LogEntry:
+        return self._entries[row]
+
+
+class LogFilterProxy(QSortFilterProxyModel):
+    """Shows lines at or above a level whose text contains the filter string."""
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.min_level = 0
+        self.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
+        self.setFilterKeyColumn(2)
+
+    def set_min_level(self, level: int) -> None:
+        self.min_level = level
+        self.invalidateFilter()
+
+    def filterAcceptsRow(self, source_row: int, source_parent: QModelIndex) -> bool:
+        model = self.sourceModel()
+        if model is None:
+            return False
+        level = model.index(source_row, 0, source_parent).data(LEVEL_ROLE) or 0
+        if level < self.min_level:
+            return False
+        return bool(super().filterAcceptsRow(source_row, source_parent))
+
+
+class LogView(QWidget):
+    """Level filter, text filter and the log table."""
+
+    line_added = pyqtSignal()
+
+    def __init__(self, max_rows: int = DEFAULT_MAX_ROWS, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.setObjectName("log_view")
+        self.model = LogModel(max_rows, self)
+        self.proxy = LogFilterProxy(self)
+        self.proxy.setSourceModel(self.model)
+        self.level_combo = QComboBox(self)
+        for text, level in (("전체", 0), ("정보 이상", 20), ("경고 이상", 30), ("오류만", 40)):
+            self.level_combo.addItem(text, level)
+        self.level_combo.setCurrentIndex(1)
+        self.level_combo.currentIndexChanged.connect(
+            lambda _i: self.proxy.set_min_level(int(self.level_combo.currentData()))
+        )
+        self.proxy.set_min_level(20)
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setPlaceholderText("검색")
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+        self.table = QTableView(self)
+        self.table.setObjectName("log_table")
+        self.table.setModel(self.proxy)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(False)
+        self.table.setShowGrid(False)
+        self.table.setAlternatingRowColors(True)
+        vertical = self.table.verticalHeader()
+        if vertical is not None:
+            vertical.setVisible(False)
+            vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+            vertical.setDefaultSectionSize(self.fontMetrics().height() + 4)
+        header = self.table.horizontalHeader()
+        if header is not None:
+            header.setStretchLastSection(True)
+            header.resizeSection(0, 64)
+            header.resizeSection(1, 44)
+        top = QHBoxLayout()
+        top.setSpacing(4)
+        top.addWidget(self.level_combo)
+        top.addWidget(self.filter_edit, 1)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        self.proxy.rowsInserted.connect(self._follow)
+
+    def append(self, level: str, message: str, when: dt.datetime | None = None) -> None:
+        """Slot for the engine's `log(level, message)`."""
+        bar = self.table.verticalScrollBar()
+        at_end = bar is None or bar.value() >= bar.maximum() - 2
+        self._follow_next = at_end
+        self.model.append(level, message, when)
+        self.line_added.emit()
+
+    def _follow(self, *_args: object) -> None:
+        if getattr(self, "_follow_next", True):
+            self.table.scrollToBottom()

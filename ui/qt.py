@@ -1,0 +1,47 @@
+"""Small typed helpers over PyQt5 calls whose stubs say "may be None" (headers, popups,
+styles) or type flag combinations as int, so the widget code stays readable under mypy."""
+
+from __future__ import annotations
+
+from PyQt5.QtCore import QItemSelectionModel, Qt
+from PyQt5.QtWidgets import QAbstractItemView, QCompleter, QHeaderView, QTableView, QWidget
+
+ALIGN_LEFT = Qt.Alignment(Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter
+ALIGN_RIGHT = Qt.Alignment(Qt.AlignmentFlag.AlignRight) | Qt.AlignmentFlag.AlignVCenter
+ALIGN_CENTER = Qt.Alignment(Qt.AlignmentFlag.AlignCenter)
+
+ITEM_NONE = Qt.ItemFlags(Qt.ItemFlag.NoItemFlags)
+ITEM_SELECTABLE = Qt.ItemFlags(Qt.ItemFlag.ItemIsEnabled) | Qt.ItemFlag.ItemIsSelectable
+
+
+def hheader(view: QTableView) -> QHeaderView:
+    header = view.horizontalHeader()
+    assert header is not None  # a QTableView always has one
+    return header
+
+
+def vheader(view: QTableView) -> QHeaderView:
+    header = view.verticalHeader()
+    assert header is not None
+    return header
+
+
+def selection(view: QAbstractItemView) -> QItemSelectionModel:
+    model = view.selectionModel()
+    assert model is not None  # set by setModel()
+    return model
+
+
+def popup(completer: QCompleter) -> QAbstractItemView:
+    view = completer.popup()
+    assert view is not None  # QCompleter creates its list on first use
+    return view
+
+
+def repolish(widget: QWidget) -> None:
+    """Re-apply the style sheet after a dynamic property used by a selector changed."""
+    style = widget.style()
+    if style is not None:
+        style.unpolish(widget)
+        style.polish(widget)
+    widget.update()

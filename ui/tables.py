@@ -1,0 +1,358 @@
+"""The table docks: 잔고, 실시간 추적, 미체결, 체결 and 조건식 over the engine's DataFrames.
+
+Each view is a filter box above a sortable `QTableView` of a `DataFrameTableModel`. Views
+only turn clicks and keys into signals with plain values (a key, an order number); the
+engine decides what happens.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import pandas as pd
+from PyQt5.QtCore import QByteArray, QEvent, QModelIndex, QObject, Qt, QTimer, pyqtSignal
+from PyQt5.QtGui import QBrush, QKeyEvent, QPalette
+from PyQt5.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QStyle,
+    QStyledItemDelegate,
+    QStyleOptionViewItem,
+    QTableView,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiwoom_terminal.engine import tables
+from ui import columns as cols
+from ui.keymap import KeyMap
+from ui.qt import hheader, selection, vheader
+from ui.table_model import KEY_ROLE, ColumnSpec, DataFrameTableModel, TableProxyModel
+from ui.theme import direction_colour
+
+FrameSource = Callable[[], pd.DataFrame]
+
+# Engine changes are gathered and shown at most this often: a table redraw costs ~10-20 ms
+# for a full screen of cells, so redrawing on every drain at 5k ticks/s would stall the
+# window; 10 refreshes a second is the issue's target for a cell.
+REFRESH_MS = 100
+
+
+class KeepColourDelegate(QStyledItemDelegate):
+    """Keeps the red / blue text of a cell when its row is selected (Qt would paint the
+    selection's text colour instead and hide the direction)."""
+
+    def initStyleOption(self, option: QStyleOptionViewItem | None, index: QModelIndex) -> None:
+        super().initStyleOption(option, index)
+        if option is None or not option.state & QStyle.StateFlag.State_Selected:
+            return  # only selected cells need it; this runs for every painted cell
+        brush = index.data(Qt.ItemDataRole.ForegroundRole)
+        colour = (
+            brush.color()
+            if isinstance(brush, QBrush)
+            else option.palette.color(QPalette.ColorRole.Text)
+        )
+        option.palette.setColor(QPalette.ColorRole.HighlightedText, colour)
+
+
+def configure_table(table: QTableView, specs: Sequence[ColumnSpec]) -> None:
+    """Dense HTS look: no row numbers, fixed row height, default widths applied once."""
+    table.setItemDelegate(KeepColourDelegate(table))
+    table.setAlternatingRowColors(True)
+    table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+    table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+    table.setWordWrap(False)
+    table.setTextElideMode(Qt.TextElideMode.ElideRight)
+    table.setHorizontalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+    vertical = vheader(table)
+    vertical.setVisible(False)
+    vertical.setSectionResizeMode(QHeaderView.ResizeMode.Fixed)
+    vertical.setDefaultSectionSize(table.fontMetrics().height() + 6)
+    header = hheader(table)
+    header.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
+    header.setStretchLastSection(True)
+    header.setHighlightSections(False)
+    header.setSectionsMovable(True)
+    header.setMinimumSectionSize(28)
+    for i, spec in enumerate(specs):
+        header.resizeSection(i, spec.width)
+
+
+class TableView(QWidget):
+    """A filter box over a sortable table of one engine table (by name)."""
+
+    row_activated = pyqtSignal(str)  # row key; Enter or double-click on a row
+
+    def __init__(
+        self,
+        name: str,
+        specs: Sequence[ColumnSpec],
+        source: FrameSource,
+        *,
+        filter_placeholder: str = "검색: 종목코드, 종목명 …",
+        refresh_ms: int = REFRESH_MS,
+        parent: QWidget | None = None,
+    ) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.refresh_ms = refresh_ms
+        self._pending_keys: set[str] = set()
+        self._pending_sync = False
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.setInterval(max(refresh_ms, 0))
+        self._refresh_timer.timeout.connect(self.flush)
+        self.setObjectName(f"{name}_view")
+        self.model = DataFrameTableModel(specs, source, self)
+        self.proxy = TableProxyModel(self)
+        self.proxy.setSourceModel(self.model)
+
+        self.filter_edit = QLineEdit(self)
+        self.filter_edit.setObjectName(f"{name}_filter")
+        self.filter_edit.setPlaceholderText(filter_placeholder)
+        self.filter_edit.setClearButtonEnabled(True)
+        self.filter_edit.textChanged.connect(self.proxy.setFilterFixedString)
+
+        self.count_label = QLabel(self)
+        self.count_label.setProperty("role", "hint")
+
+        self.table = QTableView(self)
+        self.table.setObjectName(f"{name}_table")
+        self.table.setModel(self.proxy)
+        configure_table(self.table, specs)
+        self.table.setSortingEnabled(True)
+        self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # arrival order until asked
+        self.table.activated.connect(self._on_activated)
+        self._default_header = hheader(self.table).saveState()
+
+        top = QHBoxLayout()
+        top.setContentsMargins(0, 0, 0, 0)
+        top.setSpacing(4)
+        top.addWidget(self.filter_edit, 1)
+        top.addWidget(self.count_label)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(2, 2, 2, 2)
+        layout.setSpacing(2)
+        layout.addLayout(top)
+        layout.addWidget(self.table, 1)
+        self.model.rowsInserted.connect(self._update_count)
+        self.model.rowsRemoved.connect(self._update_count)
+        self._update_count()
+
+    # --- Engine-facing ------------------------------------------------------------------
+
+    def apply_change(self, keys: Sequence[Any]) -> None:
+        """Slot for `table_changed(name, keys)`: gathers the change and shows it within
+        `refresh_ms` (at once when `refresh_ms` is 0)."""
+        if keys:
+            self._pending_keys.update(str(k) for k in keys)
+        else:
+            self._pending_sync = True
+        if self.refresh_ms <= 0:
+            self.flush()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start()
+
+    def flush(self) -> None:
+        """Show the gathered changes now: one re-sync or one targeted update."""
+        self._refresh_timer.stop()
+        if self._pending_sync:
+            self.model.sync_rows()  # also refreshes every row that stayed
+        elif self._pending_keys:
+            self.model.update_rows(sorted(self._pending_keys))
+        self._pending_sync = False
+        self._pending_keys.clear()
+
+    # --- Selection and focus ------------------------------------------------------------
+
+    def selected_keys(self) -> list[str]:
+        """Keys of the selected rows, top to bottom as shown."""
+        rows = sorted({i.row() for i in selection(self.table).selectedRows()})
+        return [str(self.proxy.index(r, 0).data(KEY_ROLE)) for r in rows]
+
+    def current_key(self) -> str | None:
+        index = self.table.currentIndex()
+        return str(index.data(KEY_ROLE)) if index.isValid() else None
+
+    def focus_table(self) -> None:
+        """Give the table the keyboard focus with a current row (for keyboard use)."""
+        self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
+        if not self.table.currentIndex().isValid() and self.proxy.rowCount() > 0:
+            self.table.setCurrentIndex(self.proxy.index(0, 0))
+
+    # --- Header state (column widths, order, sort) --------------------------------------
+
+    def header_state(self) -> QByteArray:
+        return hheader(self.table).saveState()
+
+    def restore_header_state(self, state: QByteArray) -> bool:
+        """Restore widths and order saved by `header_state`; False (and defaults) if the
+        saved state no longer fits, e.g. after columns changed."""
+        header = hheader(self.table)
+        if (
+            state.isEmpty()
+            or not header.restoreState(state)
+            or header.count() != len(self.model.columns)
+        ):
+            self.reset_header()
+            return False
+        return True
+
+    def reset_header(self) -> None:
+        hheader(self.table).restoreState(self._default_header)
+
+    def _on_activated(self, index: QModelIndex) -> None:
+        key = index.data(KEY_ROLE)
+        if key is not None:
+            self.row_activated.emit(str(key))
+
+    def _update_count(self) -> None:
+        self.count_label.setText(f"{self.model.rowCount():,}건")
+
+
+class HoldingsView(TableView):
+    """잔고 with a totals line (매입, 평가, 손익, 수익률) under the table."""
+
+    def __init__(self, source: FrameSource, parent: QWidget | None = None) -> None:
+        super().__init__(tables.HOLDINGS.name, cols.HOLDINGS_COLUMNS, source, parent=parent)
+        self._source = source
+        self.totals_label = QLabel(self)
+        self.totals_label.setObjectName("holdings_totals")
+        self.totals_label.setTextFormat(Qt.TextFormat.RichText)
+        layout = self.layout()
+        assert isinstance(layout, QVBoxLayout)
+        layout.addWidget(self.totals_label)
+        self._update_totals()
+
+    def flush(self) -> None:
+        super().flush()
+        self._update_totals()
+
+    def totals(self) -> tuple[int, int, int, float]:
+        """(total purchase, total evaluation, total P&L, return %) of the shown holdings."""
+        frame = self._source()
+        purchase = int(frame["purchase_amount"].sum()) if len(frame) else 0
+        evaluation = int(frame["eval_amount"].sum()) if len(frame) else 0
+        pnl = int(frame["pnl"].sum()) if len(frame) else 0
+        rate = pnl / purchase * 100 if purchase else 0.0
+        return purchase, evaluation, pnl, rate
+
+    def _update_totals(self) -> None:
+        purchase, evaluation, pnl, rate = self.totals()
+        colour = direction_colour(pnl).name()
+        self.totals_label.setText(
+            f"총매입 <b>{purchase:,}</b> &nbsp; 총평가 <b>{evaluation:,}</b> &nbsp; "
+            f"평가손익 <b style='color:{colour}'>{pnl:+,}</b> &nbsp; "
+            f"수익률 <b style='color:{colour}'>{cols.fmt_pct(rate)}</b>"
+        )
+
+
+class OpenOrdersView(TableView):
+    """미체결: double-click or the cancel key cancels the selected orders; another key
+    cancels all of them."""
+
+    cancel_requested = pyqtSignal(str)  # order_no
+    cancel_all_requested = pyqtSignal()
+
+    def __init__(self, source: FrameSource, keymap: KeyMap, parent: QWidget | None = None) -> None:
+        super().__init__(tables.OPEN_ORDERS.name, cols.OPEN_ORDERS_COLUMNS, source, parent=parent)
+        self._keymap = keymap
+        self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
+        self.table.doubleClicked.connect(self._on_double_clicked)
+        self.table.installEventFilter(self)
+        hint = keymap.display("cancel_selected")
+        hint_all = keymap.display("cancel_all")
+        self.table.setToolTip(
+            f"더블클릭 또는 {hint}: 선택 주문 취소 · {hint_all}: 전부 취소"
+            if hint
+            else "더블클릭: 선택 주문 취소"
+        )
+
+    def cancel_selected(self) -> list[str]:
+        """Ask to cancel every selected order (or the current one); returns their numbers."""
+        keys = self.selected_keys()
+        if not keys:
+            current = self.current_key()
+            keys = [current] if current else []
+        for key in keys:
+            self.cancel_requested.emit(key)
+        return keys
+
+    def cancel_all(self) -> bool:
+        """Ask to cancel every open order; False when there is none."""
+        if self.model.rowCount() == 0:
+            return False
+        self.cancel_all_requested.emit()
+        return True
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if (
+            watched is self.table
+            and isinstance(event, QKeyEvent)
+            and event.type() == QEvent.Type.KeyPress
+        ):
+            if self._keymap.matches("cancel_selected", event):
+                self.cancel_selected()
+                return True
+            if self._keymap.matches("cancel_all", event):
+                self.cancel_all()
+                return True
+        return super().eventFilter(watched, event)
+
+    def _on_double_clicked(self, index: QModelIndex) -> None:
+        key = index.data(KEY_ROLE)
+        if key is not None:
+            self.cancel_requested.emit(str(key))
+
+
+class ConditionsView(TableView):
+    """조건식 with 매수 / 매도 check boxes (mouse or Space) choosing each condition's role."""
+
+    condition_roles_changed = pyqtSignal(str, bool, bool)  # seq, buy, sell
+
+    def __init__(self, source: FrameSource, parent: QWidget | None = None) -> None:
+        super().__init__(
+            tables.CONDITIONS.name,
+            cols.CONDITIONS_COLUMNS,
+            source,
+            filter_placeholder="검색: 조건식명 …",
+            parent=parent,
+        )
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectItems)
+        self.model.check_toggled.connect(self._on_check_toggled)
+
+    def _on_check_toggled(self, seq: str, column: str, checked: bool) -> None:
+        values = self.model.row_values(seq) or {}
+        buy = bool(values.get("buy_enabled"))
+        sell = bool(values.get("sell_enabled"))
+        if column == "buy_enabled":
+            buy = checked
+        elif column == "sell_enabled":
+            sell = checked
+        self.condition_roles_changed.emit(seq, buy, sell)
+
+
+def make_table_views(
+    table_source: Callable[[str], pd.DataFrame], keymap: KeyMap
+) -> dict[str, TableView]:
+    """One view per engine table, reading frames through `table_source(name)`."""
+
+    def source(name: str) -> FrameSource:
+        return lambda: table_source(name)
+
+    return {
+        tables.HOLDINGS.name: HoldingsView(source(tables.HOLDINGS.name)),
+        tables.TRACKING.name: TableView(
+            tables.TRACKING.name, cols.TRACKING_COLUMNS, source(tables.TRACKING.name)
+        ),
+        tables.OPEN_ORDERS.name: OpenOrdersView(source(tables.OPEN_ORDERS.name), keymap),
+        tables.FILLS.name: TableView(
+            tables.FILLS.name, cols.FILLS_COLUMNS, source(tables.FILLS.name)
+        ),
+        tables.CONDITIONS.name: ConditionsView(source(tables.CONDITIONS.name)),
+    }
