@@ -43,8 +43,8 @@ class Stats:
     exposure_pct: float
     fees_and_tax: int
 
-    def lines(self) -> list[str]:
-        """One `label: value unit` line per figure, with Korean labels."""
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(field name, Korean label, value with unit) per figure, for tables and reports."""
         out = []
         for f in fields(self):
             label, unit = _LABELS[f.name]
@@ -56,8 +56,12 @@ class Stats:
             else:
                 text = str(value)
             suffix = f" {unit}" if unit and text != "-" else ""
-            out.append(f"{label} ({f.name}): {text}{suffix}")
+            out.append((f.name, label, f"{text}{suffix}"))
         return out
+
+    def lines(self) -> list[str]:
+        """One `label (name): value unit` line per figure, with Korean labels."""
+        return [f"{label} ({name}): {text}" for name, label, text in self.rows()]
 
 
 _LABELS = {
@@ -133,8 +137,8 @@ def compute_stats(
         pf = wins / losses
     fees = int(trades["fees"].sum()) if len(trades) else 0
     return Stats(
-        start=str(equity.index[0]) if len(equity) else "",
-        end=str(equity.index[-1]) if len(equity) else "",
+        start=_when(equity.index[0]) if len(equity) else "",
+        end=_when(equity.index[-1]) if len(equity) else "",
         initial_equity=int(initial),
         final_equity=int(round(final)),
         total_return_pct=total * 100,
@@ -150,3 +154,9 @@ def compute_stats(
         exposure_pct=exposure * 100,
         fees_and_tax=fees,
     )
+
+
+def _when(stamp: object) -> str:
+    """A bar time as text: the date alone for daily bars (midnight), else date and time."""
+    ts = pd.Timestamp(stamp)
+    return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"
