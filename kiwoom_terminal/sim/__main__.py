@@ -60,6 +60,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--real", action="store_true", help="real-server texts instead of mock ones")
     p.add_argument("--tick-rate", type=float, help="crowd ticks per second over watched stocks")
     p.add_argument("--batch", type=int, default=20, help="REAL entries per frame at most")
+    p.add_argument(
+        "--book-interval", type=float, default=0.1, help="seconds between 0D pushes of a stock"
+    )
     p.add_argument("--cash", type=int, default=100_000_000, help="starting cash (KRW)")
     p.add_argument("--ws-ping-interval", type=float, default=10.0, help="seconds between PINGs")
     p.add_argument("--ws-max-missed", type=int, default=3, help="missed PING echoes before R10002")
@@ -69,6 +72,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body", type=int, default=1024 * 1024, help="REST body size cap (bytes)")
     p.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
+    p.add_argument("--profile", type=Path, help="write a cProfile of the whole run to this file")
     return p
 
 
@@ -89,6 +93,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         mock=not args.real,
         tick_rate=args.tick_rate,
         batch=max(1, args.batch),
+        book_interval=max(0.0, args.book_interval),
         cash=args.cash,
         ws_ping_interval=args.ws_ping_interval,
         ws_max_missed=max(1, args.ws_max_missed),
@@ -131,7 +136,16 @@ def main(argv: list[str] | None = None) -> int:
     )
     try:
         config = config_from_args(args)
-        asyncio.run(_serve(config, args.exit_on_stdin_eof))
+        if args.profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            try:
+                profiler.runcall(asyncio.run, _serve(config, args.exit_on_stdin_eof))
+            finally:
+                profiler.dump_stats(str(args.profile))
+        else:
+            asyncio.run(_serve(config, args.exit_on_stdin_eof))
     except (ValueError, ScenarioError) as exc:
         print(f"simulator: {exc}", file=sys.stderr)
         return 2

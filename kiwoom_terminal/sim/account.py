@@ -10,6 +10,7 @@ the stock's book. Every step produces the REAL 00 events of kiwoom-api.md §9.5 
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -97,6 +98,7 @@ class Account:
     next_fill_no: int = 1
     reject_next: list[str] = field(default_factory=list)  # venue rejections to inject (919)
     realized_today: int = 0
+    request_received_at: float = 0.0  # set by the REST layer before each TR
 
     # --- numbers -------------------------------------------------------------------------
 
@@ -104,6 +106,11 @@ class Account:
         no = f"{self.next_order_no:07d}"
         self.next_order_no += 1
         return no
+
+    def _received_at(self) -> float:
+        """When the current order request arrived (REST), else now (control / tests)."""
+        stamp, self.request_received_at = self.request_received_at, 0.0
+        return stamp or time.time()
 
     def _now(self) -> str:
         return self.market.clock.now().strftime("%H%M%S")
@@ -204,6 +211,7 @@ class Account:
             venue="KRX" if venue == "SOR" else venue,
             remaining=qty,
             reserve_price=reserve,
+            received_at=self._received_at(),
         )
         self.orders[no] = order
         self._emit_order(order, stock, "접수")
@@ -290,6 +298,7 @@ class Account:
             venue=orig.venue,
             remaining=qty,
             reserve_price=price,
+            received_at=self._received_at(),
         )
         self.orders[no] = order
         self._emit_order(order, stock, "접수")
@@ -323,6 +332,7 @@ class Account:
             time=self._now(),
             venue=orig.venue,
             remaining=qty,
+            received_at=self._received_at(),
         )
         self.orders[no] = order
         self._emit_order(order, stock, "접수")

@@ -94,13 +94,10 @@ class Auth:
         return info
 
     def expire_all(self) -> int:
-        """Invalidate every token now (control API); returns how many there were."""
+        """Let every token expire now (control API), as if its lifetime had run out: REST
+        calls get 8005; open WebSocket sessions stay up (only a revoke closes them)."""
         n = len(self._tokens)
-        tokens = list(self._tokens)
         self._tokens.clear()
-        for token in tokens:
-            for callback in self.on_revoke:
-                callback(token)
         return n
 
     def _purge(self) -> None:

@@ -31,6 +31,7 @@ class SimControl:
         self.base = rest_url.rstrip("/") + "/_sim/"
         self.timeout = timeout
         self._http = requests.Session()
+        self._http.trust_env = False  # loopback: never through a proxy
 
     def close(self) -> None:
         self._http.close()

@@ -75,6 +75,7 @@ class ControlApi:
             "change_rate": round(stock.change_rate, 4),
             "paused": stock.paused or self.sim.market.paused_all,
             "scripted": stock.script is not None,
+            "last_tick_at": stock.last_tick_at,
         }
 
     # --- state ---------------------------------------------------------------------------
@@ -97,6 +98,10 @@ class ControlApi:
                     "id": s.id,
                     "logged_in": s.logged_in,
                     "registrations": sorted(f"{i}:{t}" for i, t in s.registrations()),
+                    "groups": {
+                        g: sorted(f"{i}:{t}" for i, t in regs) for g, regs in s.groups.items()
+                    },
+                    "reg_counts": dict(s.reg_counts),
                     "conditions": sorted(s.cnsr_rt),
                     "dropped": s.dropped,
                     "frames_sent": s.frames_sent,
@@ -301,6 +306,7 @@ class ControlApi:
                     "fee": o.fee,
                     "tax": o.tax,
                     "status": o.status,
+                    "received_at": o.received_at,
                 }
                 for o in acct.orders.values()
             ],

@@ -9,6 +9,7 @@ SPEC is comma-separated `name=value`:
 | `token_ttl` | lifetime of newly issued tokens, seconds | 86400 |
 | `ws_drop` | drop every WebSocket connection every N seconds (no close frame); 0 = off | 0 |
 | `delay_ms` | delay every REST reply by this many milliseconds (after processing) | 0 |
+| `order_delay_ms` | extra delay for order replies (kt10000–kt10003) only | 0 |
 | `error_rate` | share of REST requests answered with a 5xx before processing | 0 |
 | `nonjson_rate` | share of REST requests answered 200 with an HTML maintenance page | 0 |
 | `ghost_rate` | share of order requests that are processed but answered with a 500 | 0 |
@@ -28,6 +29,7 @@ class Faults:
     token_ttl: float = 86_400.0
     ws_drop: float = 0.0
     delay_ms: float = 0.0
+    order_delay_ms: float = 0.0
     error_rate: float = 0.0
     nonjson_rate: float = 0.0
     ghost_rate: float = 0.0

@@ -14,7 +14,7 @@ import asyncio
 import itertools
 import json
 import time
-from collections import deque
+from collections import Counter, deque
 from typing import Any
 
 from kiwoom_terminal.sim.book import OwnFill
@@ -29,8 +29,10 @@ _ids = itertools.count(1)
 class Session:
     """One logged-in (or logging-in) WebSocket connection and its outgoing queue."""
 
-    def __init__(self, ws: Any) -> None:
+    def __init__(self, ws: Any, *, batch: int = 20, max_backlog: int = 2_000) -> None:
         self.ws = ws
+        self.batch = batch  # REAL entries per frame at most
+        self.max_backlog = max_backlog  # queued frames before 0B / 0D are dropped
         self.id = next(_ids)
         self.app_key: str | None = None
         self.token: str | None = None
@@ -47,6 +49,7 @@ class Session:
         self.entries_framed = 0
         self.ping_echoed = True
         self.missed_pings = 0
+        self.reg_counts: Counter[str] = Counter()  # "grp|item|type" -> times REG'd
 
     def registrations(self) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()
@@ -54,12 +57,13 @@ class Session:
             out |= regs
         return out
 
-    def frame_pending(self, batch: int, max_backlog: int) -> None:
+    def frame_pending(self) -> None:
         """Wrap pending REAL entries into frames of up to `batch` entries."""
         if not self.pending:
             return
+        batch = self.batch
         entries, self.pending = self.pending, []
-        if len(self.outbox) > max_backlog:
+        if len(self.outbox) > self.max_backlog:
             # entries start with '{"type":"XX"': keep account and condition events
             kept = [e for e in entries if e[9:11] not in MARKET_TYPES]
             self.dropped += len(entries) - len(kept)
@@ -69,11 +73,9 @@ class Session:
             self.outbox.append('{"trnm":"REAL","data":[' + ",".join(entries[i : i + batch]) + "]}")
         self.wake.set()
 
-    def send(
-        self, message: dict[str, Any] | str, batch: int = 20, max_backlog: int = 10**9
-    ) -> None:
+    def send(self, message: dict[str, Any] | str) -> None:
         """Queue a reply or SYSTEM frame after everything pushed before it."""
-        self.frame_pending(batch, max_backlog)
+        self.frame_pending()
         text = (
             message
             if isinstance(message, str)
@@ -162,6 +164,7 @@ class Feed:
     def on_trade(self, stock: Stock, qty: int, buy: bool) -> None:
         subs = self.subs_0b.get(stock.code)
         if subs:
+            stock.last_tick_at = time.time()
             values = values_0b(stock, qty, buy)
             for session, prefix in subs:
                 session.pending.append(prefix + values)
@@ -215,4 +218,4 @@ class Feed:
         for session in self.sessions:
             if session.pending:
                 self.entries_out += len(session.pending)
-                session.frame_pending(self.batch, self.max_backlog)
+                session.frame_pending()

@@ -92,16 +92,16 @@ def daily_history(
     typical = (opens + highs + lows + closes) / 4.0
     values = (volumes * typical).astype(np.int64)
     return [
-        DailyBar(
-            days[i],
-            int(opens[i]),
-            int(highs[i]),
-            int(lows[i]),
-            int(closes[i]),
-            int(volumes[i]),
-            int(values[i]),
+        DailyBar(*row)
+        for row in zip(
+            days,
+            opens.tolist(),
+            highs.tolist(),
+            lows.tolist(),
+            closes.tolist(),
+            volumes.tolist(),
+            values.tolist(),
         )
-        for i in range(n)
     ]
 
 

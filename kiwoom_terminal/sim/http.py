@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from http import HTTPStatus
@@ -31,6 +32,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     version: str = "HTTP/1.1"
+    received_at: float = 0.0  # time.time() when the whole request had been read
 
 
 @dataclass
@@ -148,7 +150,9 @@ class HttpServer:
             body = await asyncio.wait_for(reader.readexactly(length), BODY_TIMEOUT_S)
         except TimeoutError:
             return None, False
-        request = Request(method.upper(), target.split("?", 1)[0], headers, body, version)
+        request = Request(
+            method.upper(), target.split("?", 1)[0], headers, body, version, time.time()
+        )
         try:
             resp = await self.handler(request)
         except errors.ApiError as err:
@@ -161,9 +165,10 @@ class HttpServer:
         return resp, keep_alive
 
     async def _write(self, writer: asyncio.StreamWriter, resp: Response, keep_alive: bool) -> None:
-        reason = (
-            HTTPStatus(resp.status).phrase if resp.status in HTTPStatus._value2member_map_ else ""
-        )
+        try:
+            reason = HTTPStatus(resp.status).phrase
+        except ValueError:
+            reason = ""
         parts = [f"HTTP/1.1 {resp.status} {reason}"]
         headers = dict(resp.headers)
         headers["Content-Length"] = str(len(resp.body))

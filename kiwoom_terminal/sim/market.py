@@ -17,11 +17,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+
 from kiwoom_terminal import krx
 from kiwoom_terminal.krx import SessionPhase
-from kiwoom_terminal.sim.book import Book, MatchResult, OwnFill
+from kiwoom_terminal.sim.book import DEPTH, Book, MatchResult, OwnFill
 from kiwoom_terminal.sim.clock import DAY_SECONDS, ClockMode, SimClock
 from kiwoom_terminal.sim.days import BusinessDays
+from kiwoom_terminal.sim.formats import rate, signed, signed_price
 from kiwoom_terminal.sim.history import (
     HISTORY_DAYS,
     DailyBar,
@@ -35,6 +38,13 @@ from kiwoom_terminal.sim.process import DayProcess
 
 KRX_DAY_SECONDS = 23_400  # 09:00–15:30 in krx mode (the closing auction included)
 PATH_PHASES = frozenset({SessionPhase.CONTINUOUS, SessionPhase.CLOSING_AUCTION})
+# Crowd trade sizes relative to the mean: a fixed lognormal table (cheaper than drawing
+# lognormvariate for every one of tens of thousands of ticks a second).
+_SIZE_COUNT = 4096
+_SIZES = [
+    math.exp(g)
+    for g in (lambda r: [r.gauss(-0.5, 1.0) for _ in range(_SIZE_COUNT)])(random.Random(7))
+]
 
 
 class MarketSink(Protocol):
@@ -118,8 +128,15 @@ class Stock:
         self.paused = False
         self.script: Script | None = None
         self.recentred_sec = -1
-        self._high_250 = max((b.high for b in history[-249:]), default=self.base)
-        self._low_250 = min((b.low for b in history[-249:]), default=self.base)
+        self._quote_cache: dict[int, tuple[str, str, str, str]] = {}
+        self.feed_cache: dict[str, object] = {}  # pieces of the 0B values (realtime.py)
+        self.last_tick_at = 0.0  # time.time() when the last 0B entry was queued for clients
+        # 250-day extremes of the history (today is added when asked): fixed for the day.
+        recent = history[-249:]
+        top = max(recent, key=lambda b: b.high) if recent else None
+        bottom = min(recent, key=lambda b: b.low) if recent else None
+        self._high_250 = (top.high, top.day) if top else (self.base, day)
+        self._low_250 = (bottom.low, bottom.day) if bottom else (self.base, day)
 
     # --- derived values ------------------------------------------------------------------
 
@@ -133,16 +150,15 @@ class Stock:
 
     def high_250(self) -> tuple[int, dt.date]:
         """250-day high including today, and its date."""
-        if self.high and self.high >= self._high_250:
+        if self.high and self.high >= self._high_250[0]:
             return self.high, self.day
-        best = max(self.history[-249:], key=lambda b: b.high)
-        return best.high, best.day
+        return self._high_250
 
     def low_250(self) -> tuple[int, dt.date]:
-        if self.low and self.low <= self._low_250:
+        """250-day low including today, and its date."""
+        if self.low and self.low <= self._low_250[0]:
             return self.low, self.day
-        best = min(self.history[-249:], key=lambda b: b.low)
-        return best.low, best.day
+        return self._low_250
 
     def today_bar(self) -> DailyBar:
         price = self.price
@@ -163,9 +179,26 @@ class Stock:
 
     # --- trades --------------------------------------------------------------------------
 
-    def record_trade(self, price: int, qty: int, buy: bool, now: dt.datetime, sec: int) -> None:
-        """Update last price, OHLC, volume and the minute bar for one printed trade."""
-        t = now.strftime("%H%M%S")
+    def quote_strings(self, price: int) -> tuple[str, str, str, str]:
+        """(signed price, signed change, change rate, sign code) of a price, cached: the
+        feed formats the same few prices over and over."""
+        cached = self._quote_cache.get(price)
+        if cached is None:
+            base = self.base
+            cached = (
+                signed_price(price, base),
+                signed(price - base),
+                rate((price - base) / base * 100.0),
+                krx.sign_code(price, base, self.band),
+            )
+            if len(self._quote_cache) > 4096:
+                self._quote_cache.clear()
+            self._quote_cache[price] = cached
+        return cached
+
+    def record_trade(self, price: int, qty: int, buy: bool, t: str, sec: int) -> None:
+        """Update last price, OHLC, volume and the minute bar for one printed trade at
+        time `t` (HHmmss), `sec` seconds into the session."""
         self.price = price
         if not self.open:
             self.open = self.high = self.low = price
@@ -203,25 +236,62 @@ class Stock:
             bar[5] = self.cum_volume
 
     def prestart(self, seconds: int, open_dt: dt.datetime) -> None:
-        """Trade the path from the open up to `seconds` into the session, minute by minute."""
+        """Trade the path from the open up to `seconds` into the session (the part of the
+        day before the simulator started): minute bars, OHLC, volume and value."""
         prices, volumes = self.process.run(seconds)
         self.fair = int(prices[-1])
-        for start in range(0, seconds, 60):
-            p = prices[start : start + 60]
-            v = volumes[start : start + 60]
-            minute_volume = int(v.sum())
-            if minute_volume == 0:
-                continue
-            buy_share = self.rng.uniform(0.4, 0.6)
-            when = open_dt + dt.timedelta(seconds=start + 59)
-            # Print the minute as up to four trades: open, extreme, extreme, close.
-            order = [0, int(p.argmax()), int(p.argmin()), len(p) - 1]
-            pieces = [minute_volume // 4] * 3
-            pieces.append(minute_volume - sum(pieces))
-            for i, q in zip(order, pieces):
-                if q > 0:
-                    self.record_trade(int(p[i]), q, self.rng.random() < buy_share, when, start)
-        self.price = self.fair if self.cum_volume else self.price
+        minutes = -(-seconds // 60)
+        padded_p = np.resize(prices, minutes * 60).reshape(minutes, 60)
+        flat_v = np.zeros(minutes * 60, dtype=np.int64)
+        flat_v[:seconds] = volumes
+        padded_v = flat_v.reshape(minutes, 60)
+        # Bars come from the seconds that traded (a thin stock has silent seconds).
+        tr = padded_v > 0
+        highs = np.where(tr, padded_p, -1).max(axis=1)
+        lows = np.where(tr, padded_p, np.iinfo(np.int64).max).min(axis=1)
+        rows = np.arange(minutes)
+        opens = padded_p[rows, tr.argmax(axis=1)]
+        closes = padded_p[rows, 59 - tr[:, ::-1].argmax(axis=1)]
+        minute_volumes = padded_v.sum(axis=1)
+        acc = np.cumsum(minute_volumes)
+        for m, row in enumerate(
+            zip(
+                opens.tolist(),
+                highs.tolist(),
+                lows.tolist(),
+                closes.tolist(),
+                minute_volumes.tolist(),
+                acc.tolist(),
+            )
+        ):
+            if row[4] > 0:
+                self.bars[m] = list(row)
+        traded = volumes > 0
+        if not traded.any():
+            return
+        first = int(np.argmax(traded))
+        hi_i = int(np.argmax(np.where(traded, prices, -1)))
+        lo_i = int(np.argmin(np.where(traded, prices, np.iinfo(np.int64).max)))
+
+        def at(i: int) -> str:
+            return (open_dt + dt.timedelta(seconds=i)).strftime("%H%M%S")
+
+        self.open, self.open_time = int(prices[first]), at(first)
+        self.high, self.high_time = int(prices[hi_i]), at(hi_i)
+        self.low, self.low_time = int(prices[lo_i]), at(lo_i)
+        self.cum_volume = int(volumes.sum())
+        self.cum_value = int((prices * volumes).sum())
+        self.buy_volume = int(self.cum_volume * self.rng.uniform(0.45, 0.55))
+        self.sell_volume = self.cum_volume - self.buy_volume
+        self.buy_count = self.sell_count = int(traded.sum()) // 2
+        last = seconds - 1 - int(np.argmax(traded[::-1]))
+        self.price = int(prices[last])
+        self.last_qty = int(volumes[last])
+        self.last_time = at(last)
+        if self.high >= self.band.upper:
+            self.upper_time = self.high_time
+        if self.low <= self.band.lower:
+            self.lower_time = self.low_time
 
 
 class Market:
@@ -371,7 +441,7 @@ class Market:
             self.sink.on_own_fill(fill)
 
     def print_trade(self, stock: Stock, price: int, qty: int, buy: bool, now: dt.datetime) -> None:
-        stock.record_trade(price, qty, buy, now, self.session_second(now))
+        stock.record_trade(price, qty, buy, now.strftime("%H%M%S"), self.session_second(now))
         self.sink.on_trade(stock, qty, buy)
 
     def set_price(self, stock: Stock, price: int, qty: int = 1) -> int:
@@ -404,6 +474,7 @@ class Market:
             return 0
         now = self.clock.now()
         sec = self.session_second(now)
+        t = now.strftime("%H%M%S")
         speed = max(self.clock.speed, 0.001)
         for code, count in budget.items():
             stock = self.stocks.get(code)
@@ -412,17 +483,38 @@ class Market:
             rate = max(self.active.get(code, 1.0), 0.001)
             mean = stock.vps_now() * speed / rate
             rng = stock.rng
+            random = rng.random
             book = stock.book
+            asks, bids = book.asks, book.bids
+            on_trade = self.sink.on_trade
+            record = stock.record_trade
             for _ in range(count):
-                buy = rng.random() < 0.5
-                qty = max(1, int(mean * rng.lognormvariate(-0.5, 1.0)))
+                r = random()
+                buy = r < 0.5
+                qty = int(mean * _SIZES[int(random() * _SIZE_COUNT)]) or 1
+                side = asks if buy else bids
+                if side:
+                    # Fast path (most ticks): the crowd at the touch absorbs the whole trade.
+                    price = min(side) if buy else max(side)
+                    level = side[price]
+                    first = level.entries[0]
+                    if first.order is None and first.qty > qty:
+                        first.qty -= qty
+                        level.total -= qty
+                        book.version += 1
+                        record(price, qty, buy, t, sec)
+                        on_trade(stock, qty, buy)
+                        done += 1
+                        continue
                 result = book.take(buy, qty)
                 for price, q in result.trades:
-                    stock.record_trade(price, q, buy, now, sec)
+                    stock.record_trade(price, q, buy, t, sec)
                     self.sink.on_trade(stock, q, buy)
                     done += 1
                 for fill in result.resting_fills:
                     self.sink.on_own_fill(fill)
+            if len(book.asks) < DEPTH or len(book.bids) < DEPTH:
+                self.recenter(stock, stock.fair, now, jitter=False)  # the crowd comes back
         return done
 
     # --- our orders ----------------------------------------------------------------------
@@ -436,8 +528,3 @@ class Market:
 
     def withdraw(self, stock: Stock, order_no: str, qty: int) -> int:
         return stock.book.reduce(order_no, qty)
-
-
-def lognormal_qty(rng: random.Random, mean: float) -> int:
-    """A trade size around `mean` (at least one share)."""
-    return max(1, int(mean * math.exp(rng.gauss(-0.5, 1.0))))

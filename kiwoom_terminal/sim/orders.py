@@ -69,6 +69,7 @@ class Order:
     last_fill_price: int = 0
     last_fill_qty: int = 0
     last_fill_time: str = ""
+    received_at: float = 0.0  # time.time() when the order request reached the server
 
     @property
     def is_open(self) -> bool:

@@ -72,7 +72,7 @@ class RestApi:
     def __init__(self, sim: Simulator) -> None:
         self.sim = sim
         self.counts: Counter[str] = Counter()
-        self.results: Counter[tuple[str, int]] = Counter()
+        self.results: Counter[tuple[str, str]] = Counter()  # (api-id, return_code or fault)
         self.fault_rng = random.Random(sim.config.seed + 99)
 
     async def handle(self, req: Request) -> Response:
@@ -114,9 +114,12 @@ class RestApi:
                 ),
             )
         faults = self.sim.faults
-        if faults.error_rate and self.fault_rng.random() < faults.error_rate:
+        # Broken replies hit TRs only: the token endpoint stays usable so tests can log in.
+        if not oauth and faults.error_rate and self.fault_rng.random() < faults.error_rate:
+            self.results[(api_id, "5xx")] += 1
             return self._server_error()
-        if faults.nonjson_rate and self.fault_rng.random() < faults.nonjson_rate:
+        if not oauth and faults.nonjson_rate and self.fault_rng.random() < faults.nonjson_rate:
+            self.results[(api_id, "nonjson")] += 1
             return Response(200, _MAINTENANCE_PAGE, {"Content-Type": "text/html;charset=UTF-8"})
         try:
             raw = json.loads(req.body.decode("utf-8")) if req.body.strip() else {}
@@ -136,6 +139,7 @@ class RestApi:
                 if api_id in KNOWN_ELSEWHERE:
                     raise errors.reject(errors.NOT_PROVIDED, mock=self.sim.account.mock)
                 handler = TRS[api_id][1]
+                self.sim.account.request_received_at = req.received_at
                 reply = handler(self.sim, Fields(raw), Page.from_headers(req.headers))
         except errors.ApiError as err:
             return self._count(api_id, err, cont_headers=True)
@@ -145,10 +149,12 @@ class RestApi:
             and self.fault_rng.random() < faults.ghost_rate
         ):
             log.info("ghost fault: %s processed, reply replaced by HTTP 500", api_id)
+            self.results[(api_id, "ghost")] += 1
             return self._server_error()
-        if faults.delay_ms:
-            await asyncio.sleep(faults.delay_ms / 1000.0)
-        self.results[(api_id, 0)] += 1
+        delay = faults.delay_ms + (faults.order_delay_ms if api_id in ORDER_TRS else 0.0)
+        if delay:
+            await asyncio.sleep(delay / 1000.0)
+        self.results[(api_id, "0")] += 1
         body = dict(reply.body)
         body["return_code"] = 0
         body["return_msg"] = reply.message
@@ -163,7 +169,7 @@ class RestApi:
         )
 
     def _count(self, api_id: str, err: errors.ApiError, cont_headers: bool = True) -> Response:
-        self.results[(api_id[:20], err.return_code)] += 1
+        self.results[(api_id[:20], str(err.return_code))] += 1
         if cont_headers:
             err.headers = {"api-id": api_id[:20], "cont-yn": "N", "next-key": "", **err.headers}
         return Response.error(err)
@@ -194,12 +200,14 @@ class RestApi:
         value = headers.get("authorization")
         if value is None:
             raise errors.input_error(1513, "Header의 authorization 필드가 존재하지 않습니다")
-        scheme, _, token = value.strip().partition(" ")
-        if scheme.lower() != "bearer":
-            raise errors.input_error(1514, "authorization 필드 형식이 올바르지 않습니다")
+        scheme, space, token = value.strip().partition(" ")
         token = token.strip()
-        if not token:
+        if not scheme or (scheme.lower() == "bearer" and not token):
             raise errors.input_error(1516, "Token이 정의되어 있지 않습니다")
+        if not space:
+            raise errors.input_error(1514, "authorization 필드 형식이 올바르지 않습니다")
+        if scheme.lower() != "bearer":
+            raise errors.input_error(1515, "authorization의 Grant Type이 올바르지 않습니다")
         info = self.sim.auth.check(token)
         if info is None:
             raise errors.invalid_token()

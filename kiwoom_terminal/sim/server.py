@@ -223,8 +223,11 @@ class Simulator:
         finally:
             loop_task.cancel()
             drop_task.cancel()
-            await self.ws.close()
-            await self.http.close()
+            for closing in (self.ws.close(), self.http.close()):
+                try:
+                    await asyncio.wait_for(closing, 3.0)
+                except TimeoutError:
+                    log.warning("shutdown: a server did not close in time")
 
     async def _loop(self) -> None:
         last = self._mono()
@@ -262,7 +265,9 @@ class Simulator:
         per_stock = total / len(active)
         for code in active:
             active[code] = per_stock
-        self._tick_due += total * elapsed
+        # An overloaded loop does not try to catch up more than a tenth of a second of
+        # ticks: the feed then runs at what the machine can do instead of spiralling.
+        self._tick_due = min(self._tick_due + total * elapsed, total * 0.1)
         n = int(self._tick_due)
         if n <= 0:
             return

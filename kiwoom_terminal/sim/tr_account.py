@@ -105,7 +105,7 @@ def kt00001(sim: Simulator, f: Fields, page: Page) -> Reply:
         body[f"{rate}stk_ord_alow_amt"] = pad(orderable, 15)
     for name in _KT00001_ZERO_FIELDS:
         body.setdefault(name, pad(0, 15))
-    return Reply(body, message=QUERY_DONE)
+    return Reply(body, message=QUERY_DONE + ".")  # kt00001's text ends with a period
 
 
 def kt00018(sim: Simulator, f: Fields, page: Page) -> Reply:

@@ -82,6 +82,7 @@ class WsServer:
             ping_interval=None,  # Kiwoom uses application-level PING frames
             max_size=1024 * 1024,
             max_queue=64,
+            close_timeout=1.0,  # a client that never answers the close must not stall a stop
         )
         sock = next(iter(self.server.sockets))
         return int(sock.getsockname()[1])
@@ -100,7 +101,7 @@ class WsServer:
 
     async def _connection(self, ws: ServerConnection) -> None:
         sim = self.sim
-        session = Session(ws)
+        session = Session(ws, batch=sim.feed.batch, max_backlog=sim.feed.max_backlog)
         sim.feed.sessions.add(session)
         sender = asyncio.create_task(self._send_loop(session))
         watchdog = asyncio.create_task(self._login_watchdog(session))
@@ -111,7 +112,11 @@ class WsServer:
                     await ws.close(1003, "binary frames are not supported")
                     break
                 was_logged_in = session.logged_in
-                self._on_text(session, message)
+                try:
+                    self._on_text(session, message)
+                except Exception:  # a bug must cost one reply, not the session
+                    log.exception("WebSocket frame failed")
+                    session.send(_error("", "요청을 처리하는 중에 오류가 발생했습니다"))
                 if session.logged_in and not was_logged_in:
                     pinger = asyncio.create_task(self._ping_loop(session))
                 sim.feed.flush()
@@ -166,7 +171,7 @@ class WsServer:
                     )
                     return
             session.ping_echoed = False
-            session.send({"trnm": "PING"}, self.sim.feed.batch)
+            session.send({"trnm": "PING"})
 
     # --- frames --------------------------------------------------------------------------
 
@@ -281,7 +286,9 @@ class WsServer:
             )
             return
         if trnm == "REG":
-            if frame.get("refresh", "1") == "0":
+            for item, type_code in pairs:
+                session.reg_counts[f"{grp}|{item}|{type_code}"] += 1
+            if str(frame.get("refresh", "1")).strip() == "0":
                 session.groups[grp] = set()
             session.groups.setdefault(grp, set()).update(pairs)
         else:
