@@ -147,6 +147,7 @@ class KiwoomWebSocket:
         self.parse_errors = 0
         self.kicked = False
         self._condition_list_login = -1
+        self._run_task: asyncio.Task[None] | None = None
 
     # --- Registry (what must be restored after a reconnect) --------------------------
 
@@ -173,14 +174,27 @@ class KiwoomWebSocket:
     # --- Life cycle ------------------------------------------------------------------
 
     def stop(self) -> None:
-        """Stop for good: close the socket, no reconnect."""
+        """Stop for good, whatever the session is doing (connecting, logging in, reading):
+        the run task is cancelled, which closes the socket; no reconnect."""
         self._stopped.set()
-        ws = self._ws
-        if ws is not None:
-            asyncio.ensure_future(ws.close())
+        task = self._run_task
+        if task is not None and not task.done():
+            task.cancel()
 
     async def run(self) -> None:
         """Connect, log in, restore registrations, read frames; reconnect until stopped."""
+        self._run_task = asyncio.current_task()
+        try:
+            await self._run()
+        except asyncio.CancelledError:
+            if not self._stopped.is_set():
+                raise
+        finally:
+            self._on_disconnected()
+            if not self.kicked:
+                self._set_state(ConnectionState.STOPPED, "웹소켓 연결 종료")
+
+    async def _run(self) -> None:
         attempt = 0
         while not self._stopped.is_set():
             if not self.reconnects:
@@ -229,8 +243,6 @@ class KiwoomWebSocket:
             )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), delay)
-        if not self.kicked:
-            self._set_state(ConnectionState.STOPPED, "웹소켓 연결 종료")
 
     def _backoff(self, attempt: int) -> float:
         cap = min(self.config.max_backoff_s, self.config.min_backoff_s * 2 ** (attempt - 1))

@@ -110,7 +110,9 @@ class _Slot:
     buffer: collections.deque[Any] = field(default_factory=collections.deque)
     crashes: collections.deque[float] = field(default_factory=collections.deque)
     restart_at: float = 0.0
-    dead_handled: bool = False
+    # "running": process started; "handling": its death is being handled (by one thread);
+    # "waiting": dead and handled, a new process starts at `restart_at`.
+    phase: str = "running"
     restarts: int = 0
 
 
@@ -350,7 +352,7 @@ class WorkerSupervisor:
             sentinels = []
             with self._lock:
                 for slot in self._slots.values():
-                    if slot.process is not None and not slot.dead_handled:
+                    if slot.process is not None and slot.phase == "running":
                         sentinels.append(slot.process.sentinel)
             if sentinels:
                 multiprocessing.connection.wait(sentinels, timeout=0.25)
@@ -367,13 +369,13 @@ class WorkerSupervisor:
         with self._lock:
             if self._stopping.is_set() or not self._started or slot.process is None:
                 return None
-            if slot.dead_handled:  # died earlier, restart was postponed (crash loop)
+            if slot.phase == "waiting":  # died earlier, restart postponed (crash loop)
                 if time.monotonic() >= slot.restart_at:
                     self._spawn(slot)
                 return None
-            if slot.process.is_alive():
+            if slot.phase == "handling" or slot.process.is_alive():
                 return None
-            slot.dead_handled = True  # claimed: nobody else handles this death
+            slot.phase = "handling"  # claimed: nobody else handles this death
             process = slot.process
         # Without the lock: the reader thread needs it to deliver what is still queued.
         self._stop_reader(slot, drain=True)
@@ -413,6 +415,7 @@ class WorkerSupervisor:
         )
         slot.buffer.append(event)
         self._notify()
+        slot.phase = "waiting"
         if backoff == 0.0 and not self._stopping.is_set():
             self._spawn(slot)
         return event
@@ -432,7 +435,7 @@ class WorkerSupervisor:
         )
         process.start()
         slot.process = process
-        slot.dead_handled = False
+        slot.phase = "running"
         slot.reader_stop = threading.Event()
         slot.reader = threading.Thread(
             target=self._read_results,
