@@ -28,6 +28,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if not args.headless:
+        # The window prepares the launch itself: real mode is confirmed in a dialog, so its
+        # QApplication must exist first.
+        try:
+            from ui.app import run_gui  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            print("창(GUI) 모듈이 아직 없습니다. --headless 로 실행하세요.", file=sys.stderr)
+            return 2
+        return int(run_gui(args))
+    from kiwoom_terminal.engine.headless import run_headless
     from kiwoom_terminal.engine.launch import LaunchError, prepare
 
     try:
@@ -35,17 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except LaunchError as exc:
         print(f"시작할 수 없습니다: {exc}", file=sys.stderr)
         return 2
-    if args.headless:
-        from kiwoom_terminal.engine.headless import run_headless
-
-        return run_headless(launch, auto_trade=args.auto_trade)
-    try:
-        from ui.app import run_window  # type: ignore[import-not-found,unused-ignore]
-    except ImportError:
-        launch.close()
-        print("창(GUI) 모듈이 아직 없습니다. --headless 로 실행하세요.", file=sys.stderr)
-        return 2
-    return int(run_window(launch, auto_trade=args.auto_trade))
+    return run_headless(launch, auto_trade=args.auto_trade)
 
 
 if __name__ == "__main__":

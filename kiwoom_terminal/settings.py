@@ -93,6 +93,9 @@ class TimerSettings:
     tr_drain_ms: int = setting(100, "TR 결과 수신 주기 (ms)", minimum=1, maximum=5000)
     amend_check_ms: int = setting(1000, "미체결 정정 확인 주기 (ms)", minimum=100)
     screen_refresh_ms: int = setting(1000, "화면 갱신 주기 (ms)", minimum=50)
+    price_refresh_ms: int = setting(
+        100, "틱이 올 때 추적·잔고 표의 가격을 바꾸는 최소 간격 (ms)", minimum=20, maximum=5000
+    )
     hours_check_ms: int = setting(1000, "거래시간 확인 주기 (ms)", minimum=100)
     snapshot_ms: int = setting(5000, "상태 저장(pickle) 주기 (ms)", minimum=500)
 
