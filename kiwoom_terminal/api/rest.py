@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,6 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from kiwoom_terminal.api import wire
 from kiwoom_terminal.api.errors import (
     BadReplyError,
-    KiwoomError,
     NetworkError,
     RateLimitError,
     RequestError,
@@ -68,7 +66,6 @@ class RestClient:
         token_store: TokenStore | None = None,
         renew_margin_s: float = 600.0,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
@@ -81,9 +78,7 @@ class RestClient:
             self.base_url, {}, None, None, None
         )
         self._session.trust_env = False
-        self._sleep = sleep
         self.tokens = TokenManager(self._issue_token, token_store, renew_margin_s=renew_margin_s)
-        self.sent = 0  # HTTP requests sent by this client (diagnostics, tests)
 
     def close(self) -> None:
         self._session.close()
@@ -160,7 +155,6 @@ class RestClient:
             self.limiter.acquire(api_id)
         url = self.base_url + path
         started = time.perf_counter()
-        self.sent += 1
         try:
             # A bare PreparedRequest: the session holds no cookies, auth or hooks to merge,
             # and skipping Session.prepare_request saves ≈80 µs on every order.
@@ -271,6 +265,3 @@ def _never_connected(exc: BaseException) -> bool:
         )
         current = args0 or current.__cause__ or current.__context__
     return False
-
-
-__all__ = ["KiwoomError", "RestClient", "RestReply"]
