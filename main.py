@@ -45,8 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     if not args.headless:
-        # The window asks its own questions (real-mode confirmation dialog), so it prepares
-        # the launch itself once the QApplication exists.
+        # The window prepares the launch itself: real mode is confirmed in a dialog, so its
+        # QApplication must exist first.
         from ui.app import run_gui
 
         return run_gui(args)

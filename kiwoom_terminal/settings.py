@@ -93,6 +93,9 @@ class TimerSettings:
     tr_drain_ms: int = setting(100, "TR 결과 수신 주기 (ms)", minimum=1, maximum=5000)
     amend_check_ms: int = setting(1000, "미체결 정정 확인 주기 (ms)", minimum=100)
     screen_refresh_ms: int = setting(1000, "화면 갱신 주기 (ms)", minimum=50)
+    price_refresh_ms: int = setting(
+        100, "틱이 올 때 추적·잔고 표의 가격을 바꾸는 최소 간격 (ms)", minimum=20, maximum=5000
+    )
     hours_check_ms: int = setting(1000, "거래시간 확인 주기 (ms)", minimum=100)
     snapshot_ms: int = setting(5000, "상태 저장(pickle) 주기 (ms)", minimum=500)
 
@@ -214,6 +217,68 @@ class BacktestSettings:
 
 
 @dataclass(frozen=True)
+class ScannerSettings:
+    """[scanner] The watchlist scanner: minute bars of the 관심종목 and the strategies run on
+    them (strategy names and parameters are checked when the scanner starts)."""
+
+    enabled: bool = setting(False, "관심종목 분봉 스캐너 사용")
+    interval: int = setting(
+        1,
+        "분봉 주기 (분): 봉이 하나 완성될 때마다 스캔합니다",
+        choices=("1", "3", "5", "10", "15", "30", "45", "60"),
+    )
+    strategies: tuple[str, ...] = setting((), "켜 둔 전략 이름들 (쉼표로 구분, 예: sma_cross,rsi)")
+    strategy_params: tuple[str, ...] = setting(
+        (),
+        "전략 파라미터: '전략 이름=값 …' 을 쉼표로 구분 (예: sma_cross fast=5 slow=20); "
+        "없는 값은 전략 기본값",
+    )
+    history_bars: int = setting(
+        400, "종목마다 유지할 분봉 수 (전략 계산에 쓰임)", minimum=10, maximum=5000
+    )
+    requests_per_second: float = setting(
+        1.0,
+        "스캐너 분봉 조회 속도 (초당 요청 수): 조회 TR 한도보다 작게 두어 엔진 조회에 여유를 남김",
+        minimum=0.05,
+        maximum=20,
+    )
+    max_signal_age_s: int = setting(
+        120, "봉 완성 후 이 시간(초)이 지나 발견된 신호는 무시", minimum=10, maximum=3600
+    )
+    route_buy_signals: bool = setting(
+        False, "전략 매수 신호를 자동매수로 보냄 (조건식 편입과 같은 점검·위험 한도 적용)"
+    )
+    route_sell_signals: bool = setting(
+        True, "전략 매도 신호로 그 전략이 산 종목을 매도 (손절·익절 규칙의 매도 신호)"
+    )
+    sync_condition: str = setting("", "관심종목을 이 조건식의 편입 종목과 맞춤 (비우면 안 함)")
+    sync_mode: str = setting(
+        "merge",
+        "조건식 동기화: merge (새 종목만 추가) / replace (빠진 종목도 제거, 직접 추가한 종목은 유지)",
+        choices=("merge", "replace"),
+    )
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    """[schedule] Time rules such as "mon 09:05 buy strategy=sma_cross" (grammar in the
+    README, section "Watchlist, scanner and scheduled jobs")."""
+
+    enabled: bool = setting(True, "예약 작업 사용")
+    rules: tuple[str, ...] = setting(
+        ("daily 00:00 reset",),
+        "예약 규칙들 (쉼표로 구분): 요일 시각 동작 [인자=값 …] "
+        "예: mon 09:05 buy strategy=sma_cross, fri 15:10 sell_all, daily 00:00 reset",
+    )
+    late_grace_s: int = setting(
+        120,
+        "규칙 시각이 이만큼(초) 지나도록 실행 못 했으면 늦게 실행하지 않음 (reset 제외)",
+        minimum=5,
+        maximum=3600,
+    )
+
+
+@dataclass(frozen=True)
 class SessionSettings:
     """[session] KRX session times (KST); configurable because KRX changes them."""
 
@@ -317,6 +382,8 @@ class AppSettings:
     fees: FeeSettings = field(default_factory=FeeSettings)
     session: SessionSettings = field(default_factory=SessionSettings)
     backtest: BacktestSettings = field(default_factory=BacktestSettings)
+    scanner: ScannerSettings = field(default_factory=ScannerSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     order_entry: OrderEntrySettings = field(default_factory=OrderEntrySettings)
     chart: ChartSettings = field(default_factory=ChartSettings)
     keys: KeySettings = field(default_factory=KeySettings)

@@ -99,7 +99,6 @@ class RateLimiter:
         self._blocked_until = 0.0
         self._throttling = False
         self.on_throttle = on_throttle
-        self.total_wait = 0.0
         self.calls = 0
         self.last_delay = 0.0  # wait of the latest reservation
 
@@ -133,7 +132,6 @@ class RateLimiter:
             delay = at - now
             self.last_delay = delay
             self.calls += 1
-            self.total_wait += delay
             changed = self._update_state(delay)
         if changed and self.on_throttle is not None:
             self.on_throttle(self._throttling, delay)

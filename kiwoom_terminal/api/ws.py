@@ -64,6 +64,11 @@ log = logging.getLogger(__name__)
 
 MAX_REALTIME_CONDITIONS = 10  # per login (published policy, §10.3)
 
+_SYSTEM_REASONS = {
+    wire.SYSTEM_HEARTBEAT: "PING 응답이 늦어 서버가 연결을 끊었습니다 (R10002)",
+    wire.SYSTEM_NO_LOGIN: "로그인이 늦어 서버가 연결을 끊었습니다 (R10004)",
+}
+
 
 class RealtimeSink(Protocol):
     """Receives what the client parses. Called on the event loop; must not block."""
@@ -140,11 +145,11 @@ class KiwoomWebSocket:
         self.state = ConnectionState.STARTING
         self.reconnects = 0
         self.logins = 0
-        self.frames = 0
         self.parse_errors = 0
         self.kicked = False
         self._condition_list_login = -1
         self._run_task: asyncio.Task[None] | None = None
+        self._drop_reason = ""  # why the server closed the last session (SYSTEM frame)
 
     # --- Registry (what must be restored after a reconnect) --------------------------
 
@@ -156,14 +161,6 @@ class KiwoomWebSocket:
     def restore(self, groups: dict[str, dict[str, set[str]]], conditions: Iterable[str]) -> None:
         """Start with these registrations (a restarted worker); sent after the first LOGIN."""
         self._registry.restore(groups, conditions)
-
-    @property
-    def realtime_conditions(self) -> frozenset[str]:
-        return frozenset(self._registry.conditions)
-
-    @property
-    def connected(self) -> bool:
-        return self._logged_in.is_set()
 
     # --- Life cycle ------------------------------------------------------------------
 
@@ -232,8 +229,11 @@ class KiwoomWebSocket:
             attempt += 1
             self.reconnects += 1
             delay = max(delay_floor, self._backoff(attempt))
+            reason = f" ({self._drop_reason})" if self._drop_reason else ""
+            self._drop_reason = ""
             self._set_state(
-                ConnectionState.RECONNECTING, f"웹소켓 연결이 끊겨 {delay:.1f}초 뒤 재접속합니다"
+                ConnectionState.RECONNECTING,
+                f"웹소켓 연결이 끊겨{reason} {delay:.1f}초 뒤 재접속합니다",
             )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), delay)
@@ -337,7 +337,6 @@ class KiwoomWebSocket:
         loads = json.loads
         async for raw in ws:
             self._last_rx = loop.time()
-            self.frames += 1
             try:
                 frame = loads(raw)
             except ValueError:
@@ -396,7 +395,9 @@ class KiwoomWebSocket:
         if code == wire.SYSTEM_KICKED:
             self.kicked = True
             raise _Kicked(message)
-        # R10002 / R10004 and others: the server closes the socket; the run loop reconnects.
+        # R10002 / R10004 and others: the server closes the socket; the run loop reconnects
+        # and shows why.
+        self._drop_reason = _SYSTEM_REASONS.get(code, f"서버 알림 {code}: {message}")
 
     def _resolve(self, trnm: str, frame: dict[str, Any]) -> None:
         seq = str(frame.get("seq", "")).strip()

@@ -144,9 +144,12 @@ def prepare_bars(
     if not all(dtype == np.int64 for dtype in bars.dtypes):  # CSV text, floats, objects
         bars = _to_int_bars(bars, code)
     o, h, lo, c = (bars[k].to_numpy() for k in ("open", "high", "low", "close"))
-    broken = (lo <= 0) | (h < lo) | (c > h) | (c < lo) | (o > h) | (o < lo)
-    broken |= bars["volume"].to_numpy() < 0
-    if broken.any():
+    # lo > 0 and lo ≤ min(open, close) ≤ max(open, close) ≤ high covers every rule (then also
+    # high ≥ low); reductions first, the row-by-row mask only when something is wrong.
+    body_low, body_high = np.minimum(o, c), np.maximum(o, c)
+    volume = bars["volume"].to_numpy()
+    if lo.min() <= 0 or (lo > body_low).any() or (body_high > h).any() or volume.min() < 0:
+        broken = (lo <= 0) | (lo > body_low) | (body_high > h) | (volume < 0)
         i = int(np.argmax(broken))
         raise BacktestError(
             f"{code}: {bars.index[i]} 봉이 잘못되었습니다 (시가 {o[i]}, 고가 {h[i]}, "
@@ -176,6 +179,14 @@ def _to_int_bars(bars: pd.DataFrame, code: str) -> pd.DataFrame:
     return numeric.astype("int64")
 
 
+def epoch_seconds(index: pd.DatetimeIndex) -> np.ndarray:
+    """Whole seconds since the epoch per timestamp (naive = wall clock), whatever the index's
+    unit (pandas keeps s / ms / us / ns); integer division, no converted index built."""
+    unit, count = np.datetime_data(index.dtype)
+    per_second = {"s": 1, "ms": 1_000, "us": 1_000_000, "ns": 1_000_000_000}[unit] // count
+    return index.asi8 // per_second
+
+
 def _range_text(start: dt.date | None, end: dt.date | None) -> str:
     if start is None and end is None:
         return "전체 기간에"
@@ -197,7 +208,7 @@ def _gap_warnings(index: pd.DatetimeIndex, code: str, interval: str) -> list[str
             more = f" 외 {len(missing) - 5}일" if len(missing) > 5 else ""
             return [f"{code}: 거래일 {len(missing)}일의 일봉이 빠져 있습니다 ({shown}{more})"]
         return []
-    secs = index.as_unit("s").asi8  # pandas keeps s / ms / us / ns units: be explicit
+    secs = epoch_seconds(index)
     day = secs // 86_400
     limit = max(2 * int(interval), 30) * 60
     holes = (day[1:] == day[:-1]) & (np.diff(secs) > limit)

@@ -27,8 +27,8 @@ Fill model (every choice is a `FillModel` field, from `[backtest]`):
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
+import functools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -148,12 +148,15 @@ def run_code(
 
     While a position is open, each bar goes through `evaluate_exit` unless it lies inside
     `quiet_band` of the current state (then `evaluate_exit` provably does nothing and the
-    bar is skipped with three comparisons).
+    bar is skipped with one or two comparisons). The Python work per trade is kept small
+    (one tuple per trade, views instead of lists, no per-segment allocations) because it,
+    not the bars, is what a long minute history costs; see docs/BENCHMARKS.md.
     """
     signals = strategy.signals(bars).to_numpy()
     n = len(bars)
     # memoryviews: Python ints on indexing like a list, but no 250k-element copy to build.
     close_arr = np.ascontiguousarray(bars["close"].to_numpy(dtype="int64"))
+    high_arr = bars["high"].to_numpy(dtype="int64")
     low_arr = bars["low"].to_numpy(dtype="int64")
     o, h, lo = (_view(bars[k].to_numpy(dtype="int64")) for k in ("open", "high", "low"))
     c = _view(close_arr)
@@ -166,32 +169,40 @@ def run_code(
         seconds = (index.hour * 3600 + index.minute * 60 + index.second).to_numpy()
         liq = rules.liquidation_time
         flagged = sell_signal | (seconds >= liq.hour * 3600 + liq.minute * 60 + liq.second)
-    # The low with flagged bars (sell signal, liquidation time) set to −inf: a bar is quiet
-    # when floor < low_or_flag[t] and high[t] < ceiling — two reads per bar in a position.
-    low_or_flag = _view(np.where(flagged, -math.inf, low_arr.astype("float64")))
+    # The skip test per bar in a position: a bar is quiet when floor < low and high < ceiling
+    # and it is not flagged (sell signal, liquidation time). Flagged bars get a high of +inf
+    # so the test stays two reads; float views compare with the float band faster than ints,
+    # and with no floor (−inf: no stop-loss, not armed) one read suffices.
+    high_or_flag = _view(np.where(flagged, math.inf, high_arr.astype("float64")))
+    low_f = _view(low_arr.astype("float64"))
     sells = _view(sell_signal)
-    buy_bars = np.flatnonzero(signals == BUY).tolist()
+    next_buy = _view(_next_true(signals == BUY))
+    no_floor = -math.inf
     fill = config.fill
     fees = config.fees
     etf = config.etf
     slip = fill.slippage_ticks
     entry_next_open = fill.entry == "next_open"
+    exit_mode = fill.exit
+    exit_next_open = exit_mode == "next_open"
+    # After a decision on bar t the next entry needs a buy signal after t, except when the
+    # exit filled on t itself and entries wait for the next open (then a signal on t buys
+    # at t + 1, after the sale).
+    resume_after_exit = 1 if exit_next_open or not entry_next_open else 0
+    order_amount = config.order_amount
     strategy_reason = ExitReason.STRATEGY
 
     cash = config.initial_cash
-    cols: dict[str, list[Any]] = {name: [] for name in _LOOP_COLUMNS}
-    add_entry_bar, add_entry_price = cols["entry_bar"].append, cols["entry_price"].append
-    add_exit_bar, add_exit_price = cols["exit_bar"].append, cols["exit_price"].append
-    add_quantity, add_cost = cols["quantity"].append, cols["cost"].append
-    add_proceeds, add_reason = cols["proceeds"].append, cols["reason"].append
-    add_detail = cols["detail"].append
+    # One tuple per trade (entry_bar, entry_price, exit_bar, exit_price, quantity, cost,
+    # proceeds, reason, detail); `_finish` turns the columns into arrays at once.
+    rows: list[tuple[Any, ...]] = []
+    add_row = rows.append
     warnings: list[str] = []
     next_signal = 0
     while True:
-        k = bisect.bisect_left(buy_bars, next_signal)
-        if k >= len(buy_bars):
+        signal_bar = next_buy[next_signal]  # the first buy signal at or after next_signal
+        if signal_bar >= n:
             break
-        signal_bar = buy_bars[k]
         if entry_next_open:
             entry_bar = signal_bar + 1
             if entry_bar >= n:
@@ -201,7 +212,7 @@ def run_code(
             entry_bar = signal_bar
             raw_entry, first_eval = c[signal_bar], signal_bar + 1
         entry_price = krx.step_price(raw_entry, slip, etf=etf) if slip else raw_entry
-        budget = cash if config.order_amount <= 0 else min(config.order_amount, cash)
+        budget = cash if order_amount <= 0 or order_amount > cash else order_amount
         quantity = size_by_amount(budget, entry_price, fees)
         if quantity <= 0:
             if not warnings:
@@ -218,16 +229,35 @@ def run_code(
         floor, ceiling = quiet_band(state, rules)
         decision = None
         t = first_eval
-        for t in range(first_eval, n):
-            if floor < low_or_flag[t] and h[t] < ceiling:
-                continue
+        position_bars = iter(range(first_eval, n))  # the skip loops below resume it
+        while True:
+            # The next bar outside the quiet band; none left: the position runs to the end.
+            if floor == no_floor:
+                for t in position_bars:
+                    if high_or_flag[t] >= ceiling:
+                        break
+                else:
+                    break
+            else:
+                for t in position_bars:
+                    if floor >= low_f[t] or high_or_flag[t] >= ceiling:
+                        break
+                else:
+                    break
             now = None
             if seconds is not None:
-                sec = int(seconds[t])
-                now = dt.time(sec // 3600, sec // 60 % 60, sec % 60)
-            # Positional: the same call as evaluate_exit(..., now=, sell_flagged=, flag_reason=).
+                now = _time_of_day(int(seconds[t]))
+            # Positional: the same call as evaluate_exit(..., now=, sell_flagged=, flag_reason=);
+            # `sells` is a view of a bool array, so sells[t] is a Python bool.
             state, decision = evaluate_exit(
-                state, c[t], h[t], lo[t], rules, now, bool(sells[t]), strategy_reason
+                state,
+                c[t],
+                h[t],
+                lo[t],
+                rules,
+                now,
+                sells[t],  # type: ignore[arg-type]
+                strategy_reason,
             )
             if decision is not None:
                 break
@@ -238,25 +268,23 @@ def run_code(
             reason, detail = END_OF_DATA, "데이터 끝: 마지막 종가로 정리"
             next_signal = n
         else:
-            reason, detail = decision.reason.value, decision.detail
-            exit_bar, raw_exit = _exit_fill(
-                fill.exit, decision.trigger, decision.level, t, o, c, etf
-            )
-            next_signal = t + 1 if fill.exit == "next_open" or not entry_next_open else t
+            # `_value_` is the member's plain attribute (`.value` is a slower descriptor).
+            reason, detail = decision.reason._value_, decision.detail
+            if exit_next_open:
+                exit_bar, raw_exit = (t + 1, o[t + 1]) if t + 1 < n else (t, c[t])
+            else:
+                exit_bar, raw_exit = _exit_fill(
+                    exit_mode, decision.trigger, decision.level, t, o, c, etf
+                )
+            next_signal = t + resume_after_exit
         exit_price = max(1, krx.step_price(raw_exit, -slip, etf=etf)) if slip else raw_exit
         proceeds = fees.net_proceeds(exit_price, quantity)
         cash += proceeds
-        add_entry_bar(entry_bar)
-        add_entry_price(entry_price)
-        add_exit_bar(exit_bar)
-        add_exit_price(exit_price)
-        add_quantity(quantity)
-        add_cost(cost)
-        add_proceeds(proceeds)
-        add_reason(reason)
-        add_detail(detail)
+        add_row(
+            (entry_bar, entry_price, exit_bar, exit_price, quantity, cost, proceeds, reason, detail)
+        )
 
-    return _finish(code, bars, close_arr, cols, config.initial_cash, tuple(warnings))
+    return _finish(code, bars, close_arr, rows, config.initial_cash, tuple(warnings))
 
 
 def _view(values: np.ndarray) -> memoryview:
@@ -264,52 +292,66 @@ def _view(values: np.ndarray) -> memoryview:
     return np.ascontiguousarray(values).data
 
 
-_LOOP_COLUMNS = (
-    "entry_bar",
-    "entry_price",
-    "exit_bar",
-    "exit_price",
-    "quantity",
-    "cost",
-    "proceeds",
-    "reason",
-    "detail",
-)
+def _next_true(mask: np.ndarray) -> np.ndarray:
+    """`out[t]` = the first index ≥ t where `mask` is true, or len(mask); len(mask) + 1
+    entries, so `out[len(mask)]` is valid too."""
+    n = len(mask)
+    where = np.flatnonzero(mask)
+    # Each true index b covers the bars after the previous true index up to b itself.
+    bounds = np.concatenate(([0], where + 1, [n + 1]))
+    return np.repeat(np.append(where, n), np.diff(bounds)).astype("int64", copy=False)
+
+
+@functools.lru_cache(maxsize=4096)
+def _time_of_day(sec: int) -> dt.time:
+    """Seconds after midnight as a time (minute bars repeat the same few hundred)."""
+    return dt.time(sec // 3600, sec // 60 % 60, sec % 60)
 
 
 def _finish(
     code: str,
     bars: pd.DataFrame,
     closes: np.ndarray,
-    cols: dict[str, list[Any]],
+    rows: list[tuple[Any, ...]],
     initial_cash: int,
     warnings: tuple[str, ...],
 ) -> CodeRun:
-    """Trades table, equity per bar and exposure from the loop's columns (vectorised)."""
+    """Trades table, equity per bar and exposure from the loop's rows (vectorised)."""
     n = len(bars)
-    entry_bar = np.asarray(cols["entry_bar"], dtype="int64")
-    exit_bar = np.asarray(cols["exit_bar"], dtype="int64")
-    quantity = np.asarray(cols["quantity"], dtype="int64")
-    entry_price = np.asarray(cols["entry_price"], dtype="int64")
-    exit_price = np.asarray(cols["exit_price"], dtype="int64")
-    cost = np.asarray(cols["cost"], dtype="int64")
-    proceeds = np.asarray(cols["proceeds"], dtype="int64")
+    k = len(rows)
+    if k:
+        columns = list(zip(*rows))
+        entry_bar, entry_price, exit_bar, exit_price, quantity, cost, proceeds = (
+            np.asarray(columns[i], dtype="int64") for i in range(7)
+        )
+        reasons, details = list(columns[7]), list(columns[8])
+    else:
+        entry_bar = entry_price = exit_bar = exit_price = quantity = cost = proceeds = np.zeros(
+            0, dtype="int64"
+        )
+        reasons, details = [], []
     pnl = proceeds - cost
-    # Cash moves on the entry and exit bars; shares are held at the close of bars
-    # entry_bar .. exit_bar − 1 (sold during exit_bar; an exit on the entry bar itself never
-    # holds at a close). Float sums of int KRW are exact below 2**53.
-    cash_delta = np.bincount(entry_bar, weights=-cost, minlength=n) + np.bincount(
-        exit_bar, weights=proceeds, minlength=n
-    )
-    qty_delta = np.bincount(entry_bar, weights=quantity, minlength=n) - np.bincount(
-        exit_bar, weights=quantity, minlength=n
-    )
-    held = np.cumsum(qty_delta[:n])
-    equity = initial_cash + np.cumsum(cash_delta[:n]) + held * closes
+    # Cash and shares are constant between trade events: shares are held at the close of
+    # bars entry_bar .. exit_bar − 1 (sold during exit_bar; an exit on the entry bar itself
+    # never holds at a close), cash drops by the cost on the entry bar and rises by the
+    # proceeds on the exit bar. Events are in bar order (one position at a time), so each
+    # level is repeated over the bars up to the next event.
+    bounds = np.empty(2 * k + 2, dtype="int64")
+    bounds[0], bounds[-1] = 0, n
+    bounds[1:-1:2], bounds[2:-1:2] = entry_bar, exit_bar
+    cash_steps = np.empty(2 * k + 1, dtype="int64")
+    cash_steps[0] = 0
+    cash_steps[1::2], cash_steps[2::2] = -cost, proceeds
+    cash_level = initial_cash + np.cumsum(cash_steps)
+    held_level = np.zeros(2 * k + 1, dtype="int64")
+    held_level[1::2] = quantity
+    counts = np.diff(bounds)
+    held = np.repeat(held_level, counts)
+    equity = np.repeat(cash_level.astype("float64"), counts) + held * closes
     index = bars.index
     trades = pd.DataFrame(
         {
-            "code": [code] * len(pnl),
+            "code": [code] * k,
             "entry_time": index[entry_bar],
             "entry_price": entry_price,
             "exit_time": index[exit_bar],
@@ -318,17 +360,15 @@ def _finish(
             "pnl": pnl,
             "return_pct": pnl * 100 / np.maximum(cost, 1),
             "fees": (cost - entry_price * quantity) + (exit_price * quantity - proceeds),
-            "reason": cols["reason"],
-            "detail": cols["detail"],
+            "reason": reasons,
+            "detail": details,
             "entry_bar": entry_bar,
             "exit_bar": exit_bar,
         },
         columns=list(TRADE_COLUMNS),
     )
-    exposure = float((held > 0).mean()) if n else 0.0
-    return CodeRun(
-        code, trades, pd.Series(equity.astype("float64"), index=index), exposure, warnings
-    )
+    exposure = float((exit_bar - entry_bar).sum()) / n if n else 0.0
+    return CodeRun(code, trades, pd.Series(equity, index=index), exposure, warnings)
 
 
 def _exit_fill(

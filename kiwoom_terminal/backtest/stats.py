@@ -19,6 +19,8 @@ from dataclasses import dataclass, fields
 import numpy as np
 import pandas as pd
 
+from kiwoom_terminal.backtest.data import epoch_seconds
+
 
 @dataclass(frozen=True)
 class Stats:
@@ -41,8 +43,8 @@ class Stats:
     exposure_pct: float
     fees_and_tax: int
 
-    def lines(self) -> list[str]:
-        """One `label: value unit` line per figure, with Korean labels."""
+    def rows(self) -> list[tuple[str, str, str]]:
+        """(field name, Korean label, value with unit) per figure, for tables and reports."""
         out = []
         for f in fields(self):
             label, unit = _LABELS[f.name]
@@ -54,8 +56,12 @@ class Stats:
             else:
                 text = str(value)
             suffix = f" {unit}" if unit and text != "-" else ""
-            out.append(f"{label} ({f.name}): {text}{suffix}")
+            out.append((f.name, label, f"{text}{suffix}"))
         return out
+
+    def lines(self) -> list[str]:
+        """One `label (name): value unit` line per figure, with Korean labels."""
+        return [f"{label} ({name}): {text}" for name, label, text in self.rows()]
 
 
 _LABELS = {
@@ -81,7 +87,10 @@ _LABELS = {
 def drawdown(equity: pd.Series) -> pd.Series:
     """Fall from the running peak as a fraction (0 at a new high, −0.25 at 25 % below)."""
     values = equity.to_numpy(dtype="float64")
-    return pd.Series(values / np.maximum.accumulate(values) - 1, index=equity.index)
+    out = np.maximum.accumulate(values)
+    np.divide(values, out, out=out)
+    out -= 1
+    return pd.Series(out, index=equity.index)
 
 
 def daily_returns(equity: pd.Series) -> np.ndarray:
@@ -89,7 +98,7 @@ def daily_returns(equity: pd.Series) -> np.ndarray:
     if len(equity) < 2:
         return np.zeros(0)
     index = pd.DatetimeIndex(equity.index)
-    day = index.as_unit("s").asi8 // 86_400
+    day = epoch_seconds(index) // 86_400
     last_of_day = np.flatnonzero(np.append(day[1:] != day[:-1], True))
     closes = equity.to_numpy(dtype="float64")[last_of_day]
     return closes[1:] / closes[:-1] - 1
@@ -128,8 +137,8 @@ def compute_stats(
         pf = wins / losses
     fees = int(trades["fees"].sum()) if len(trades) else 0
     return Stats(
-        start=str(equity.index[0]) if len(equity) else "",
-        end=str(equity.index[-1]) if len(equity) else "",
+        start=_when(equity.index[0]) if len(equity) else "",
+        end=_when(equity.index[-1]) if len(equity) else "",
         initial_equity=int(initial),
         final_equity=int(round(final)),
         total_return_pct=total * 100,
@@ -145,3 +154,9 @@ def compute_stats(
         exposure_pct=exposure * 100,
         fees_and_tax=fees,
     )
+
+
+def _when(stamp: object) -> str:
+    """A bar time as text: the date alone for daily bars (midnight), else date and time."""
+    ts = pd.Timestamp(stamp)
+    return f"{ts:%Y-%m-%d}" if ts == ts.normalize() else f"{ts:%Y-%m-%d %H:%M}"

@@ -321,13 +321,7 @@ def evaluate_exit(
                 if protect_before and batch_low <= floor
                 else (last, Trigger.LAST)
             )
-            text = (
-                f"이익보존: 수익률 {{ret}} ≤ 보존선 {rules.protect_floor_pct:g}% − "
-                f"{rules.protect_hysteresis_pct:g}% (시작 {rules.protect_trigger_pct:g}% 도달 후)"
-            )
-            return state, _decide(
-                rules, avg, ExitReason.PROFIT_PROTECT, price, trigger, floor, text
-            )
+            return state, _decide(rules, avg, ExitReason.PROFIT_PROTECT, price, trigger, floor)
 
     # 4. Flags and the clock.
     if sell_flagged:

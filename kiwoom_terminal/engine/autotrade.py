@@ -36,6 +36,8 @@ from kiwoom_terminal.objects import ConditionEventData, OrderRequest
 
 log = logging.getLogger(__name__)
 
+SKIP_LOG_EVERY_S = 300.0  # a repeated buy skip of the same stock and reason is logged this often
+
 QuoteFetcher = Callable[[str, Callable[[bool], None]], None]
 
 
@@ -51,6 +53,7 @@ class AutoTrader:
         self.exits_when_off = True
         self._awaiting_quote: dict[str, str] = {}  # code → source, buys waiting for a quote
         self._held_back: set[str] = set()  # codes whose exit waits (not ready / blocked)
+        self._skip_logged: dict[tuple[str, str], float] = {}
 
     # --- buying ------------------------------------------------------------------------
 
@@ -146,7 +149,8 @@ class AutoTrader:
         return row is not None and int(row.get("quantity", 0)) > 0
 
     def _skip(self, code: str, source: str, reason: str, refusal: BuyRefusal | None = None) -> None:
-        self.ctx.journal.record(
+        ctx = self.ctx
+        ctx.journal.record(
             JournalKind.DECISION,
             code=code,
             side=Side.BUY.value,
@@ -157,7 +161,15 @@ class AutoTrader:
                 "refusal": refusal.value if refusal else "",
             },
         )
-        self.ctx.log("INFO", reason)
+        # Conditions re-flag held stocks all day: say each (stock, reason) once in a while;
+        # the journal keeps every one.
+        key = (code, refusal.value if refusal else reason)
+        now = ctx.mono()
+        if now - self._skip_logged.get(key, -SKIP_LOG_EVERY_S) >= SKIP_LOG_EVERY_S:
+            self._skip_logged[key] = now
+            ctx.log("INFO", reason)
+        else:
+            log.debug("%s", reason)
 
     # --- selling -----------------------------------------------------------------------
 

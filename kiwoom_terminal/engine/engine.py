@@ -103,6 +103,14 @@ GROUP_ACCOUNT = "acct"  # order and balance events of the account
 GROUP_TRACKING = "trk"  # ticks of every managed position
 GROUP_SELECTED = "sel"  # ticks and order book of the stock shown in the window
 RECONCILE_RETRY_MS = 2000
+PHASE_NAMES = {
+    krx.SessionPhase.CLOSED: "장 마감/휴장",
+    krx.SessionPhase.PRE_OPEN: "장전 동시호가",
+    krx.SessionPhase.CONTINUOUS: "정규장",
+    krx.SessionPhase.CLOSING_AUCTION: "장마감 동시호가",
+    krx.SessionPhase.POST_CLOSE: "장후 시간외",
+    krx.SessionPhase.AFTER_HOURS: "시간외 단일가",
+}
 DEPOSIT_REFRESH_S = 3.0
 _FAST = (WorkerKind.WS, WorkerKind.ORDER)
 _ALL = (WorkerKind.WS, WorkerKind.ORDER, WorkerKind.TR)
@@ -183,6 +191,15 @@ class TradingEngine(QObject):
         self._started = False
         self._stopped = False
         self._wakeup: Wakeup | None = None
+        self._publish_timer = QTimer(self)
+        self._publish_timer.setSingleShot(True)
+        self._publish_timer.setInterval(0)
+        self._publish_timer.timeout.connect(self._publish)
+        self._price_timer = QTimer(self)
+        self._price_timer.setSingleShot(True)
+        self._price_timer.timeout.connect(self._on_price_timer)
+        self._prices_pending = False
+        self._prices_at = 0.0
         self._timers: dict[str, QTimer] = {}
         for name, slot in (
             ("ws_drain_ms", self._drain_fast),
@@ -245,6 +262,8 @@ class TradingEngine(QObject):
         if self._started:
             try:
                 self._drain(_ALL)
+                self._publish_timer.stop()
+                self._publish()
             except Exception:  # never lose the final snapshot to a late message
                 log.exception("final drain failed")
             self._save_snapshot()
@@ -279,8 +298,9 @@ class TradingEngine(QObject):
     def last_price(self, code: str) -> int | None:
         return self.ctx.market.last_price(code)
 
-    def orderable_cash(self) -> int:
-        return self._deposit.orderable if self._deposit is not None else 0
+    def orderable_cash(self) -> int | None:
+        """주문가능금액 from the last kt00001, None until the first reply."""
+        return self._deposit.orderable if self._deposit is not None else None
 
     def price_band(self, code: str) -> krx.PriceBand | None:
         return self.ctx.market.band(code)
@@ -504,12 +524,52 @@ class TradingEngine(QObject):
                 )
         if ticks:
             self._process_ticks(ticks)
+        if (self._summaries or self._activity) and not self._publish_timer.isActive():
+            # Views are told on the next turn of the event loop: returning to it first lets
+            # the order queue's feeder thread take the GIL and send what this drain decided.
+            self._publish_timer.start()
+
+    def _publish(self) -> None:
+        """After a drain: the `ticks` signal, the tables when more than prices changed, and
+        new prices in the tracking / holdings tables at most every `price_refresh_ms`."""
         if self._summaries:
             summaries, self._summaries = self._summaries, {}
+            self._prices_pending = True
             self.ticks.emit(summaries)
         if self._activity:
             self._activity = False
+            self._refresh_prices()
             self._flush(full=True)
+        elif self._prices_pending and not self._price_timer.isActive():
+            wait_ms = self.ctx.settings.timers.price_refresh_ms
+            elapsed_ms = (self.ctx.mono() - self._prices_at) * 1000.0
+            self._price_timer.start(max(0, int(wait_ms - elapsed_ms)))
+
+    def _on_price_timer(self) -> None:
+        self._refresh_prices()
+        self._flush(full=True)
+
+    def _refresh_prices(self) -> None:
+        """Holdings rows follow the last traded prices (tracking rows are rebuilt by the
+        flush from the positions, whose prices the tick path already set)."""
+        ctx = self.ctx
+        self._prices_pending = False
+        self._prices_at = ctx.mono()
+        for code, row in ctx.tables.rows("holdings").items():
+            price = ctx.market.last_price(code)
+            if price is None or price == row.get("price"):
+                continue
+            quantity = int(row["quantity"])
+            purchase = int(row["purchase_amount"]) or int(row["avg_price"]) * quantity
+            evaluation = price * quantity
+            ctx.tables.update_row(
+                "holdings",
+                code,
+                price=price,
+                eval_amount=evaluation,
+                pnl=evaluation - purchase,
+                return_rate=round((evaluation - purchase) * 100 / purchase, 4) if purchase else 0.0,
+            )
 
     def _process_ticks(self, ticks: list[TickData]) -> None:
         """The hot path: coalesce, remember quotes, run the exit rules."""
@@ -532,6 +592,7 @@ class TradingEngine(QObject):
             self._activity = True
         elif isinstance(message, OrderBookBatch):
             for book in self.ctx.market.update_books(message.books).values():
+                self.ctx.clock.observe(book.time)
                 self.order_book.emit(book)
         elif isinstance(message, (TrReply, WsReply)):
             callback = self._callbacks.pop(message.request_id, None)
@@ -741,6 +802,7 @@ class TradingEngine(QObject):
 
     def _on_order_book_reply(self, reply: TrReply) -> None:
         if reply.ok and isinstance(reply.data, OrderBookData):
+            self.ctx.clock.observe(reply.data.time)
             self.ctx.market.update_books([reply.data])
             self.order_book.emit(reply.data)
 
@@ -772,21 +834,7 @@ class TradingEngine(QObject):
     def _on_refresh_timer(self) -> None:
         ctx = self.ctx
         self.gateway.apply(ctx.orders.expire_orphans(ctx.mono()))
-        for code, row in ctx.tables.rows("holdings").items():
-            price = ctx.market.last_price(code)
-            if price is None or price == row.get("price"):
-                continue
-            quantity = int(row["quantity"])
-            purchase = int(row["purchase_amount"]) or int(row["avg_price"]) * quantity
-            evaluation = price * quantity
-            ctx.tables.update_row(
-                "holdings",
-                code,
-                price=price,
-                eval_amount=evaluation,
-                pnl=evaluation - purchase,
-                return_rate=round((evaluation - purchase) * 100 / purchase, 4) if purchase else 0.0,
-            )
+        self._refresh_prices()
         if self._deposit_wanted and ctx.mono() - self._deposit_at >= DEPOSIT_REFRESH_S:
             self._deposit_wanted = False
             self._deposit_at = ctx.mono()
@@ -967,12 +1015,13 @@ class TradingEngine(QObject):
         elif request.price != 0:
             raise OrderInputError(f"{request.order_type.value} 주문은 가격 없이 보냅니다 (가격 0)")
         status = self._build_status()
-        if status.session_phase not in krx.REGULAR_ORDER_PHASES and request.order_type in (
-            OrderType.LIMIT,
-            OrderType.MARKET,
+        if (
+            ctx.clock.synced  # the simulator's time is unknown until its first stamp: let it judge
+            and status.session_phase not in krx.REGULAR_ORDER_PHASES
+            and request.order_type in (OrderType.LIMIT, OrderType.MARKET)
         ):
             raise OrderInputError(
-                f"지금은 정규장 주문 시간이 아닙니다 ({status.session_phase.value}). "
+                f"지금은 정규장 주문 시간이 아닙니다 ({PHASE_NAMES[status.session_phase]}). "
                 "장 시작 후 다시 주문하세요"
             )
         if not status.connected(WorkerKind.ORDER):

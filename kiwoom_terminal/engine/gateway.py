@@ -21,7 +21,7 @@ market order.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from kiwoom_terminal.constants import OrderAction, OrderStatus, OrderType, Side
@@ -68,7 +68,7 @@ class OrderGateway:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.cooldown: dict[tuple[str, Side], float] = {}
-        self.on_auto_off: Any = None  # callable(str): the engine turns auto-trade off
+        self.on_auto_off: Callable[[str], None] | None = None  # the engine turns auto-trade off
 
     # --- sending -----------------------------------------------------------------------
 

@@ -115,12 +115,20 @@ class Strategy(ABC):
 
 def combine(buy: pd.Series, sell: pd.Series) -> pd.Series:
     """One signal series from boolean buy / sell conditions; SELL wins when both hold."""
-    sells = sell.to_numpy(dtype=bool, na_value=False)
-    buys = buy.to_numpy(dtype=bool, na_value=False) & ~sells
+    sells = _flags(sell)
+    buys = _flags(buy) & ~sells
     out = np.zeros(len(buys), dtype="int8")
     out[buys] = BUY
     out[sells] = SELL
     return pd.Series(out, index=buy.index)
+
+
+def _flags(condition: pd.Series) -> np.ndarray:
+    """A boolean condition as a numpy bool array, missing values False (no copy when the
+    series is already plain bool)."""
+    if condition.dtype == bool:
+        return condition.to_numpy()
+    return condition.to_numpy(dtype=bool, na_value=False)
 
 
 def check_bars(bars: pd.DataFrame) -> None:

@@ -32,8 +32,9 @@ def sma(values: pd.Series, n: int) -> pd.Series:
     correctly rounded quotient with no drift over long histories; float series use pandas'
     rolling mean.
     """
-    if values.dtype.kind in "iu" and len(values) and abs(int(values.abs().max())) * n < 2**62:
-        x = values.to_numpy(dtype="int64")
+    x = values.to_numpy()
+    if x.dtype.kind in "iu" and len(x) and max(int(x.max()), -int(x.min())) * n < 2**62:
+        x = x.astype("int64", copy=False)
         out = np.full(len(x), np.nan)
         if len(x) >= n:
             sums = np.cumsum(x)

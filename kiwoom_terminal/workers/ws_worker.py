@@ -99,7 +99,6 @@ class WsWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.batches = 0
 
     # --- Process life cycle ----------------------------------------------------------
 
@@ -247,7 +246,6 @@ class WsWorker:
         if self._ticks:
             put(TickBatch(self._ticks, now))
             self._ticks = []
-            self.batches += 1
         if self._books:
             put(OrderBookBatch(self._books, now))
             self._books = []

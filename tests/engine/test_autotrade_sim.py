@@ -157,6 +157,12 @@ def test_spike_inside_one_batch_arms_trailing(make_engine, control, qtbot) -> No
     assert batch[0].high == spike and batch[0].last == back  # one coalesced batch
     state = position(engine, code).exit_state
     assert state.armed and state.high_since_arm == spike
+    # The tracking table follows within `price_refresh_ms`, not only on the 1 s refresh.
+    qtbot.waitUntil(
+        lambda: engine.table("tracking").loc[code, "price"] == back, timeout=DEADLINE_MS
+    )
+    row = engine.table("tracking").loc[code]
+    assert bool(row["trailing_armed"]) and row["high_since_arm"] == spike
     assert not position(engine, code).sell_pending
     _sell_and_wait(engine, control, qtbot, code, at_most(spike, -1.6))
     assert _sell_decision(engine, code).detail["purpose"] == ExitReason.TRAILING_STOP.value
