@@ -140,6 +140,7 @@ class CellProbe(QObject):
         self.pending: list[float] = []  # received_at of ticks polled, not yet in a table
         self.included: list[float] = []  # in the engine's table, not yet on screen
         self.latencies_ms: list[float] = []
+        self.queue_ms: list[float] = []  # worker parse → the engine polls it
         self.changes: dict[str, int] = defaultdict(int)
         self.view_refreshes = 0
         self.ticks = 0
@@ -153,12 +154,23 @@ class CellProbe(QObject):
             if self.recording:
                 for message in messages:
                     if isinstance(message, TickBatch):
+                        now = time.time()
                         self.pending.extend(t.received_at for t in message.ticks)
+                        self.queue_ms.extend((now - t.received_at) * 1000.0 for t in message.ticks)
                         self.ticks += len(message.ticks)
             return messages
 
         supervisor.poll = poll
-        engine.table_changed.connect(self._on_table_changed)
+        # The tables reach the view through `window.on_table_changed` (EngineLink); wrap it
+        # so the ticks are marked as included before the view refreshes from them.
+        window = view.window()
+        original_changed = window.on_table_changed
+
+        def on_table_changed(name: str, keys: Any) -> None:
+            self._on_table_changed(name, keys)
+            original_changed(name, keys)
+
+        window.on_table_changed = on_table_changed
         original_flush = view.flush
 
         def flush() -> None:
@@ -280,6 +292,8 @@ def main() -> int:
         print(f"price_cell_changes: {sum(rates) / len(rates):.1f} per s per stock (mean)")
         print(f"price_cell_changes_p10_stock: {percentile(rates, 10):.1f} per s")
         print(f"cell_refresh_rate: {refreshes:.1f} per s")
+        print(f"worker_to_engine_p50: {percentile(probe.queue_ms, 50):.1f} ms")
+        print(f"worker_to_engine_p99: {percentile(probe.queue_ms, 99):.1f} ms")
         print(f"tick_to_cell_p50: {percentile(probe.latencies_ms, 50):.0f} ms")
         stalled = percentile(stall.lateness_ms, 99) >= STALL_TARGET_MS
         slow = refreshes < REFRESH_TARGET_HZ

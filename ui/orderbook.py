@@ -7,9 +7,10 @@ row (or Enter on it) emits `price_clicked(price)`, which the 주문 panel takes 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
-from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, QRectF, Qt, pyqtSignal
+from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, QRectF, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont, QPainter
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +27,7 @@ from PyQt5.QtWidgets import (
 from kiwoom_terminal.constants import Venue
 from kiwoom_terminal.objects import OrderBookData
 from ui.qt import ALIGN_RIGHT, ITEM_NONE, ITEM_SELECTABLE, hheader, vheader
-from ui.table_model import CENTER, KEY_ROLE, LEFT, RIGHT
+from ui.table_model import KEY_ROLE, LEFT, RIGHT
 from ui.theme import DOWN_LIGHT, HIGHLIGHT, UP_LIGHT, direction_colour
 
 LEVELS = 10
@@ -35,6 +36,26 @@ HEADERS = ("매도잔량", "호가", "등락률", "매수잔량")
 BAR_ROLE = int(Qt.ItemDataRole.UserRole) + 10  # fraction 0..1 of the largest quantity
 ASK_BAR = QColor("#9dbcf0")
 BID_BAR = QColor("#f3a5ae")
+# The book changes with every order at the top levels (tens of times a second for a busy
+# stock); it is redrawn at most this often, always with the newest book.
+REFRESH_MS = 100
+
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_BACKGROUND = int(Qt.ItemDataRole.BackgroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_ALIGNMENTS = {ASK_QTY: RIGHT, PRICE: RIGHT, RATE: RIGHT, BID_QTY: LEFT}
+_HIGHLIGHT_BRUSH = QBrush(HIGHLIGHT)
+_ASK_BRUSH = QBrush(DOWN_LIGHT)
+_BID_BRUSH = QBrush(UP_LIGHT)
+_UP_BRUSH = QBrush(direction_colour(1))
+_DOWN_BRUSH = QBrush(direction_colour(-1))
+_FLAT_BRUSH = QBrush(direction_colour(0))
+
+
+def _direction_brush(sign: int) -> QBrush:
+    return _UP_BRUSH if sign > 0 else _DOWN_BRUSH if sign < 0 else _FLAT_BRUSH
 
 
 class OrderBookModel(QAbstractTableModel):
@@ -50,6 +71,7 @@ class OrderBookModel(QAbstractTableModel):
         self.last_price = 0
         self._bold = QFont()
         self._bold.setBold(True)
+        self._rebuild()
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 2 * LEVELS
@@ -74,40 +96,25 @@ class OrderBookModel(QAbstractTableModel):
         return ITEM_SELECTABLE
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+        # Every painted cell asks for several roles; the answers are built once per update
+        # (`_rebuild`), so a repaint is list lookups.
         if not index.isValid():
             return None
         row, col = index.row(), index.column()
-        is_ask = row < LEVELS
-        price = self._prices[row]
-        qty = self._qtys[row]
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == PRICE:
-                return f"{price:,}" if price else ""
-            if col == RATE:
-                if not price or not self.base_price:
-                    return ""
-                return f"{(price - self.base_price) / self.base_price * 100:+.2f}%"
-            if (col == ASK_QTY and is_ask) or (col == BID_QTY and not is_ask):
-                return f"{qty:,}" if price else ""
-            return ""
-        if role == Qt.ItemDataRole.TextAlignmentRole:
-            return {ASK_QTY: RIGHT, PRICE: RIGHT, RATE: RIGHT, BID_QTY: LEFT}.get(col, CENTER)
-        if role == Qt.ItemDataRole.ForegroundRole and col in (PRICE, RATE) and price:
-            if not self.base_price:
-                return None
-            return QBrush(direction_colour(price - self.base_price))
-        if role == Qt.ItemDataRole.BackgroundRole and col in (PRICE, RATE):
-            if price and price == self.last_price:
-                return QBrush(HIGHLIGHT)
-            return QBrush(DOWN_LIGHT if is_ask else UP_LIGHT)
-        if role == Qt.ItemDataRole.FontRole and col == PRICE and price == self.last_price:
-            return self._bold
+        if role == _DISPLAY:
+            return self._texts[row][col]
+        if role == _ALIGNMENT:
+            return _ALIGNMENTS[col]
+        if role == _FOREGROUND:
+            return self._foregrounds[row] if col in (PRICE, RATE) else None
+        if role == _BACKGROUND:
+            return self._backgrounds[row] if col in (PRICE, RATE) else None
+        if role == _FONT:
+            return self._bold if col == PRICE and self._is_last[row] else None
         if role == BAR_ROLE:
-            if (col == ASK_QTY and is_ask) or (col == BID_QTY and not is_ask):
-                return qty / self._max_qty if price and self._max_qty else 0.0
-            return 0.0
+            return self._bars[row] if col == (ASK_QTY if row < LEVELS else BID_QTY) else 0.0
         if role == KEY_ROLE:
-            return price
+            return self._prices[row]
         return None
 
     def set_book(self, book: OrderBookData) -> None:
@@ -120,6 +127,7 @@ class OrderBookModel(QAbstractTableModel):
         self._prices = [p for p, _ in ordered]
         self._qtys = [q if p else 0 for p, q in ordered]
         self._max_qty = max(self._qtys) or 1
+        self._rebuild()
         self._emit_all()
 
     def set_reference(self, base_price: int, last_price: int) -> None:
@@ -127,7 +135,39 @@ class OrderBookModel(QAbstractTableModel):
         if (base_price, last_price) != (self.base_price, self.last_price):
             self.base_price = base_price
             self.last_price = last_price
+            self._rebuild()
             self._emit_all()
+
+    def _rebuild(self) -> None:
+        base, last = self.base_price, self.last_price
+        texts: list[list[str]] = []
+        foregrounds: list[QBrush | None] = []
+        backgrounds: list[QBrush] = []
+        for row, (price, qty) in enumerate(zip(self._prices, self._qtys)):
+            is_ask = row < LEVELS
+            quantity = f"{qty:,}" if price else ""
+            rate = f"{(price - base) / base * 100:+.2f}%" if price and base else ""
+            texts.append(
+                [
+                    quantity if is_ask else "",
+                    f"{price:,}" if price else "",
+                    rate,
+                    "" if is_ask else quantity,
+                ]
+            )
+            foregrounds.append(_direction_brush(price - base) if price and base else None)
+            if price and price == last:
+                backgrounds.append(_HIGHLIGHT_BRUSH)
+            else:
+                backgrounds.append(_ASK_BRUSH if is_ask else _BID_BRUSH)
+        self._texts = texts
+        self._foregrounds = foregrounds
+        self._backgrounds = backgrounds
+        self._is_last = [bool(p) and p == last for p in self._prices]
+        self._bars = [
+            q / self._max_qty if p and self._max_qty else 0.0
+            for p, q in zip(self._prices, self._qtys)
+        ]
 
     def price_at(self, row: int) -> int:
         return self._prices[row] if 0 <= row < len(self._prices) else 0
@@ -173,6 +213,12 @@ class OrderBookWidget(QWidget):
         super().__init__(parent)
         self.setObjectName("orderbook")
         self.code = ""
+        self._pending_book: OrderBookData | None = None
+        self._pending_last: tuple[int, int | None] | None = None
+        self._last_flush = 0.0
+        self._refresh_timer = QTimer(self)
+        self._refresh_timer.setSingleShot(True)
+        self._refresh_timer.timeout.connect(self.flush)
         self.model = OrderBookModel(self)
         self.title = QLabel(self)
         self.title.setObjectName("orderbook_title")
@@ -222,6 +268,8 @@ class OrderBookWidget(QWidget):
     def set_stock(self, code: str, name: str, base_price: int = 0) -> None:
         """The stock shown (clears the book until its first update)."""
         self.code = code
+        self._pending_book = None
+        self._pending_last = None
         self.title.setText(f"<b>{name}</b> {code}" if code else "종목을 선택하세요")
         self.model.set_reference(base_price, 0)
         empty = OrderBookData(code, Venue.KRX, "", (), (), (), (), 0, 0)
@@ -229,20 +277,43 @@ class OrderBookWidget(QWidget):
         self.ask_total.setText("")
         self.bid_total.setText("")
         self.time_label.setText("")
+        self._last_flush = 0.0
 
     def set_book(self, book: OrderBookData) -> None:
-        """Show an update; books of other stocks than the shown one are ignored."""
+        """Show an update (at once, or with the next refresh when the last one was less
+        than REFRESH_MS ago); books of other stocks than the shown one are ignored."""
         if self.code and book.code != self.code:
             return
-        self.model.set_book(book)
-        self.ask_total.setText(f"<span style='color:#1a56c4'>{book.total_ask_qty:,}</span>")
-        self.bid_total.setText(f"<span style='color:#d3192c'>{book.total_bid_qty:,}</span>")
-        t = book.time
-        self.time_label.setText(f"{t[:2]}:{t[2:4]}:{t[4:6]}" if len(t) >= 6 else t)
+        self._pending_book = book
+        self._schedule()
 
     def set_last_price(self, last_price: int, base_price: int | None = None) -> None:
         """Highlight the last trade price (and set the base price when given)."""
-        self.model.set_reference(base_price or self.model.base_price, last_price)
+        self._pending_last = (last_price, base_price)
+        self._schedule()
+
+    def flush(self) -> None:
+        """Draw the newest book and last price now."""
+        self._refresh_timer.stop()
+        self._last_flush = time.monotonic()
+        book, self._pending_book = self._pending_book, None
+        last, self._pending_last = self._pending_last, None
+        if last is not None:
+            price, base = last
+            self.model.set_reference(base or self.model.base_price, price)
+        if book is not None:
+            self.model.set_book(book)
+            self.ask_total.setText(f"<span style='color:#1a56c4'>{book.total_ask_qty:,}</span>")
+            self.bid_total.setText(f"<span style='color:#d3192c'>{book.total_bid_qty:,}</span>")
+            t = book.time
+            self.time_label.setText(f"{t[:2]}:{t[2:4]}:{t[4:6]}" if len(t) >= 6 else t)
+
+    def _schedule(self) -> None:
+        wait = self._last_flush + REFRESH_MS / 1000.0 - time.monotonic()
+        if wait <= 0:
+            self.flush()
+        elif not self._refresh_timer.isActive():
+            self._refresh_timer.start(max(1, int(wait * 1000)))
 
     def _on_clicked(self, index: QModelIndex) -> None:
         price = self.model.price_at(index.row())

@@ -7,6 +7,7 @@ engine decides what happens.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -36,10 +37,11 @@ from ui.theme import direction_colour
 
 FrameSource = Callable[[], pd.DataFrame]
 
-# Engine changes are gathered and shown at most this often: a table redraw costs ~10-20 ms
-# for a full screen of cells, so redrawing on every drain at 5k ticks/s would stall the
-# window; 10 refreshes a second is the issue's target for a cell.
-REFRESH_MS = 100
+# Engine changes are shown at most this often: a table redraw costs ~10-20 ms for a full
+# screen of cells, so redrawing on every drain at 5k ticks/s would stall the window. The
+# engine itself rebuilds prices every `[timers] price_refresh_ms` (100); a little under it
+# here, so the view never halves the engine's rate by missing a beat.
+REFRESH_MS = 80
 
 
 class KeepColourDelegate(QStyledItemDelegate):
@@ -103,6 +105,7 @@ class TableView(QWidget):
         self.refresh_ms = refresh_ms
         self._pending_keys: set[str] = set()
         self._pending_sync = False
+        self._last_flush = 0.0
         self._refresh_timer = QTimer(self)
         self._refresh_timer.setSingleShot(True)
         self._refresh_timer.setInterval(max(refresh_ms, 0))
@@ -148,20 +151,24 @@ class TableView(QWidget):
     # --- Engine-facing ------------------------------------------------------------------
 
     def apply_change(self, keys: Sequence[Any]) -> None:
-        """Slot for `table_changed(name, keys)`: gathers the change and shows it within
-        `refresh_ms` (at once when `refresh_ms` is 0)."""
+        """Slot for `table_changed(name, keys)`: shows the change at once when the last
+        refresh is `refresh_ms` old, else gathers it for the refresh due then — at most
+        1000 / `refresh_ms` refreshes a second, and no delay added while changes come
+        slower than that."""
         if keys:
             self._pending_keys.update(str(k) for k in keys)
         else:
             self._pending_sync = True
-        if self.refresh_ms <= 0:
+        wait_ms = self._last_flush + self.refresh_ms / 1000.0 - time.monotonic()
+        if wait_ms <= 0:
             self.flush()
         elif not self._refresh_timer.isActive():
-            self._refresh_timer.start()
+            self._refresh_timer.start(max(1, int(wait_ms * 1000)))
 
     def flush(self) -> None:
         """Show the gathered changes now: one re-sync or one targeted update."""
         self._refresh_timer.stop()
+        self._last_flush = time.monotonic()
         if self._pending_sync:
             self.model.sync_rows()  # also refreshes every row that stayed
         elif self._pending_keys:

@@ -69,18 +69,23 @@ def test_updates_in_place_without_reset_or_new_widgets(qtbot) -> None:
     changes: list[tuple[int, int]] = []
     model.modelReset.connect(lambda: resets.append(1))
     model.dataChanged.connect(lambda tl, br, _r: changes.append((tl.row(), br.row())))
-    widget.set_book(book(bump=7))
+    widget.set_book(book(bump=3))
+    widget.set_book(book(bump=7))  # within one refresh period: only the newest is drawn
+    assert changes == []
+    qtbot.waitUntil(lambda: changes != [])
     assert resets == []
     assert changes == [(0, 19)]  # one signal for the whole grid
     assert widget.table is table and widget.model is model
     assert model.index(9, ASK_QTY).data() == "1,007"
     widget.set_book(book("000660"))  # another stock's book is ignored
+    widget.flush()
     assert model.index(9, ASK_QTY).data() == "1,007"
 
 
 def test_last_price_is_highlighted(qtbot) -> None:
     widget = make(qtbot)
     widget.set_last_price(71_100)
+    widget.flush()
     cell = widget.model.index(9, PRICE)
     assert cell.data(Qt.ItemDataRole.BackgroundRole).color() == HIGHLIGHT
     assert cell.data(Qt.ItemDataRole.FontRole).bold()
