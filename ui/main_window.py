@@ -49,7 +49,7 @@ from ui.status_bar import TerminalStatusBar
 from ui.tables import ConditionsView, OpenOrdersView, TableView, make_table_views
 from ui.theme import app_icon
 
-LAYOUT_VERSION = 1  # bump when docks are added or renamed: older saved layouts are dropped
+LAYOUT_VERSION = 2  # bump when docks are added or renamed: older saved layouts are dropped
 DEFAULT_SIZE = (1600, 950)
 ROW_SELECT_MS = 150  # a table row must stay current this long before its stock is shown
 STATE_GROUP = "window"
@@ -271,8 +271,9 @@ class MainWindow(QMainWindow):
                 action.setToolTip(f"{action.toolTip()} ({shown})")
 
     def _apply_default_layout(self) -> None:
-        """주문 / 호가 on the left, chart over the account tables in the middle, 조건식 /
-        설정 / 로그 on the right."""
+        """주문 / 호가 on the left; the chart over a 2 × 2 grid of 잔고, 미체결, 실시간 추적 and
+        체결 in the middle (every account table in view at once, as a trader watches them);
+        조건식 / 설정 and 로그 on the right."""
         d = self._dock
         for dock in self.docks.values():
             dock.setFloating(False)
@@ -283,25 +284,28 @@ class MainWindow(QMainWindow):
         self.splitDockWidget(d("dock_order_entry"), d("dock_orderbook"), Qt.Orientation.Vertical)
         self.splitDockWidget(d("dock_chart"), d("dock_holdings"), Qt.Orientation.Vertical)
         self.splitDockWidget(d("dock_holdings"), d("dock_open_orders"), Qt.Orientation.Horizontal)
-        self.tabifyDockWidget(d("dock_holdings"), d("dock_tracking"))
-        self.tabifyDockWidget(d("dock_open_orders"), d("dock_fills"))
+        self.splitDockWidget(d("dock_holdings"), d("dock_tracking"), Qt.Orientation.Vertical)
+        self.splitDockWidget(d("dock_open_orders"), d("dock_fills"), Qt.Orientation.Vertical)
         self.splitDockWidget(d("dock_conditions"), d("dock_log"), Qt.Orientation.Vertical)
         self.tabifyDockWidget(d("dock_conditions"), d("dock_settings"))
-        for name in ("dock_holdings", "dock_open_orders", "dock_conditions"):
-            d(name).raise_()
+        d("dock_conditions").raise_()
         self.resizeDocks(
             [d("dock_order_entry"), d("dock_chart"), d("dock_conditions")],
-            [300, 920, 360],
+            [290, 960, 340],
             Qt.Orientation.Horizontal,
         )
         self.resizeDocks(
-            [d("dock_order_entry"), d("dock_orderbook")], [330, 540], Qt.Orientation.Vertical
+            [d("dock_order_entry"), d("dock_orderbook")], [300, 570], Qt.Orientation.Vertical
         )
-        self.resizeDocks([d("dock_chart"), d("dock_holdings")], [530, 340], Qt.Orientation.Vertical)
         self.resizeDocks(
-            [d("dock_holdings"), d("dock_open_orders")], [500, 420], Qt.Orientation.Horizontal
+            [d("dock_chart"), d("dock_holdings"), d("dock_tracking")],
+            [430, 215, 215],
+            Qt.Orientation.Vertical,
         )
-        self.resizeDocks([d("dock_conditions"), d("dock_log")], [520, 350], Qt.Orientation.Vertical)
+        self.resizeDocks(
+            [d("dock_holdings"), d("dock_open_orders")], [500, 460], Qt.Orientation.Horizontal
+        )
+        self.resizeDocks([d("dock_conditions"), d("dock_log")], [430, 440], Qt.Orientation.Vertical)
 
     # --- Window state -------------------------------------------------------------------
 
@@ -351,8 +355,7 @@ class MainWindow(QMainWindow):
         self.restoreState(self._default_state, LAYOUT_VERSION)
         for dock in self.docks.values():
             dock.show()
-        for name in ("dock_holdings", "dock_open_orders", "dock_conditions"):
-            self._dock(name).raise_()
+        self._dock("dock_conditions").raise_()
         for view in self.views.values():
             view.reset_header()
         self.chart.splitter.restoreState(self._default_splitter)

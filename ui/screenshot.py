@@ -35,7 +35,7 @@ SHOWCASE_SPEED = 6.0  # simulated seconds per second: prices move, stops and ame
 SHOWCASE_SETTINGS = {
     "trading/buy_tick_offset": "-1",  # rest a tick under the ask: 미체결 shows the wait
     "amend/after_s": "6",  # then the amend timer moves them (정정 count in 미체결)
-    "trading/max_positions": "6",
+    "trading/max_positions": "8",
 }
 FALLBACK_CODE = "005930"  # shown when nothing was bought before half of the run
 

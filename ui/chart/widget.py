@@ -163,11 +163,11 @@ class ChartWidget(QWidget):
         self.price_plot.addItem(self.fill_scatter)
 
         self.level_lines: dict[str, pg.InfiniteLine] = {}
-        for name, label, colour, style in (
-            ("avg_price", "평균단가", "#333333", Qt.PenStyle.SolidLine),
-            ("stop_loss", "손절", DOWN.name(), Qt.PenStyle.DashLine),
-            ("take_profit", "익절", UP.name(), Qt.PenStyle.DashLine),
-            ("trailing_stop", "트레일링", "#f08c00", Qt.PenStyle.DashDotLine),
+        for name, label, colour, style, position in (
+            ("avg_price", "평균단가", "#333333", Qt.PenStyle.SolidLine, 0.02),
+            ("stop_loss", "손절", DOWN.name(), Qt.PenStyle.DashLine, 0.2),
+            ("take_profit", "익절", UP.name(), Qt.PenStyle.DashLine, 0.2),
+            ("trailing_stop", "트레일링", "#f08c00", Qt.PenStyle.DashDotLine, 0.38),
         ):
             line = pg.InfiniteLine(
                 angle=0,
@@ -175,11 +175,12 @@ class ChartWidget(QWidget):
                 pen=pg.mkPen(colour, width=1, style=style),
                 label=f"{label} {{value:,.0f}}",
                 labelOpts={
-                    # On the left: the live bar at the right edge stays uncovered.
-                    "position": 0.02,
+                    # Left of the live bar, staggered so close levels do not overlap, and
+                    # centred on the line so a level at the edge of the view stays legible.
+                    "position": position,
                     "color": colour,
-                    "fill": pg.mkBrush(255, 255, 255, 215),
-                    "anchors": [(0, 1), (0, 1)],
+                    "fill": pg.mkBrush(255, 255, 255, 225),
+                    "anchors": [(0, 0.5), (0, 0.5)],
                 },
             )
             line.setZValue(15)
