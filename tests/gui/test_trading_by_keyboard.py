@@ -189,6 +189,18 @@ def test_a_trader_at_the_keyboard(gui_sim, open_terminal, qtbot, check_model, tm
         < ask
         < window.chart.level_lines["take_profit"].value()
     )
+    chart = window.chart
+    chart.request_interval("minute")  # the 1분봉 button: today's minute bars, the fill on its bar
+    qtbot.waitUntil(
+        lambda: chart.interval == "minute" and len(chart.series) > 10, timeout=DEADLINE_MS
+    )
+    qtbot.waitUntil(lambda: len(chart.fills) == 1, timeout=DEADLINE_MS)
+    bar = chart.series.index_at(chart.fills[0].time)
+    assert bar is not None and bar >= len(chart.series) - 3  # bought a moment ago
+    chart.request_interval("day")
+    qtbot.waitUntil(
+        lambda: chart.interval == "day" and len(chart.series) > 100, timeout=DEADLINE_MS
+    )
     for name in ("holdings", "tracking", "fills", "conditions"):
         check_model(window.views[name].model)
     check_model(window.orderbook.model)
