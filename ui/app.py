@@ -114,7 +114,6 @@ def create_application() -> QApplication:
     existing = QApplication.instance()
     app = existing if isinstance(existing, QApplication) else QApplication(sys.argv[:1])
     app.setApplicationName("kiwoom-terminal")
-    app.setApplicationDisplayName("키움 트레이딩 터미널")
     apply_theme(app)
     return app
 

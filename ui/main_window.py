@@ -141,8 +141,8 @@ class MainWindow(QMainWindow):
         self.set_stocks(stocks)
         self.set_auto_trade_state(False)
 
+        self._extra_docks: list[tuple[str, Qt.DockWidgetArea, str | None]] = []
         self._apply_default_layout()
-        self._default_state = self.saveState(LAYOUT_VERSION)
         self._default_splitter = self.chart.splitter.saveState()
         self.restore_layout()
         for problem in self.keymap.problems:
@@ -241,7 +241,7 @@ class MainWindow(QMainWindow):
                 focus.setShortcutContext(Qt.ShortcutContext.WindowShortcut)
                 focus.triggered.connect(lambda _=False, n=name: self.focus_dock(n))
                 go_menu.addAction(focus)
-        menu.insertSeparator(first)
+        self._toggles_end = menu.insertSeparator(first)  # add_dock() puts toggles before it
         menu.insertMenu(first, go_menu)
         menu.insertSeparator(first)
 
@@ -306,6 +306,47 @@ class MainWindow(QMainWindow):
             [d("dock_holdings"), d("dock_open_orders")], [500, 460], Qt.Orientation.Horizontal
         )
         self.resizeDocks([d("dock_conditions"), d("dock_log")], [430, 440], Qt.Orientation.Vertical)
+        for name, area, tabify_with in self._extra_docks:
+            self._place_extra(name, area, tabify_with)
+
+    def add_dock(
+        self,
+        dock: QDockWidget,
+        *,
+        area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
+        tabify_with: str | None = None,
+    ) -> None:
+        """Add a dock built elsewhere (another feature's panel) as if it were the window's own:
+        registered in `docks`, a toggle in 보기, placed where the user's saved layout had it —
+        else in `area`, tabbed behind the dock named `tabify_with` — and part of the
+        built-in layout that 보기 → 기본 배치로 복원 returns to. Call it before the window is
+        shown; the dock needs a stable objectName (its place is saved under it)."""
+        name = dock.objectName()
+        if not name:
+            raise ValueError(
+                "add_dock: the dock needs an objectName (its layout is saved under it)"
+            )
+        if name in self.docks:
+            raise ValueError(f"add_dock: there is already a dock named {name!r}")
+        if tabify_with is not None and tabify_with not in self.docks:
+            raise ValueError(f"add_dock: no dock named {tabify_with!r} to tab it with")
+        self.docks[name] = dock
+        self._extra_docks.append((name, area, tabify_with))
+        if not self.restoreDockWidget(dock):  # placed by the saved layout when it has it
+            self._place_extra(name, area, tabify_with)
+        toggle = dock.toggleViewAction()
+        assert toggle is not None  # every QDockWidget has one
+        toggle.setObjectName(f"toggle_{name}")
+        self.ui.menu_view.insertAction(self._toggles_end, toggle)
+
+    def _place_extra(self, name: str, area: Qt.DockWidgetArea, tabify_with: str | None) -> None:
+        dock = self._dock(name)
+        dock.setFloating(False)
+        self.addDockWidget(area, dock)
+        if tabify_with is not None:
+            self.tabifyDockWidget(self._dock(tabify_with), dock)
+            self._dock(tabify_with).raise_()  # the window's own panel stays in front
+        dock.show()
 
     # --- Window state -------------------------------------------------------------------
 
@@ -350,12 +391,7 @@ class MainWindow(QMainWindow):
 
     def reset_layout(self) -> None:
         """보기 → 기본 배치로 복원: docks, column widths and the chart split as shipped."""
-        for dock in self.docks.values():
-            dock.setFloating(False)
-        self.restoreState(self._default_state, LAYOUT_VERSION)
-        for dock in self.docks.values():
-            dock.show()
-        self._dock("dock_conditions").raise_()
+        self._apply_default_layout()
         for view in self.views.values():
             view.reset_header()
         self.chart.splitter.restoreState(self._default_splitter)

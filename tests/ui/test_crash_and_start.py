@@ -59,7 +59,16 @@ def test_errors_while_a_dialog_is_open_are_counted_not_stacked(reporter, qtbot) 
             reporter.excepthook(*sys.exc_info())  # type: ignore[arg-type]
     qtbot.waitUntil(lambda: reporter.suppressed == 2)
     assert reporter.count == 3
-    assert len([w for w in QApplication.topLevelWidgets() if w.objectName() == "error_dialog" and w.isVisible()]) == 1
+    assert (
+        len(
+            [
+                w
+                for w in QApplication.topLevelWidgets()
+                if w.objectName() == "error_dialog" and w.isVisible()
+            ]
+        )
+        == 1
+    )
     assert "2건" in reporter.box.informativeText()
 
 

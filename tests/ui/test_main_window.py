@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from PyQt5.QtCore import Qt
 from PyQt5.QtWidgets import QApplication, QDockWidget
 
@@ -288,3 +289,42 @@ def test_engine_refusals_are_shown(qtbot, settings, state_path) -> None:
     assert window.log_view.model.rowCount() == 1
     window.show_setting_error("risk/max_order_value", "엔진이 거부했습니다")
     assert window.settings_panel.error_text("risk/max_order_value") == "엔진이 거부했습니다"
+
+
+def test_a_dock_added_later_joins_the_layout(qtbot, settings, state_path) -> None:
+    """Other features add their panels with `add_dock`: tabbed where asked, a toggle in 보기,
+    its place saved and restored, and back in the built-in layout on 기본 배치로 복원."""
+    from PyQt5.QtWidgets import QLabel
+
+    def extra_dock(window: MainWindow) -> QDockWidget:
+        dock = QDockWidget("전략", window)
+        dock.setObjectName("dock_extra")
+        dock.setWidget(QLabel("전략 패널"))
+        window.add_dock(dock, tabify_with="dock_conditions")
+        return dock
+
+    first = MainWindow(settings, state_path)
+    qtbot.addWidget(first)
+    dock = extra_dock(first)
+    first.show()
+    qtbot.waitExposed(first)
+    assert first.docks["dock_extra"] is dock
+    assert dock in first.tabifiedDockWidgets(first.docks["dock_conditions"])
+    assert any(a.objectName() == "toggle_dock_extra" for a in first.ui.menu_view.actions())
+    first.removeDockWidget(dock)
+    first.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)  # the user moves it
+    dock.show()
+    first.close()
+
+    second = MainWindow(settings, state_path)
+    qtbot.addWidget(second)
+    moved = extra_dock(second)
+    second.show()
+    qtbot.waitExposed(second)
+    assert second.dockWidgetArea(moved) == Qt.DockWidgetArea.RightDockWidgetArea
+    assert moved not in second.tabifiedDockWidgets(second.docks["dock_conditions"])
+    second.reset_layout()
+    assert moved in second.tabifiedDockWidgets(second.docks["dock_conditions"])
+    assert second.dockWidgetArea(moved) == second.dockWidgetArea(second.docks["dock_conditions"])
+    with pytest.raises(ValueError, match="dock_extra"):
+        extra_dock(second)
