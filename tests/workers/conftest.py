@@ -15,12 +15,12 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from kiwoom_terminal.sim.launcher import SimulatorProcess, start_simulator
 
 from kiwoom_terminal.api.ratelimit import RateLimit
 from kiwoom_terminal.api.ws import WsClientConfig
 from kiwoom_terminal.constants import Mode
 from kiwoom_terminal.secrets import sim_credentials
+from kiwoom_terminal.sim.launcher import SimulatorProcess, start_simulator
 from kiwoom_terminal.workers.config import WorkerConfig
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 

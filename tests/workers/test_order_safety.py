@@ -6,7 +6,6 @@ from __future__ import annotations
 import queue
 
 import pytest
-from kiwoom_terminal.sim.launcher import SimulatorProcess
 
 from kiwoom_terminal.constants import OrderType, Side
 from kiwoom_terminal.messages import (
@@ -18,6 +17,7 @@ from kiwoom_terminal.messages import (
     PlaceOrderRequest,
 )
 from kiwoom_terminal.objects import CancelRequest, OrderRequest
+from kiwoom_terminal.sim.launcher import SimulatorProcess
 from kiwoom_terminal.workers.order_worker import OrderWorker
 from kiwoom_terminal.workers.reconcile import order_candidates
 from kiwoom_terminal.workers.tr_worker import TrWorker

@@ -6,7 +6,6 @@ from __future__ import annotations
 import queue
 
 import pytest
-from kiwoom_terminal.sim.launcher import SimulatorProcess
 
 from kiwoom_terminal.api.ratelimit import RateLimit
 from kiwoom_terminal.constants import Market, Venue
@@ -29,6 +28,7 @@ from kiwoom_terminal.messages import (
     TrReply,
 )
 from kiwoom_terminal.objects import AccountBalanceData, BarData, OrderBookData, QuoteData
+from kiwoom_terminal.sim.launcher import SimulatorProcess
 from kiwoom_terminal.workers.tr_worker import TrWorker
 from tests.workers.conftest import sim_config
 

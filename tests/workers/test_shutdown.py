@@ -9,7 +9,6 @@ import sys
 from pathlib import Path
 
 from kiwoom_terminal.sim.launcher import SimulatorProcess
-
 from tests.workers.conftest import wait_until
 
 REPO = Path(__file__).resolve().parents[2]

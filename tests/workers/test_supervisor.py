@@ -9,7 +9,6 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from kiwoom_terminal.sim.launcher import SimulatorProcess
 
 from kiwoom_terminal.constants import (
     ConditionChange,
@@ -44,6 +43,7 @@ from kiwoom_terminal.messages import (
     WsReply,
 )
 from kiwoom_terminal.objects import CancelRequest, ModifyRequest, OrderRequest
+from kiwoom_terminal.sim.launcher import SimulatorProcess
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 from tests.workers.conftest import Inbox, sim_config, wait_until
 
