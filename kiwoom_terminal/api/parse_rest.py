@@ -49,11 +49,6 @@ def _text(row: Row, key: str) -> str:
     return "" if value is None else str(value).strip()
 
 
-def _orig(order_no: str) -> str:
-    """Original order number; the wire's `0000000` means none."""
-    return "" if not order_no or set(order_no) == {"0"} else order_no
-
-
 def quote(body: Row) -> QuoteData:
     """ka10001 주식기본정보."""
     a = wire.QUOTE
@@ -222,7 +217,7 @@ def open_orders(rows: list[Row]) -> list[OpenOrderData]:
         result.append(
             OpenOrderData(
                 order_no=order_no,
-                orig_order_no=_orig(_text(row, "orig_ord_no")),
+                orig_order_no=values.order_no(_text(row, "orig_ord_no")),
                 code=values.bare_code(_text(row, "stk_cd")),
                 name=_text(row, "stk_nm"),
                 side=_get(row, "io_tp_nm", wire.side_from_wire, a),
@@ -249,7 +244,7 @@ def fills(rows: list[Row]) -> list[FillData]:
         result.append(
             FillData(
                 order_no=_text(row, "ord_no"),
-                orig_order_no=_orig(_text(row, "orig_ord_no")),
+                orig_order_no=values.order_no(_text(row, "orig_ord_no")),
                 code=values.bare_code(_text(row, "stk_cd")),
                 name=_text(row, "stk_nm"),
                 side=_get(row, "io_tp_nm", wire.side_from_wire, a),
@@ -277,7 +272,7 @@ def order_ack(body: Row, api_id: str, venue: Venue, action: OrderAction) -> Orde
     quantity = _get(body, qty_key, values.unsigned_int, api_id) if qty_key else 0
     return OrderAckData(
         order_no=order_no,
-        base_orig_order_no=_orig(_text(body, "base_orig_ord_no")),
+        base_orig_order_no=values.order_no(_text(body, "base_orig_ord_no")),
         quantity=quantity,
         venue=wire.venue_from_wire(_text(body, "dmst_stex_tp"), venue),
         message=_text(body, "return_msg"),

@@ -110,7 +110,7 @@ def order_event(item: str, v: Values, received_at: float) -> OrderEventData:
     venue_text = get("2134", "").strip()
     return OrderEventData(
         order_no=get("9203", "").strip(),
-        orig_order_no=_orig(get("904", "").strip()),
+        orig_order_no=values.order_no(get("904", "").strip()),
         code=code,
         name=get("302", "").strip(),
         kind=kind,
@@ -219,7 +219,3 @@ def condition_codes(data: Any) -> list[str]:
         if raw:
             codes.append(values.bare_code(raw))
     return codes
-
-
-def _orig(order_no: str) -> str:
-    return "" if not order_no or set(order_no) == {"0"} else order_no

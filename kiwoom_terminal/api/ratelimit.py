@@ -43,12 +43,12 @@ class RateLimit:
 
 @dataclass(frozen=True)
 class LimiterConfig:
-    """Global quota, optional per-api-id quotas, and the safety margin (0.02 = windows 2 %
-    longer than the quota, i.e. 5/s becomes 4.9/s)."""
+    """Global quota, optional per-api-id quotas, and the safety margin (0.01 = windows 1 %
+    longer than the quota, i.e. 5/s becomes 4.95/s)."""
 
     overall: RateLimit
     per_api: Mapping[str, RateLimit] = field(default_factory=dict)
-    margin: float = 0.02
+    margin: float = 0.01
 
 
 class _Window:
@@ -99,8 +99,8 @@ class RateLimiter:
         self._blocked_until = 0.0
         self._throttling = False
         self.on_throttle = on_throttle
-        self.total_wait = 0.0
         self.calls = 0
+        self.last_delay = 0.0  # wait of the latest reservation
 
     @property
     def config(self) -> LimiterConfig:
@@ -130,8 +130,8 @@ class RateLimiter:
                 window.push(at)
             self._overall.push(at)
             delay = at - now
+            self.last_delay = delay
             self.calls += 1
-            self.total_wait += delay
             changed = self._update_state(delay)
         if changed and self.on_throttle is not None:
             self.on_throttle(self._throttling, delay)

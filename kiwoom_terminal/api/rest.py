@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +20,6 @@ from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
 from kiwoom_terminal.api import wire
 from kiwoom_terminal.api.errors import (
     BadReplyError,
-    KiwoomError,
     NetworkError,
     RateLimitError,
     RequestError,
@@ -68,16 +66,19 @@ class RestClient:
         token_store: TokenStore | None = None,
         renew_margin_s: float = 600.0,
         session: requests.Session | None = None,
-        sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self._credentials = credentials
         self.timeout_s = timeout_s
         self.limiter = limiter
         self._session = session if session is not None else requests.Session()
-        self._sleep = sleep
+        # Proxy / CA-bundle settings from the environment are read once here; per call,
+        # requests would rescan the environment and ~/.netrc (≈0.2 ms of every order).
+        self._send_settings = self._session.merge_environment_settings(
+            self.base_url, {}, None, None, None
+        )
+        self._session.trust_env = False
         self.tokens = TokenManager(self._issue_token, token_store, renew_margin_s=renew_margin_s)
-        self.sent = 0  # HTTP requests sent by this client (diagnostics, tests)
 
     def close(self) -> None:
         self._session.close()
@@ -154,13 +155,21 @@ class RestClient:
             self.limiter.acquire(api_id)
         url = self.base_url + path
         started = time.perf_counter()
-        self.sent += 1
         try:
-            response = self._session.post(
-                url,
-                data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            # A bare PreparedRequest: the session holds no cookies, auth or hooks to merge,
+            # and skipping Session.prepare_request saves ≈80 µs on every order.
+            prepared = requests.PreparedRequest()
+            prepared.prepare(
+                method="POST",
+                url=url,
                 headers=self._headers(api_id, token, next_key),
+                data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            )
+            response = self._session.send(
+                prepared,
                 timeout=(min(CONNECT_TIMEOUT_S, self.timeout_s), self.timeout_s),
+                allow_redirects=False,
+                **self._send_settings,
             )
         except requests.exceptions.ConnectTimeout as exc:
             raise NetworkError(
@@ -256,6 +265,3 @@ def _never_connected(exc: BaseException) -> bool:
         )
         current = args0 or current.__cause__ or current.__context__
     return False
-
-
-__all__ = ["KiwoomError", "RestClient", "RestReply"]

@@ -255,11 +255,6 @@ class TokenManager:
         self._lock_timeout = lock_timeout_s
         self._clock = clock
         self._rng = rng
-        self.issued = 0  # tokens issued by this process (tests, diagnostics)
-
-    def current(self) -> AccessToken | None:
-        """The stored token, whether or not it is still usable."""
-        return self._store.load().token
 
     def get(self) -> str:
         """A usable token value, issuing one when there is none or it is due for renewal."""
@@ -330,7 +325,6 @@ class TokenManager:
                 ) from exc
             raise
         register_secret(token.value)
-        self.issued += 1
         now = self._clock()
         lifetime = max(0.0, token.expires_at - token.issued_at)
         margin = min(self._margin, lifetime * 0.25)

@@ -131,6 +131,12 @@ def datetime_minute(text: str) -> dt.datetime:
     )
 
 
+def order_no(text: str) -> str:
+    """An (original) order number; the wire's all-zero `0000000` means none → ""."""
+    text = text.strip()
+    return "" if not text or set(text) == {"0"} else text
+
+
 def hhmmss(text: str) -> str:
     """A time field normalised to `HHmmss` (accepts `HH:mm:ss` of kt00007/kt00009)."""
     return text.strip().replace(":", "")

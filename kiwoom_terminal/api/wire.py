@@ -21,7 +21,6 @@ WS_URLS = {
     Mode.REAL: "wss://api.kiwoom.com:10000/api/dostk/websocket",
     Mode.MOCK: "wss://mockapi.kiwoom.com:10000/api/dostk/websocket",
 }
-WS_PATH = "/api/dostk/websocket"
 
 # --- TR codes and paths (§1.2) ----------------------------------------------------------
 
@@ -70,7 +69,6 @@ TR_PATHS: dict[str, str] = {
     MODIFY: "/api/dostk/ordr",
     CANCEL: "/api/dostk/ordr",
 }
-ORDER_TRS = frozenset({BUY, SELL, MODIFY, CANCEL})
 
 # Token-specific codes the official client answers by re-issuing the token once (§4.2).
 REISSUE_CODES = frozenset({"8005", "8031", "8103"})

@@ -39,6 +39,15 @@ from websockets.asyncio.client import ClientConnection
 
 from kiwoom_terminal.api import parse_ws, wire
 from kiwoom_terminal.api.errors import AuthError, embedded_code, is_success
+from kiwoom_terminal.api.ws_registry import (
+    Registry,
+    WsCommandError,
+    check_group,
+    check_seq,
+    normalise,
+    reg_frame,
+    remove_frame,
+)
 from kiwoom_terminal.constants import ConnectionState
 from kiwoom_terminal.messages import ErrorInfo, ErrorKind
 from kiwoom_terminal.objects import (
@@ -55,6 +64,11 @@ log = logging.getLogger(__name__)
 
 MAX_REALTIME_CONDITIONS = 10  # per login (published policy, §10.3)
 
+_SYSTEM_REASONS = {
+    wire.SYSTEM_HEARTBEAT: "PING 응답이 늦어 서버가 연결을 끊었습니다 (R10002)",
+    wire.SYSTEM_NO_LOGIN: "로그인이 늦어 서버가 연결을 끊었습니다 (R10004)",
+}
+
 
 class RealtimeSink(Protocol):
     """Receives what the client parses. Called on the event loop; must not block."""
@@ -68,14 +82,6 @@ class RealtimeSink(Protocol):
     def on_resubscribed(
         self, groups: tuple[str, ...], conditions: dict[str, tuple[str, ...]], reconnects: int
     ) -> None: ...
-
-
-class WsCommandError(Exception):
-    """A WebSocket command failed; `info` crosses the process queue."""
-
-    def __init__(self, info: ErrorInfo) -> None:
-        super().__init__(info.message)
-        self.info = info
 
 
 class _Kicked(Exception):
@@ -105,9 +111,6 @@ class WsClientConfig:
     stex_tp: str = "K"  # CNSRREQ exchange; only K is documented (§0.2 #8)
 
 
-Group = dict[str, set[str]]  # REAL type → items ("" for account types)
-
-
 class KiwoomWebSocket:
     """One WebSocket session to Kiwoom, kept alive until `stop()` or R10001.
 
@@ -131,8 +134,7 @@ class KiwoomWebSocket:
         self._sink = sink
         self.config = config or WsClientConfig()
         self._rng = rng
-        self._groups: dict[str, Group] = {}
-        self._conditions: set[str] = set()  # real-time seqs
+        self._registry = Registry()
         self._ws: ClientConnection | None = None
         self._logged_in = asyncio.Event()
         self._stopped = asyncio.Event()
@@ -143,33 +145,22 @@ class KiwoomWebSocket:
         self.state = ConnectionState.STARTING
         self.reconnects = 0
         self.logins = 0
-        self.frames = 0
         self.parse_errors = 0
         self.kicked = False
         self._condition_list_login = -1
         self._run_task: asyncio.Task[None] | None = None
+        self._drop_reason = ""  # why the server closed the last session (SYSTEM frame)
 
     # --- Registry (what must be restored after a reconnect) --------------------------
 
     @property
     def groups(self) -> dict[str, dict[str, frozenset[str]]]:
         """A copy of the registry: group → REAL type → items."""
-        return {g: {t: frozenset(i) for t, i in types.items()} for g, types in self._groups.items()}
+        return self._registry.copy()
 
     def restore(self, groups: dict[str, dict[str, set[str]]], conditions: Iterable[str]) -> None:
         """Start with these registrations (a restarted worker); sent after the first LOGIN."""
-        self._groups = {
-            g: {t: set(i) for t, i in types.items() if i} for g, types in groups.items()
-        }
-        self._conditions = {str(seq).strip() for seq in conditions}
-
-    @property
-    def realtime_conditions(self) -> frozenset[str]:
-        return frozenset(self._conditions)
-
-    @property
-    def connected(self) -> bool:
-        return self._logged_in.is_set()
+        self._registry.restore(groups, conditions)
 
     # --- Life cycle ------------------------------------------------------------------
 
@@ -238,8 +229,11 @@ class KiwoomWebSocket:
             attempt += 1
             self.reconnects += 1
             delay = max(delay_floor, self._backoff(attempt))
+            reason = f" ({self._drop_reason})" if self._drop_reason else ""
+            self._drop_reason = ""
             self._set_state(
-                ConnectionState.RECONNECTING, f"웹소켓 연결이 끊겨 {delay:.1f}초 뒤 재접속합니다"
+                ConnectionState.RECONNECTING,
+                f"웹소켓 연결이 끊겨{reason} {delay:.1f}초 뒤 재접속합니다",
             )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), delay)
@@ -269,7 +263,7 @@ class KiwoomWebSocket:
             try:
                 await self._login(ws, token)
                 self.logins += 1
-                if resubscribe or self._groups or self._conditions:
+                if resubscribe or self._registry.groups or self._registry.conditions:
                     await self._resubscribe()
                 # Commands may use the session only now, so nothing is registered twice.
                 self._logged_in.set()
@@ -343,7 +337,6 @@ class KiwoomWebSocket:
         loads = json.loads
         async for raw in ws:
             self._last_rx = loop.time()
-            self.frames += 1
             try:
                 frame = loads(raw)
             except ValueError:
@@ -402,7 +395,9 @@ class KiwoomWebSocket:
         if code == wire.SYSTEM_KICKED:
             self.kicked = True
             raise _Kicked(message)
-        # R10002 / R10004 and others: the server closes the socket; the run loop reconnects.
+        # R10002 / R10004 and others: the server closes the socket; the run loop reconnects
+        # and shows why.
+        self._drop_reason = _SYSTEM_REASONS.get(code, f"서버 알림 {code}: {message}")
 
     def _resolve(self, trnm: str, frame: dict[str, Any]) -> None:
         seq = str(frame.get("seq", "")).strip()
@@ -482,63 +477,31 @@ class KiwoomWebSocket:
         """REG `items` × `types` in `group`. `refresh=False` replaces what the group had
         (REG refresh 0). Only what is not registered yet is sent. While disconnected the
         registry is updated and the REG goes out after the next LOGIN."""
-        group = _check_group(group)
-        new = _normalise(items, types)
+        group = check_group(group)
+        new = normalise(items, types)
         async with self._command_lock:
-            before = {t: set(i) for t, i in self._groups.get(group, {}).items()}
-            if refresh:
-                current = {t: set(i) for t, i in before.items()}
-                send: Group = {}
-                for rtype, its in new.items():
-                    add = its - current.get(rtype, set())
-                    if add:
-                        send[rtype] = add
-                        current.setdefault(rtype, set()).update(add)
-            else:
-                current = {t: set(i) for t, i in new.items()}
-                send = current if current != before else {}
-            self._groups[group] = current
-            if not self._groups[group]:
-                del self._groups[group]
+            before, send = self._registry.add(group, new, refresh=refresh)
             if not send or not self._logged_in.is_set():
                 return
             try:
-                await self._send_reg(group, send, refresh=refresh)
+                await self._send(reg_frame(group, send, refresh=refresh, max_items=self._max_items))
             except WsCommandError as exc:
-                if exc.info.kind is ErrorKind.REJECTED:  # refused: undo
-                    if before:
-                        self._groups[group] = before
-                    else:
-                        self._groups.pop(group, None)
+                if exc.info.kind is ErrorKind.REJECTED:  # refused: undo; dropped: restored later
+                    self._registry.revert(group, before)
                 raise
 
     async def unsubscribe(
         self, group: str, items: Iterable[str] = (), types: Iterable[str] = ()
     ) -> None:
         """REMOVE `items` × `types` from `group`; no items and no types = the whole group."""
-        group = _check_group(group)
+        group = check_group(group)
         items = list(items)
         types = list(types)
         async with self._command_lock:
-            current = self._groups.get(group, {})
-            if not items and not types:
-                gone: Group = {t: set(i) for t, i in current.items()}
-            else:
-                wanted = _normalise(items, types)
-                gone = {t: current.get(t, set()) & i for t, i in wanted.items()}
-                gone = {t: i for t, i in gone.items() if i}
-            for rtype, its in gone.items():
-                left = current.get(rtype, set()) - its
-                if left:
-                    current[rtype] = left
-                else:
-                    current.pop(rtype, None)
-            if current:
-                self._groups[group] = current
-            else:
-                self._groups.pop(group, None)
+            wanted = None if not items and not types else normalise(items, types)
+            gone = self._registry.remove(group, wanted)
             if gone and self._logged_in.is_set():
-                await self._send_remove(group, gone)
+                await self._send(remove_frame(group, gone, max_items=self._max_items))
 
     async def list_conditions(self) -> list[ConditionData]:
         """CNSRLST."""
@@ -549,7 +512,7 @@ class KiwoomWebSocket:
 
     async def search_condition(self, seq: str) -> list[ConditionMatchData]:
         """One-shot CNSRREQ (search_type 0), following cont_yn / next_key to the end."""
-        seq = _check_seq(seq)
+        seq = check_seq(seq)
         matches: list[ConditionMatchData] = []
         await self._wait_connected()
         async with self._command_lock:
@@ -580,10 +543,11 @@ class KiwoomWebSocket:
     async def start_condition(self, seq: str) -> list[str]:
         """Real-time CNSRREQ (search_type 1): returns the codes matching now; entries and
         exits then arrive as REAL 02. Remembered and restored after reconnects."""
-        seq = _check_seq(seq)
+        seq = check_seq(seq)
         await self._wait_connected()
         async with self._command_lock:
-            if seq not in self._conditions and len(self._conditions) >= MAX_REALTIME_CONDITIONS:
+            running = self._registry.conditions
+            if seq not in running and len(running) >= MAX_REALTIME_CONDITIONS:
                 raise WsCommandError(
                     ErrorInfo(
                         ErrorKind.INPUT,
@@ -593,14 +557,14 @@ class KiwoomWebSocket:
                 )
             await self._ensure_condition_list()
             codes = await self._start_condition(seq)
-            self._conditions.add(seq)
+            self._registry.conditions.add(seq)
         return codes
 
     async def stop_condition(self, seq: str) -> None:
         """CNSRCLR. The ack is optional (§10.4): sent, not waited for."""
-        seq = _check_seq(seq)
+        seq = check_seq(seq)
         async with self._command_lock:
-            self._conditions.discard(seq)
+            self._registry.conditions.discard(seq)
             if self._logged_in.is_set():
                 await self._request(
                     {"trnm": "CNSRCLR", "seq": seq}, key=("CNSRCLR", seq), wait_reply=False
@@ -617,53 +581,31 @@ class KiwoomWebSocket:
             await self._request({"trnm": "CNSRLST"}, key=("CNSRLST", ""))
             self._condition_list_login = self.logins
 
-    async def _send_reg(self, group: str, registrations: Group, *, refresh: bool = True) -> None:
-        frame = {
-            "trnm": "REG",
-            "grp_no": group,
-            "refresh": "1" if refresh else "0",
-            "data": self._entries(registrations),
-        }
-        await self._request(frame, key=("REG", ""), need_login=False)
+    @property
+    def _max_items(self) -> int:
+        return self.config.max_items_per_reg
 
-    async def _send_remove(self, group: str, registrations: Group) -> None:
-        frame = {"trnm": "REMOVE", "grp_no": group, "data": self._entries(registrations)}
-        await self._request(frame, key=("REMOVE", ""), need_login=False)
-
-    def _entries(self, registrations: Group) -> list[dict[str, list[str]]]:
-        """REG/REMOVE `data`: items sharing the same set of types go in one entry."""
-        by_items: dict[str, list[str]] = {}
-        for rtype, items in registrations.items():
-            for item in items:
-                by_items.setdefault(item, []).append(rtype)
-        by_types: dict[tuple[str, ...], list[str]] = {}
-        for item, types in by_items.items():
-            by_types.setdefault(tuple(sorted(types)), []).append(item)
-        entries = []
-        size = self.config.max_items_per_reg
-        for types_key, grouped in sorted(by_types.items()):
-            grouped.sort()
-            for start in range(0, len(grouped), size):
-                entries.append({"item": grouped[start : start + size], "type": list(types_key)})
-        return entries
+    async def _send(self, frame: dict[str, Any]) -> None:
+        """A REG or REMOVE frame; the ack carries only `trnm`."""
+        await self._request(frame, key=(str(frame["trnm"]), ""), need_login=False)
 
     async def _resubscribe(self) -> None:
         """After a new LOGIN: one REG per group, CNSRLST, every real-time CNSRREQ."""
         async with self._command_lock:
-            for group, registrations in sorted(self._groups.items()):
-                if not registrations:
-                    continue
+            for group, registrations in sorted(self._registry.groups.items()):
                 try:
-                    await self._send_reg(group, registrations)
+                    await self._send(
+                        reg_frame(group, registrations, refresh=True, max_items=self._max_items)
+                    )
                 except WsCommandError as exc:
                     if exc.info.kind is not ErrorKind.REJECTED:
                         raise  # the session is gone: reconnect
                     log.warning("re-REG of group %s refused: %s", group, exc)
             conditions: dict[str, tuple[str, ...]] = {}
-            if self._conditions:
+            if self._registry.conditions:
                 await self._request({"trnm": "CNSRLST"}, key=("CNSRLST", ""), need_login=False)
                 self._condition_list_login = self.logins
-                for seq in sorted(self._conditions):
+                for seq in sorted(self._registry.conditions):
                     frame = {
                         "trnm": "CNSRREQ",
                         "seq": seq,
@@ -678,7 +620,7 @@ class KiwoomWebSocket:
                         log.warning("real-time condition %s could not be restarted: %s", seq, exc)
                         continue
                     conditions[seq] = tuple(parse_ws.condition_codes(reply.get("data")))
-            groups = tuple(sorted(g for g, r in self._groups.items() if r))
+            groups = tuple(sorted(self._registry.groups))
         if self.logins > 1 or groups or conditions:
             self._sink.on_resubscribed(groups, conditions, self.reconnects)
 
@@ -687,35 +629,3 @@ class KiwoomWebSocket:
             return
         self.state = state
         self._sink.on_state(state, detail)
-
-
-def _check_group(group: str) -> str:
-    group = str(group).strip()
-    if not group or len(group) > 4:
-        raise WsCommandError(
-            ErrorInfo(ErrorKind.INPUT, "", f"그룹 번호는 1~4자여야 합니다: {group!r}")
-        )
-    return group
-
-
-def _check_seq(seq: str) -> str:
-    seq = str(seq).strip()
-    if not seq or len(seq) > 3:
-        raise WsCommandError(
-            ErrorInfo(ErrorKind.INPUT, "", f"조건식 번호가 잘못되었습니다: {seq!r}")
-        )
-    return seq
-
-
-def _normalise(items: Iterable[str], types: Iterable[str]) -> Group:
-    """type → items; account types (00, 04) always use the single item ""."""
-    result: Group = {}
-    item_list = [str(i).strip() for i in items]
-    for rtype in types:
-        if rtype in (wire.REAL_ORDER, wire.REAL_BALANCE):
-            result[rtype] = {""}
-        else:
-            result[rtype] = {i for i in item_list if i}
-            if not result[rtype]:
-                del result[rtype]
-    return result

@@ -12,6 +12,7 @@ import threading
 from typing import Any
 
 from kiwoom_terminal.api.errors import KiwoomError
+from kiwoom_terminal.api.ratelimit import THROTTLE_THRESHOLD_S, RateLimiter
 from kiwoom_terminal.messages import ErrorInfo, ErrorKind, ThrottleStatus, WorkerKind
 from kiwoom_terminal.secrets import install_redaction, redact
 
@@ -51,12 +52,28 @@ def error_info(exc: BaseException) -> ErrorInfo:
     return ErrorInfo(ErrorKind.INTERNAL, "", redact(f"내부 오류: {type(exc).__name__}: {exc}"))
 
 
-class ThrottleReporter:
-    """Turns limiter state changes into ThrottleStatus messages."""
+class ThrottleTracker:
+    """Reports the "throttling" state of a worker as ThrottleStatus messages.
+
+    Throttling means the rate limiter is what holds requests back: a call had to wait long
+    (`on_wait`, called by the limiter as the wait starts), or calls are being spaced out
+    while more requests wait in the worker's queue (`after_request`).
+    """
 
     def __init__(self, kind: WorkerKind, results: Any) -> None:
         self._kind = kind
         self._results = results
+        self.active = False
 
-    def __call__(self, active: bool, delay: float) -> None:
-        self._results.put(ThrottleStatus(self._kind, active, round(delay, 3)))
+    def on_wait(self, long_wait: bool, delay: float) -> None:
+        if long_wait:
+            self._set(True, delay)
+
+    def after_request(self, limiter: RateLimiter, backlog: bool) -> None:
+        delay = limiter.last_delay
+        self._set(delay >= THROTTLE_THRESHOLD_S or (delay > 0.0 and backlog), delay)
+
+    def _set(self, active: bool, delay: float) -> None:
+        if active != self.active:
+            self.active = active
+            self._results.put(ThrottleStatus(self._kind, active, round(delay, 3)))

@@ -18,9 +18,11 @@ from kiwoom_terminal.constants import Mode
 from kiwoom_terminal.secrets import Credentials
 from kiwoom_terminal.settings import AppSettings
 
-# Safety margin on every quota (windows 2 % longer than the quota: 5/s → 4.9/s) so network
-# jitter cannot push two calls into one server window (kiwoom-api.md §0.2 #2).
-DEFAULT_MARGIN = 0.02
+# Safety margin on every quota: calls are spaced 1 % wider than the quota (5/s → 4.95/s), so
+# a few milliseconds of network jitter cannot push one call too many into a server window
+# (kiwoom-api.md §0.2 #2). A 1700 that slips through anyway is harmless: not processed,
+# retried (queries) or resent (orders) after the limiter backs off.
+DEFAULT_MARGIN = 0.01
 # The token endpoint is rate-limited too (a 1700 was observed on au10001, §2.1).
 TOKEN_LIMIT = RateLimit(1.0)
 
@@ -44,7 +46,7 @@ class WorkerConfig:
     query_attempts: int = 4  # a query is sent at most this often (rate limit / 5xx / network)
     query_deadline_s: float = 30.0  # … and retried only within this time
     order_rate_limit_attempts: int = 5  # an order is resent only after 1700, at most this often
-    tick_flush_ms: float = 2.0  # real-time batches are flushed at most this often …
+    tick_flush_ms: float = 1.0  # real-time batches are flushed at most this often …
     tick_flush_max: int = 500  # … or as soon as this many ticks are waiting
     ws: WsClientConfig = field(default_factory=WsClientConfig)
     log_level: str = "INFO"

@@ -48,7 +48,7 @@ from kiwoom_terminal.messages import (
     WorkerKind,
 )
 from kiwoom_terminal.objects import OrderAckData
-from kiwoom_terminal.workers.common import ThrottleReporter, error_info, setup_worker
+from kiwoom_terminal.workers.common import ThrottleTracker, error_info, setup_worker
 from kiwoom_terminal.workers.config import WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -64,9 +64,8 @@ class OrderWorker:
     ) -> None:
         self.config = config
         self.results = results
-        self.limiter = RateLimiter(
-            config.order_limiter(), on_throttle=ThrottleReporter(self.kind, results)
-        )
+        self.throttle = ThrottleTracker(self.kind, results)
+        self.limiter = RateLimiter(config.order_limiter(), on_throttle=self.throttle.on_wait)
         self.rest = RestClient(
             config.rest_url,
             config.credentials,
@@ -97,6 +96,7 @@ class OrderWorker:
                 break
             if isinstance(message, OrderCommand):
                 self.results.put(self.handle(message))
+                self.throttle.after_request(self.limiter, backlog=not requests.empty())
             else:
                 log.warning("unexpected message ignored: %s", type(message).__name__)
         self.rest.close()

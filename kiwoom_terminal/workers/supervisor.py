@@ -63,12 +63,15 @@ from kiwoom_terminal.messages import (
     ConnectionStatus,
     ErrorInfo,
     ErrorKind,
+    OrderOutcome,
+    OrderReply,
     Request,
     Shutdown,
     WorkerDied,
     WorkerKind,
     WsCommand,
     WsReply,
+    failed_reply,
     worker_for,
 )
 from kiwoom_terminal.workers.config import WorkerConfig
@@ -240,6 +243,19 @@ class WorkerSupervisor:
             slot = self._slots.get(kind)
             if slot is None:
                 raise RuntimeError(f"{_LABELS[kind]} 프로세스가 없습니다")
+            if slot.phase == "waiting":  # crashed repeatedly; restart postponed
+                wait = max(0.0, slot.restart_at - time.monotonic())
+                error = ErrorInfo(
+                    ErrorKind.WORKER_DIED,
+                    "",
+                    f"{_LABELS[kind]} 프로세스가 반복해서 중단되어 {wait:.0f}초 뒤 다시 시작합니다. 요청을 보내지 않았습니다.",
+                )
+                reply = failed_reply(request, error)
+                if isinstance(reply, OrderReply):  # certainly not sent
+                    reply = OrderReply(request.request_id, OrderOutcome.NOT_PROCESSED, None, error)
+                slot.buffer.append(reply)
+                self._notify()
+                return request.request_id
             self._pending.add(request)
             slot.requests.put(request)
         return request.request_id
@@ -404,6 +420,7 @@ class WorkerSupervisor:
         # Restart at once; back off only when a worker keeps crashing (bug or bad config).
         backoff = 0.0 if len(slot.crashes) <= 3 else min(30.0, 2.0 ** (len(slot.crashes) - 3))
         slot.restart_at = now + backoff
+        slot.phase = "waiting"
         event = WorkerDied(slot.kind, exitcode, tuple(r.request_id for r in replies), True)
         slot.buffer.extend(replies)
         slot.buffer.append(
@@ -415,7 +432,6 @@ class WorkerSupervisor:
         )
         slot.buffer.append(event)
         self._notify()
-        slot.phase = "waiting"
         if backoff == 0.0 and not self._stopping.is_set():
             self._spawn(slot)
         return event

@@ -46,7 +46,7 @@ from kiwoom_terminal.messages import (
     TrReply,
     WorkerKind,
 )
-from kiwoom_terminal.workers.common import ThrottleReporter, error_info, setup_worker
+from kiwoom_terminal.workers.common import ThrottleTracker, error_info, setup_worker
 from kiwoom_terminal.workers.config import WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -63,9 +63,8 @@ class TrWorker:
     ) -> None:
         self.config = config
         self.results = results
-        self.limiter = RateLimiter(
-            config.query_limiter(), on_throttle=ThrottleReporter(self.kind, results)
-        )
+        self.throttle = ThrottleTracker(self.kind, results)
+        self.limiter = RateLimiter(config.query_limiter(), on_throttle=self.throttle.on_wait)
         self.rest = RestClient(
             config.rest_url,
             config.credentials,
@@ -95,6 +94,7 @@ class TrWorker:
                 break
             if isinstance(message, TrQuery):
                 self.results.put(self.handle(message))
+                self.throttle.after_request(self.limiter, backlog=not requests.empty())
             else:
                 log.warning("unexpected message ignored: %s", type(message).__name__)
         self.rest.close()

@@ -25,7 +25,8 @@ from kiwoom_terminal.api.ratelimit import LimiterConfig, RateLimiter
 from kiwoom_terminal.api.rest import RestClient
 from kiwoom_terminal.api.token import TokenStore
 from kiwoom_terminal.api.values import wire_code
-from kiwoom_terminal.api.ws import KiwoomWebSocket, WsCommandError
+from kiwoom_terminal.api.ws import KiwoomWebSocket
+from kiwoom_terminal.api.ws_registry import WsCommandError
 from kiwoom_terminal.constants import ConnectionState
 from kiwoom_terminal.messages import (
     BalanceEvents,
@@ -98,7 +99,6 @@ class WsWorker:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
-        self.batches = 0
 
     # --- Process life cycle ----------------------------------------------------------
 
@@ -246,7 +246,6 @@ class WsWorker:
         if self._ticks:
             put(TickBatch(self._ticks, now))
             self._ticks = []
-            self.batches += 1
         if self._books:
             put(OrderBookBatch(self._books, now))
             self._books = []

@@ -5,6 +5,7 @@ worker messages without sleeping.
   whose orders cannot disturb each other. Its own limits are raised (rate=200/s per api-id)
   so those tests are not slowed by quotas; limit tests use `fresh_sim`.
 * `fresh_sim` — a new simulator per test, for faults, kills and account state.
+* `make_sim(*args)` — simulators started with special options (fast PINGs, fixed keys).
 """
 
 from __future__ import annotations
@@ -42,6 +43,21 @@ def fresh_sim() -> Iterator[SimulatorProcess]:
     try:
         yield sim
     finally:
+        sim.stop()
+
+
+@pytest.fixture
+def make_sim() -> Iterator[Callable[..., SimulatorProcess]]:
+    """Start simulators with extra command-line options; all are stopped after the test."""
+    started: list[SimulatorProcess] = []
+
+    def make(*args: str) -> SimulatorProcess:
+        sim = start_simulator(*args)
+        started.append(sim)
+        return sim
+
+    yield make
+    for sim in started:
         sim.stop()
 
 

@@ -91,14 +91,14 @@ def test_5xx_before_processing_is_unknown_and_not_resent(
     assert order_candidates(_limit_buy().order, _snapshot(queries), set()) == []  # not placed
 
 
-@pytest.mark.parametrize("fault", ["ghost_rate", "nonjson_rate", "delay_ms"])
+@pytest.mark.parametrize("fault", ["ghost_rate", "nonjson_rate", "order_delay_ms"])
 def test_ambiguous_reply_is_unknown_and_reconciliation_finds_the_order(
     workers: tuple[OrderWorker, TrWorker], fresh_sim: SimulatorProcess, fault: str
 ) -> None:
     """ghost: processed, answered 500; nonjson: a maintenance page; delay: the reply comes
     after our 1 s timeout. Each time the order exists exactly once and was sent once."""
     orders, queries = workers
-    fresh_sim.control.set_faults(**{fault: 2500.0 if fault == "delay_ms" else 1.0})
+    fresh_sim.control.set_faults(**{fault: 2500.0 if fault == "order_delay_ms" else 1.0})
     request = _limit_buy()
     reply = orders.handle(request)
     fresh_sim.control.set_faults(**{fault: 0.0})
@@ -107,7 +107,7 @@ def test_ambiguous_reply_is_unknown_and_reconciliation_finds_the_order(
     expected_kind = {
         "ghost_rate": ErrorKind.SERVER,
         "nonjson_rate": ErrorKind.BAD_REPLY,
-        "delay_ms": ErrorKind.TIMEOUT,
+        "order_delay_ms": ErrorKind.TIMEOUT,
     }
     assert reply.error.kind is expected_kind[fault]
     assert fresh_sim.control.requests()["kt10000"] == 1  # sent once, never again

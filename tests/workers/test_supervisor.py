@@ -207,6 +207,8 @@ def test_dropped_websocket_resubscribes_once_and_resumes(
     (session,) = [s for s in sim.control.state()["sessions"] if s["logged_in"]]
     assert session["registrations"] == sorted([f"{CODE}:0B", "000660:0B"])
     assert session["conditions"] == ["4"]
+    # nothing registered twice on the session that survived the drops
+    assert session["reg_counts"] == {f"1|{CODE}|0B": 1, "1|000660|0B": 1}
     states = [m.state for m in inbox.of_type(ConnectionStatus) if m.worker is WorkerKind.WS]
     assert ConnectionState.RECONNECTING in states and states[-1] is ConnectionState.CONNECTED
 
@@ -229,6 +231,7 @@ def test_kill_9_of_each_worker(running: tuple[WorkerSupervisor, Inbox, Simulator
     )
 
     # Order TR: one order in flight, one queued behind it. Neither is ever sent again.
+    sim.control.set_faults(delay_ms=0, order_delay_ms=3000)
     first = sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 1, 69_000)))
     second = sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 2, 69_000)))
     wait_until(lambda: sim.control.requests().get("kt10000", 0) == 1)
@@ -237,7 +240,7 @@ def test_kill_9_of_each_worker(running: tuple[WorkerSupervisor, Inbox, Simulator
         reply = inbox.reply(request_id)
         assert isinstance(reply, OrderReply) and reply.outcome is OrderOutcome.UNKNOWN
         assert reply.error is not None and reply.error.kind is ErrorKind.WORKER_DIED
-    sim.control.set_faults(delay_ms=0)
+    sim.control.set_faults(order_delay_ms=0)
     assert _ok(inbox, sup.send(QuoteQuery(CODE))) is not None  # restarted TR worker serves
     accepted = inbox.reply(sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 3, 69_000))))
     assert accepted.outcome is OrderOutcome.ACCEPTED  # restarted order worker serves
@@ -292,3 +295,41 @@ def test_second_login_with_the_same_key_stops_the_session(
         assert failed.error.kind is ErrorKind.DISCONNECTED
     sup.restart(WorkerKind.WS)
     inbox.wait_for(lambda m: isinstance(m, Resubscribed) and m.groups == ("1",))
+
+
+def test_login_with_a_revoked_token_reissues_once(
+    running: tuple[WorkerSupervisor, Inbox, SimulatorProcess],
+) -> None:
+    sup, inbox, sim = running
+    _ok(inbox, sup.send(Subscribe("1", (CODE,), (Feed.TRADES,))))
+    issued = sim.control.requests()["au10001"]
+    sim.control.expire_tokens()  # the shared token is now unknown to the server …
+    mark = len(inbox.messages)
+    sim.control.drop_websockets()  # … and the WebSocket must log in again with it
+    inbox.wait_for(lambda m: isinstance(m, Resubscribed) and m.groups == ("1",), start=mark)
+    assert sim.control.requests()["au10001"] == issued + 1  # LOGIN refused (8005) → one re-issue
+    assert _ok(inbox, sup.send(QuoteQuery(CODE))) is not None  # the other workers use the new token
+    assert sim.control.requests()["au10001"] == issued + 1
+
+
+def test_crash_loop_backs_off_and_refuses_orders_meanwhile(api_sim: SimulatorProcess) -> None:
+    with WorkerSupervisor(sim_config(api_sim), kinds=(WorkerKind.ORDER,)) as sup:
+        inbox = Inbox(sup)
+        for crash in range(1, 5):  # the fourth crash within a minute postpones the restart
+            pid = sup.pid(WorkerKind.ORDER)
+            assert pid is not None
+            os.kill(pid, signal.SIGKILL)
+            inbox.wait_for(lambda m: isinstance(m, WorkerDied), start=len(inbox.messages))
+            if crash < 4:
+                wait_until(lambda p=pid: sup.pid(WorkerKind.ORDER) != p)
+        wait_until(lambda: _waiting(sup))
+        assert sup.restarts(WorkerKind.ORDER) == 3
+        reply = inbox.reply(sup.send(PlaceOrderRequest(OrderRequest(CODE, Side.BUY, 1, 69_000))))
+        assert reply.outcome is OrderOutcome.NOT_PROCESSED  # never handed to a process
+        assert reply.error is not None and reply.error.kind is ErrorKind.WORKER_DIED
+        wait_until(lambda: not _waiting(sup) and sup.is_alive(WorkerKind.ORDER), timeout=30)
+        assert sup.restarts(WorkerKind.ORDER) == 4
+
+
+def _waiting(sup: WorkerSupervisor) -> bool:
+    return sup._slots[WorkerKind.ORDER].phase == "waiting"
