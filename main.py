@@ -1,47 +1,52 @@
-"""kiwoom-terminal entry point (temporary: the GUI is not built yet).
+"""kiwoom-terminal: start the trading terminal.
 
-Until the window exists, `python main.py` starts the embedded simulator through the
-launcher, prints where it listens, and runs until Ctrl-C. Options the final entry point
-will take (`--mode`, `--settings`, `--headless`, `--screenshot`) are accepted already.
+    python main.py                      # the window, on the embedded simulator (default)
+    python main.py --headless           # the same engine without a window, log on the console
+    python main.py --headless --mode mock --auto-trade
+    python main.py --headless --rest-url http://127.0.0.1:PORT --ws-url ws://127.0.0.1:PORT/…
+                                        # attach to a server that is already running
+
+Options: --settings PATH (settings.ini), --data-dir PATH (snapshots, journal), --mode
+sim|mock|real, --auto-trade, --confirm-real (real money: otherwise asked interactively).
+In sim mode without URLs the embedded simulator is started and stopped with the terminal.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import sys
-import threading
 
-from kiwoom_terminal.sim.launcher import start_simulator
+
+def build_parser() -> argparse.ArgumentParser:
+    from kiwoom_terminal.engine.launch import add_arguments
+
+    parser = argparse.ArgumentParser(prog="main.py", description="키움 트레이딩 터미널")
+    parser.add_argument("--headless", action="store_true", help="run without a window")
+    add_arguments(parser)
+    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="kiwoom-terminal (simulator only for now)")
-    parser.add_argument("--mode", choices=("sim", "mock", "real"), default="sim")
-    parser.add_argument("--settings", help="settings.ini path (not used yet)")
-    parser.add_argument("--headless", action="store_true", help="no window (always, for now)")
-    parser.add_argument("--screenshot", help="not available until the GUI exists")
-    parser.add_argument("--seed", type=int, default=0, help="simulator seed (0 = from the date)")
-    parser.add_argument("--speed", type=float, default=1.0, help="simulator clock speed")
-    args = parser.parse_args(argv)
-    if args.mode != "sim":
-        print(f"main.py: mode {args.mode!r} needs the terminal, which is not built yet.")
+    args = build_parser().parse_args(argv)
+    if not args.headless:
+        # The window prepares the launch itself: real mode is confirmed in a dialog, so its
+        # QApplication must exist first.
+        try:
+            from ui.app import run_gui  # type: ignore[import-not-found,unused-ignore]
+        except ImportError:
+            print("창(GUI) 모듈이 아직 없습니다. --headless 로 실행하세요.", file=sys.stderr)
+            return 2
+        return int(run_gui(args))
+    from kiwoom_terminal.engine.headless import run_headless
+    from kiwoom_terminal.engine.launch import LaunchError, prepare
+
+    try:
+        launch = prepare(args)
+    except LaunchError as exc:
+        print(f"시작할 수 없습니다: {exc}", file=sys.stderr)
         return 2
-    print("GUI not built yet: running the simulator alone (Ctrl-C stops it).", flush=True)
-    stop = threading.Event()
-    signal.signal(signal.SIGINT, lambda *_: stop.set())
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with start_simulator("--seed", str(args.seed), "--speed", str(args.speed)) as sim:
-        print(f"SIM_REST_URL={sim.rest_url}", flush=True)
-        print(f"SIM_WS_URL={sim.ws_url}", flush=True)
-        print(f"simulator pid {sim.pid}", flush=True)
-        while not stop.wait(0.5):
-            if not sim.alive():
-                print("main.py: the simulator stopped unexpectedly.", file=sys.stderr)
-                return 1
-    print("stopped.", flush=True)
-    return 0
+    return run_headless(launch, auto_trade=args.auto_trade)
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

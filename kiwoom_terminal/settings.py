@@ -93,6 +93,9 @@ class TimerSettings:
     tr_drain_ms: int = setting(100, "TR 결과 수신 주기 (ms)", minimum=1, maximum=5000)
     amend_check_ms: int = setting(1000, "미체결 정정 확인 주기 (ms)", minimum=100)
     screen_refresh_ms: int = setting(1000, "화면 갱신 주기 (ms)", minimum=50)
+    price_refresh_ms: int = setting(
+        100, "틱이 올 때 추적·잔고 표의 가격을 바꾸는 최소 간격 (ms)", minimum=20, maximum=5000
+    )
     hours_check_ms: int = setting(1000, "거래시간 확인 주기 (ms)", minimum=100)
     snapshot_ms: int = setting(5000, "상태 저장(pickle) 주기 (ms)", minimum=500)
 
@@ -141,6 +144,13 @@ class TradingSettings:
     rebuy_block: bool = setting(True, "오늘 이미 매수한 종목은 다시 사지 않음")
     exit_return_includes_costs: bool = setting(
         False, "손절·익절·이익보존 수익률에 수수료와 세금을 포함 (false = 가격 변화율만)"
+    )
+    exits_when_auto_off: bool = setting(
+        True,
+        "자동매매를 꺼도 추적 중인 종목의 손절·익절·트레일링·이익보존 매도는 계속 (false = 자동매도도 멈춤)",
+    )
+    adopt_holdings: bool = setting(
+        False, "이 프로그램이 사지 않은 계좌 보유 종목도 자동 매도 규칙으로 관리"
     )
 
 

@@ -6,6 +6,9 @@ crash between the two leaves a trace to reconcile against. The database uses WAL
 `synchronous=NORMAL`: a commit is a plain write to the log (tens of microseconds, cheap
 enough for the tick-to-order path) and survives a killed process; only a power cut could
 lose the last commits, and the start-up reconciliation with the account covers that.
+Automatic checkpoints are off, because a checkpoint fsyncs and could land inside an order's
+commit (milliseconds); the engine calls `checkpoint()` from its snapshot timer instead. A
+decision and its order request are written in one transaction (`record_many`).
 
 Read it from the command line to answer "why did it sell?":
     python -m kiwoom_terminal.engine.journal [--day YYYYMMDD] [--code 005930] [--db PATH]
@@ -91,7 +94,23 @@ class Journal:
         self._db = sqlite3.connect(self.path, isolation_level=None)  # autocommit per statement
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.executescript(_SCHEMA)
+
+    def record_many(self, entries: Iterable[tuple[JournalKind, dict[str, Any]]]) -> None:
+        """Append several entries (kind, keyword arguments of `record`) in one commit."""
+        self._db.execute("BEGIN")
+        try:
+            for kind, fields in entries:
+                self.record(kind, **fields)
+        except BaseException:
+            self._db.execute("ROLLBACK")
+            raise
+        self._db.execute("COMMIT")
+
+    def checkpoint(self) -> None:
+        """Move the write-ahead log into the database file (call off the hot path)."""
+        self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
     def record(
         self,
@@ -164,7 +183,10 @@ class Journal:
         return [_entry(row) for row in reversed(rows)]
 
     def close(self) -> None:
-        self._db.close()
+        try:
+            self.checkpoint()
+        finally:
+            self._db.close()
 
 
 def _entry(row: tuple[Any, ...]) -> JournalEntry:

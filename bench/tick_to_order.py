@@ -1,0 +1,247 @@
+"""Tick to order: from the tick that triggers a trailing stop to the sell order arriving at
+the server, with 100 tracked stocks and the simulator feeding 5,000 and 20,000 ticks/s.
+
+Set-up: the simulator (child process) holds 100 positions whose average price sits 4 %
+under the day's base price; the terminal runs as a user runs it, `python main.py --headless`
+attached to that simulator, adopts the holdings (`adopt_holdings`), arms their trailing
+stops (arm 3 %, drop 5 %) and subscribes their ticks. The simulator's crowd then trades all
+100 stocks at the chosen rate.
+
+One trial: pin one stock at a new high (its random walk paused; the other 99 keep ticking),
+then move it to 6 % under that high. The simulator stamps when it queued that trigger tick
+(`quote()["last_tick_at"]`) and when the sell order's HTTP request had been read
+(`account()["orders"][…]["received_at"]`), both with the same wall clock; the latency is the
+difference. It includes the WebSocket push, the WebSocket worker's parse and batching, the
+queue to the engine, the engine's drain, exit decision and journal write, the order queue,
+the order worker's rate limiter and the HTTP request.
+
+    .venv/bin/python bench/tick_to_order.py [--trials 45] [--rates 5000,20000]
+
+Prints `name: value unit` lines, the headline (p99 at 5,000 ticks/s, target ≤ 5 ms) last;
+exits 0 whether or not the target is met.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from kiwoom_terminal import krx  # noqa: E402
+from kiwoom_terminal.constants import Market  # noqa: E402
+from kiwoom_terminal.settings import AppSettings, replace_setting  # noqa: E402
+from kiwoom_terminal.settings_store import save_to_file  # noqa: E402
+from kiwoom_terminal.sim.launcher import start_simulator  # noqa: E402
+from kiwoom_terminal.sim.listings import LISTINGS  # noqa: E402
+
+STOCKS = 100
+TARGET_MS = 5.0
+SETTINGS = {
+    "trading/adopt_holdings": "true",
+    "trading/trailing_arm_pct": "3",
+    "trading/trailing_drop_pct": "5",
+    "trading/stop_loss_pct": "-20",
+    "trading/take_profit_pct": "0",
+    "trading/profit_protect_trigger_pct": "0",
+    "trading/sell_order_type": "market",
+    "risk/max_orders_per_minute": "1000",
+    "risk/daily_loss_limit": "0",
+    "sim/orders_per_second": "50",
+    "sim/queries_per_second": "50",
+    "general/log_level": "WARNING",
+}
+
+
+def wait_for(predicate: Any, what: str, timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.02)
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
+    return ordered[index]
+
+
+def decision_times(
+    journal: Path, code: str, tick_at: float, received: float
+) -> tuple[float, float, float]:
+    """Where the time went, from the sell decision's journal entry: simulator → worker parse,
+    worker parse → engine decision, decision → the server reading the order (ms)."""
+    import sqlite3
+
+    db = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+    try:
+        row = db.execute(
+            "SELECT detail FROM journal WHERE kind='decision' AND code=? AND side='sell'"
+            " ORDER BY id DESC LIMIT 1",
+            (code,),
+        ).fetchone()
+    finally:
+        db.close()
+    if row is None:
+        return (float("nan"),) * 3
+    import json
+
+    detail = json.loads(row[0])
+    parsed, decided = float(detail["tick_received_at"]), float(detail["decided_at"])
+    return (
+        (parsed - tick_at) * 1000.0,
+        (decided - parsed) * 1000.0,
+        (received - decided) * 1000.0,
+    )
+
+
+def entries_sent(control: Any) -> int:
+    return sum(int(s["entries"]) for s in control.state()["sessions"])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--trials", type=int, default=45, help="trials per tick rate")
+    parser.add_argument("--rates", default="5000,20000", help="crowd ticks per second")
+    args = parser.parse_args()
+    rates = [int(r) for r in args.rates.split(",")]
+    if args.trials * len(rates) > STOCKS:
+        parser.error(f"at most {STOCKS} trials in all (each sells one of the {STOCKS} stocks)")
+
+    work = Path(tempfile.mkdtemp(prefix="tick_to_order-"))
+    sim = start_simulator(
+        "--seed", "5", "--faults", "rate=500,global_rate=1000", "--log-level", "WARNING"
+    )
+    terminal = None
+    try:
+        control = sim.control
+        control.set_tick_rate(0)
+        codes = [x.code for x in LISTINGS if x.market is not Market.ETF][:STOCKS]
+        bases = {code: int(control.quote(code)["base"]) for code in codes}
+        control.set_account(
+            cash=1_000_000_000,
+            holdings=[
+                {"code": c, "qty": 10, "avg_price": krx.round_to_tick(round(bases[c] * 0.96))}
+                for c in codes
+            ],
+        )
+        settings = AppSettings()
+        for key, value in SETTINGS.items():
+            settings = replace_setting(settings, key, value)
+        save_to_file(settings, work / "settings.ini")
+        env = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
+        log = (work / "terminal.log").open("wb")
+        terminal = subprocess.Popen(
+            [
+                sys.executable,
+                str(REPO / "main.py"),
+                "--headless",
+                "--settings",
+                str(work / "settings.ini"),
+                "--data-dir",
+                str(work / "data"),
+                "--rest-url",
+                sim.rest_url,
+                "--ws-url",
+                sim.ws_url,
+            ],
+            cwd=REPO,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+
+        def registered() -> int:
+            return max(
+                (
+                    sum(1 for r in s["registrations"] if r.endswith(":0B"))
+                    for s in control.state()["sessions"]
+                ),
+                default=0,
+            )
+
+        wait_for(lambda: registered() >= STOCKS, f"the terminal to track {STOCKS} stocks")
+        remaining = list(codes)
+        headline = float("nan")
+        for rate in rates:
+            control.set_tick_rate(rate)
+            time.sleep(2.0)  # let the feed settle
+            sent0, t0 = entries_sent(control), time.monotonic()
+            latencies: list[float] = []
+            stages: list[tuple[float, float, float]] = []
+            for _ in range(args.trials):
+                code = remaining.pop()
+                high = krx.round_to_tick(round(bases[code] * 1.03))
+                control.set_price(code, high, pause=True)
+                time.sleep(0.05)  # the engine raises the high since arming
+                trigger = krx.round_down_to_tick(int(high * 0.94))
+                control.set_price(code, trigger, pause=True)
+                tick_at = float(control.quote(code)["last_tick_at"])
+
+                def sell_received(c: str = code) -> float | None:
+                    for order in control.account()["orders"]:
+                        if (
+                            order["code"] == c
+                            and order["side"] == "sell"
+                            and order["kind"] == "new"
+                        ):
+                            return float(order["received_at"])
+                    return None
+
+                wait_for(lambda: sell_received() is not None, f"the sell of {code}", 30.0)
+                received = sell_received()
+                assert received is not None
+                latencies.append((received - tick_at) * 1000.0)
+                stages.append(
+                    decision_times(work / "data" / "journal.sqlite3", code, tick_at, received)
+                )
+            achieved = (entries_sent(control) - sent0) / (time.monotonic() - t0)
+            rtts = []
+            for _ in range(30):  # the simulator's own HTTP turnaround at this load
+                start = time.perf_counter()
+                control.state()
+                rtts.append((time.perf_counter() - start) * 1000.0)
+            label = f"{rate // 1000}k"
+            print(f"ticks_per_s_requested_{label}: {rate} ticks/s")
+            print(f"ticks_per_s_delivered_{label}: {achieved:.0f} ticks/s")
+            print(f"trials_{label}: {len(latencies)} sells")
+            print(f"sim_control_rtt_p50_{label}: {statistics.median(rtts):.2f} ms")
+            print(f"tick_to_order_p50_{label}: {statistics.median(latencies):.2f} ms")
+            print(f"tick_to_order_p90_{label}: {percentile(latencies, 90):.2f} ms")
+            print(f"tick_to_order_max_{label}: {max(latencies):.2f} ms")
+            for i, stage in enumerate(
+                ("server_to_worker", "worker_to_decision", "decision_to_server")
+            ):
+                values = [s[i] for s in stages if s[i] == s[i]]
+                if values:
+                    print(f"stage_{stage}_p50_{label}: {statistics.median(values):.2f} ms")
+                    print(f"stage_{stage}_max_{label}: {max(values):.2f} ms")
+            p99 = percentile(latencies, 99)
+            print(f"tick_to_order_p99_{label}: {p99:.2f} ms")
+            if rate == 5000:
+                headline = p99
+            sys.stdout.flush()
+        print(f"target_p99_at_5k: {TARGET_MS:.1f} ms")
+        print(f"tick_to_order_p99_at_5k: {headline:.2f} ms")
+    finally:
+        if terminal is not None:
+            terminal.terminate()
+            try:
+                terminal.wait(20)
+            except subprocess.TimeoutExpired:
+                terminal.kill()
+        sim.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,78 @@
+"""The market clock: what time it is on the server, for the trading window, the end-of-day
+liquidation and the status bar.
+
+Kiwoom's servers run on KST wall time, so in mock and real mode the local clock in KST is
+right. The embedded simulator keeps its own session clock (by default an always-open day
+that starts at 10:00 whatever the real hour, possibly faster than real time), so the engine
+follows the server's stamps instead: every tick, order event and condition event carries
+the server's HHmmss, and between stamps the clock runs on from the latest one. Stamps up to
+two seconds behind the running estimate are ignored (they have whole seconds); a stamp
+further behind (a slower or frozen simulator clock, a new simulated day) is followed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+
+from kiwoom_terminal.constants import Mode
+from kiwoom_terminal.krx import KST
+
+_SLACK_S = 2.0  # stamps have whole seconds: ignore those this little behind
+
+
+class MarketClock:
+    """Server time of day (KST). `observe()` the HHmmss stamps of server messages."""
+
+    def __init__(
+        self,
+        mode: Mode,
+        *,
+        wall: Callable[[], dt.datetime] | None = None,
+        monotonic: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.follow_server = mode is Mode.SIM
+        self._wall = wall or (lambda: dt.datetime.now(KST))
+        self._mono = monotonic
+        self._stamp_s: float | None = None  # seconds since midnight of the latest stamp
+        self._stamp_mono = 0.0
+        self._last_s = -1.0
+
+    def observe(self, hhmmss: str) -> None:
+        """Take a server stamp (HHmmss); malformed or empty stamps are ignored."""
+        if not self.follow_server or len(hhmmss) < 6 or not hhmmss[:6].isdigit():
+            return
+        seconds = int(hhmmss[0:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6])
+        now_mono = self._mono()
+        current = self._estimate(now_mono)
+        if current is not None and current - _SLACK_S < seconds < current:
+            return  # a stamp of a second that is already running: keep the finer estimate
+        self._stamp_s = float(seconds)
+        self._stamp_mono = now_mono
+        if current is not None and seconds < current:
+            self._last_s = -1.0  # a slower server clock or a new simulated day: follow it
+
+    def _estimate(self, now_mono: float) -> float | None:
+        if self._stamp_s is None:
+            return None
+        return self._stamp_s + (now_mono - self._stamp_mono)
+
+    @property
+    def synced(self) -> bool:
+        """True once the server's time is known (always in mock / real mode)."""
+        return not self.follow_server or self._stamp_s is not None
+
+    def now(self) -> dt.datetime:
+        """The server's current time (KST, aware)."""
+        wall = self._wall()
+        estimate = self._estimate(self._mono()) if self.follow_server else None
+        if estimate is None:
+            return wall
+        estimate = max(estimate, self._last_s)
+        self._last_s = estimate
+        midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
+        return midnight + dt.timedelta(seconds=min(estimate, 86_399.999))
+
+    def time_of_day(self) -> dt.time:
+        return self.now().time().replace(tzinfo=None)

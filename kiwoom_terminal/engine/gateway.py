@@ -1,0 +1,516 @@
+"""The order gateway: the only place orders leave the engine, and where their results land.
+
+Sending (`place`, `modify`, `cancel`), in this order, every time:
+
+1. refuse before the start-up reconciliation has finished, for a code blocked by an order
+   with an unknown outcome, for a sell while a sell of that code is still open, and during
+   the cool-down after the server rejected an automatic order of that code and side;
+2. check the risk limits (`decisions.check_risk`; cancels always pass);
+3. write the decision and the request to the journal (before anything is sent);
+4. register the order (`OrderManager`) and mark the position buy / sell pending, so a
+   second tick batch or condition event cannot send it again;
+5. put it on the order worker's queue.
+
+Receiving: worker replies and REAL 00 events go through the `OrderManager`, and each
+resulting `OrderUpdate` is booked here: fills move the position, the day's P/L, the fills
+table and the journal; closed orders clear the pending flags; an UNKNOWN outcome blocks the
+code and asks for a reconciliation; a cancel for the after-last-amend policy sends the
+market order.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from kiwoom_terminal.constants import OrderAction, OrderStatus, OrderType, Side
+from kiwoom_terminal.decisions import RiskOrder, check_risk
+from kiwoom_terminal.engine.context import EngineContext
+from kiwoom_terminal.engine.journal import JournalKind
+from kiwoom_terminal.engine.orders import (
+    EXTERNAL,
+    MANUAL,
+    Accepted,
+    Closed,
+    CommandFailed,
+    Fill,
+    ManagedOrder,
+    NeedReconcile,
+    OrderUpdate,
+    ResendAtMarket,
+    Unknown,
+)
+from kiwoom_terminal.engine.positions import TrackedPosition
+from kiwoom_terminal.engine.status import OwnFill
+from kiwoom_terminal.messages import (
+    CancelOrderRequest,
+    ModifyOrderRequest,
+    OrderReply,
+    PlaceOrderRequest,
+    new_request_id,
+)
+from kiwoom_terminal.objects import (
+    CancelRequest,
+    ModifyRequest,
+    OrderEventData,
+    OrderRequest,
+)
+
+log = logging.getLogger(__name__)
+
+REJECT_COOLDOWN_S = 10.0  # no automatic order of the same code and side after a rejection
+
+
+class OrderGateway:
+    """Sends orders with every safety check and books what comes back (module docstring)."""
+
+    def __init__(self, ctx: EngineContext) -> None:
+        self.ctx = ctx
+        self.cooldown: dict[tuple[str, Side], float] = {}
+        self.on_auto_off: Callable[[str], None] | None = None  # the engine turns auto-trade off
+
+    # --- sending -----------------------------------------------------------------------
+
+    def place(
+        self,
+        request: OrderRequest,
+        *,
+        purpose: str,
+        reason: str,
+        source: str = "",
+        detail: dict[str, Any] | None = None,
+        manual: bool = False,
+        check_limits: bool = True,
+    ) -> tuple[ManagedOrder | None, str]:
+        """Send a new order; returns (order, "") or (None, Korean reason it was not sent)."""
+        ctx = self.ctx
+        code, side = request.code, request.side
+        refusal = self._refusal(code, side, manual=manual)
+        if refusal:
+            return None, refusal
+        if side is Side.SELL and ctx.orders.open_for(code, Side.SELL):
+            return None, f"{code} 매도 주문이 이미 미체결 상태라 다시 보내지 않습니다"
+        if check_limits:
+            position = ctx.positions.get(code)
+            price = request.price or self._reference_price(code, side)
+            verdict = check_risk(
+                RiskOrder(
+                    code,
+                    side,
+                    request.quantity,
+                    price,
+                    OrderAction.NEW,
+                    opens_position=side is Side.BUY and (position is None or not position.held),
+                    manual=manual,
+                ),
+                ctx.risk_state(),
+                ctx.rules.risk,
+                ctx.mono(),
+            )
+            if not verdict.allowed:
+                ctx.journal.record(
+                    JournalKind.RISK,
+                    code=code,
+                    side=side.value,
+                    price=request.price,
+                    quantity=request.quantity,
+                    reason=verdict.message,
+                    detail={"risk": verdict.code.value, "purpose": purpose},
+                )
+                if verdict.disable_auto_trade and self.on_auto_off is not None:
+                    self.on_auto_off(verdict.message)
+                return None, verdict.message
+            if verdict.disable_auto_trade and self.on_auto_off is not None:
+                self.on_auto_off(verdict.message)
+        request_id = new_request_id()
+        info = {
+            "purpose": purpose,
+            "order_type": request.order_type.value,
+            "venue": request.venue.value,
+            "source": source,
+            **(detail or {}),
+        }
+        fields = {
+            "code": code,
+            "side": side.value,
+            "request_id": request_id,
+            "price": request.price,
+            "quantity": request.quantity,
+            "reason": reason,
+            "detail": info,
+        }
+        entries: list[tuple[JournalKind, dict[str, Any]]] = []
+        if not manual:
+            # The decision row carries the price that decided (a market order has none).
+            seen = int(info.get("trigger_price") or 0) or request.price
+            entries.append((JournalKind.DECISION, {**fields, "price": seen}))
+        entries.append((JournalKind.ORDER_REQUEST, fields))
+        ctx.journal.record_many(entries)
+        order = ctx.orders.add_new(
+            request_id,
+            request,
+            purpose=purpose,
+            name=ctx.name(code),
+            now_mono=ctx.mono(),
+            now_wall=ctx.wall(),
+        )
+        position = ctx.positions.get(code)
+        if side is Side.BUY:
+            if position is None:
+                position = TrackedPosition(code, ctx.name(code), source=source or purpose)
+                ctx.positions[code] = position
+            position.buy_pending = True
+            ctx.ledger.bought.add(code)
+        elif position is not None:
+            position.sell_pending = True
+        if position is not None:
+            position.reason = reason
+        ctx.positions_dirty = True
+        ctx.ledger.order_sent(ctx.mono())
+        try:
+            ctx.send(PlaceOrderRequest(request, request_id=request_id))
+        except Exception as exc:  # the supervisor is stopped: nothing was sent
+            order.status = OrderStatus.REJECTED
+            ctx.refresh_pending(code)
+            self._drop_if_idle(code)
+            message = f"{code} 주문을 보내지 못했습니다: {exc}"
+            ctx.journal.record(
+                JournalKind.ORDER_REJECT, code=code, request_id=request_id, reason=message
+            )
+            return None, message
+        side_text = "매수" if side is Side.BUY else "매도"
+        kind = "시장가" if request.order_type is OrderType.MARKET else f"{request.price:,}원"
+        ctx.log(
+            "INFO",
+            f"{side_text} 주문 {code} {ctx.name(code)} {request.quantity:,}주 {kind} — {reason}",
+        )
+        return order, ""
+
+    def modify(self, order: ManagedOrder, price: int, quantity: int, reason: str) -> bool:
+        """Amend (정정) `order` to `price` for `quantity` shares on its venue."""
+        ctx = self.ctx
+        if not order.order_no or order.in_flight or not order.is_open:
+            return False
+        refusal = self._refusal(order.code, None, manual=True)
+        if refusal:
+            return False
+        verdict = check_risk(
+            RiskOrder(order.code, order.side, quantity, price, OrderAction.MODIFY),
+            ctx.risk_state(),
+            ctx.rules.risk,
+            ctx.mono(),
+        )
+        if not verdict.allowed:
+            ctx.journal.record(
+                JournalKind.RISK, code=order.code, order_no=order.order_no, reason=verdict.message
+            )
+            ctx.log("WARNING", verdict.message)
+            return False
+        request_id = new_request_id()
+        ctx.journal.record(
+            JournalKind.AMEND,
+            code=order.code,
+            side=order.side.value,
+            order_no=order.order_no,
+            request_id=request_id,
+            price=price,
+            quantity=quantity,
+            reason=reason,
+            detail={"from_price": order.price, "amend_count": order.amend_count + 1},
+        )
+        ctx.orders.add_modify(request_id, order, price, quantity)
+        ctx.ledger.order_sent(ctx.mono())
+        try:
+            ctx.send(
+                ModifyOrderRequest(
+                    ModifyRequest(order.order_no, order.code, quantity, price, order.venue),
+                    request_id=request_id,
+                )
+            )
+        except Exception as exc:
+            ctx.orders.commands.pop(request_id, None)
+            order.in_flight = ""
+            ctx.log("ERROR", f"정정 주문을 보내지 못했습니다 ({order.order_no}): {exc}")
+            return False
+        ctx.log("INFO", f"정정 {order.code} 주문 {order.order_no}: {reason}")
+        return True
+
+    def cancel(
+        self, order: ManagedOrder, reason: str, *, quantity: int = 0, then_market: bool = False
+    ) -> bool:
+        """Cancel (취소) `quantity` (0 = all remaining) of `order`. Always allowed."""
+        ctx = self.ctx
+        if not order.order_no or order.in_flight or not order.is_open:
+            return False
+        request_id = new_request_id()
+        quantity = quantity or order.remaining
+        ctx.journal.record(
+            JournalKind.CANCEL,
+            code=order.code,
+            side=order.side.value,
+            order_no=order.order_no,
+            request_id=request_id,
+            price=order.price,
+            quantity=quantity,
+            reason=reason,
+            detail={"then_market": then_market},
+        )
+        ctx.orders.add_cancel(request_id, order, quantity, then_market=then_market)
+        try:
+            ctx.send(
+                CancelOrderRequest(
+                    CancelRequest(order.order_no, order.code, quantity, order.venue),
+                    request_id=request_id,
+                )
+            )
+        except Exception as exc:
+            ctx.orders.commands.pop(request_id, None)
+            order.in_flight = ""
+            ctx.log("ERROR", f"취소 주문을 보내지 못했습니다 ({order.order_no}): {exc}")
+            return False
+        ctx.log("INFO", f"취소 {order.code} 주문 {order.order_no}: {reason}")
+        return True
+
+    def _refusal(self, code: str, side: Side | None, *, manual: bool) -> str:
+        ctx = self.ctx
+        if not ctx.ready:
+            return "계좌 확인(재조정)이 끝나기 전이라 주문하지 않습니다. 잠시 후 다시 시도하세요"
+        if code in ctx.blocked:
+            return (
+                f"{code}: 결과를 알 수 없는 주문이 있어 계좌를 다시 확인하는 중입니다. "
+                "확인이 끝난 뒤 다시 시도하세요"
+            )
+        if side is not None and not manual:
+            until = self.cooldown.get((code, side), 0.0)
+            if ctx.mono() < until:
+                return f"{code}: 직전 자동 주문이 거부되어 {until - ctx.mono():.0f}초 동안 쉽니다"
+        return ""
+
+    def _reference_price(self, code: str, side: Side) -> int:
+        market = self.ctx.market
+        quote = market.best_ask(code) if side is Side.BUY else market.best_bid(code)
+        return quote or market.last_price(code) or 0
+
+    # --- receiving ---------------------------------------------------------------------
+
+    def on_reply(self, reply: OrderReply) -> None:
+        self.apply(self.ctx.orders.on_reply(reply, self.ctx.mono()), reply=reply)
+
+    def on_order_events(self, events: Iterable[OrderEventData]) -> None:
+        ctx = self.ctx
+        updates: list[OrderUpdate] = []
+        for event in events:
+            ctx.clock.observe(event.time)
+            updates += ctx.orders.on_event(event, ctx.mono())
+        self.apply(updates)
+
+    def apply(self, updates: Iterable[OrderUpdate], reply: OrderReply | None = None) -> None:
+        """Book each update (see the module docstring)."""
+        for update in updates:
+            if isinstance(update, Fill):
+                self._book_fill(update)
+            elif isinstance(update, Accepted):
+                order = update.order
+                self.ctx.journal.record(
+                    JournalKind.ORDER_ACK,
+                    code=order.code,
+                    side=order.side.value,
+                    order_no=order.order_no,
+                    request_id=order.request_id,
+                    price=order.price,
+                    quantity=order.quantity,
+                    reason=f"접수 (정정 {order.amend_count}회)" if order.amend_count else "접수",
+                )
+            elif isinstance(update, Closed):
+                self._closed(update)
+            elif isinstance(update, Unknown):
+                self._unknown(update)
+            elif isinstance(update, CommandFailed):
+                self._command_failed(update)
+            elif isinstance(update, ResendAtMarket):
+                self._resend_at_market(update)
+            elif isinstance(update, NeedReconcile):
+                self.ctx.request_reconcile(update.reason)
+
+    def _book_fill(self, fill: Fill) -> None:
+        ctx = self.ctx
+        order = fill.order
+        code = order.code
+        is_buy = order.side is Side.BUY
+        position = ctx.positions.get(code)
+        if position is None and order.purpose != EXTERNAL:
+            position = TrackedPosition(code, ctx.name(code), source=order.purpose)
+            ctx.positions[code] = position
+        avg = position.avg_price if position is not None else 0
+        pnl = ctx.ledger.book_fill(
+            is_buy=is_buy,
+            price=fill.price,
+            quantity=fill.quantity,
+            avg_price=avg or fill.price,
+            fee=fill.fee,
+            tax=fill.tax,
+            fees=ctx.rules.fees,
+        )
+        if position is not None:
+            position.add_fill(is_buy, fill.price, fill.quantity)
+            if is_buy and not position.entered_at:
+                position.entered_at = fill.time
+            if position.price <= 0:
+                position.price = fill.price
+        if is_buy:
+            ctx.ledger.bought.add(code)
+        ctx.last_fill_at[code] = ctx.wall()
+        ctx.positions_dirty = True
+        amount = fill.price * fill.quantity
+        ctx.tables.set_row(
+            "fills",
+            fill.fill_id,
+            {
+                "time": fill.time,
+                "order_no": order.order_no,
+                "code": code,
+                "name": ctx.name(code),
+                "side": order.side.value,
+                "price": fill.price,
+                "quantity": fill.quantity,
+                "amount": amount,
+                "fee": fill.fee or ctx.rules.fees.commission(amount),
+                "tax": fill.tax or ctx.rules.fees.tax(amount, not is_buy),
+            },
+        )
+        ctx.journal.record(
+            JournalKind.FILL,
+            code=code,
+            side=order.side.value,
+            order_no=order.order_no,
+            request_id=order.request_id,
+            price=fill.price,
+            quantity=fill.quantity,
+            reason=("재조정에서 확인한 체결" if fill.found_by_reconcile else "체결")
+            + (f", 실현손익 {pnl:+,}원" if not is_buy else ""),
+            detail={
+                "purpose": order.purpose,
+                "filled": order.filled,
+                "remaining": order.remaining,
+                "avg_price": avg,
+                "realized_pnl": pnl,
+            },
+        )
+        side_text = "매수" if is_buy else "매도"
+        ctx.log(
+            "INFO",
+            f"{side_text} 체결 {code} {ctx.name(code)} {fill.quantity:,}주 @ {fill.price:,}"
+            + (f" (실현손익 {pnl:+,}원)" if not is_buy else ""),
+        )
+        ctx.fill(
+            OwnFill(
+                code,
+                ctx.name(code),
+                order.side,
+                fill.price,
+                fill.quantity,
+                fill.time,
+                order.order_no,
+                order.purpose,
+            )
+        )
+        if position is not None and not position.held:
+            ctx.refresh_pending(code)
+            self._drop_if_idle(code)
+
+    def _closed(self, update: Closed) -> None:
+        ctx = self.ctx
+        order = update.order
+        code = order.code
+        status = order.status
+        kind = (
+            JournalKind.ORDER_REJECT if status is OrderStatus.REJECTED else JournalKind.ORDER_EVENT
+        )
+        ctx.journal.record(
+            kind,
+            code=code,
+            side=order.side.value,
+            order_no=order.order_no,
+            request_id=order.request_id,
+            price=order.price,
+            quantity=order.quantity,
+            reason=f"{status.value}: {update.reason}",
+            detail={"filled": order.filled, "purpose": order.purpose},
+        )
+        if status is OrderStatus.REJECTED:
+            side_text = "매수" if order.side is Side.BUY else "매도"
+            message = f"{side_text} 주문 거부 {code} {ctx.name(code)}: {update.reason}"
+            ctx.log("WARNING", message)
+            ctx.notice(message)
+            if order.purpose not in (MANUAL, EXTERNAL):
+                self.cooldown[(code, order.side)] = ctx.mono() + REJECT_COOLDOWN_S
+                if order.side is Side.SELL:
+                    # The account may disagree with what we hold: look before selling again.
+                    ctx.request_reconcile(f"{code} 매도 거부")
+        ctx.refresh_pending(code)
+        self._drop_if_idle(code)
+
+    def _unknown(self, update: Unknown) -> None:
+        ctx = self.ctx
+        order = update.order
+        ctx.blocked.add(order.code)
+        ctx.journal.record(
+            JournalKind.ORDER_UNKNOWN,
+            code=order.code,
+            side=order.side.value,
+            order_no=order.order_no,
+            request_id=order.request_id,
+            price=order.price,
+            quantity=order.quantity,
+            reason=update.reason,
+        )
+        message = (
+            f"{order.code} 주문 결과를 알 수 없습니다 ({update.reason}). 계좌를 확인할 때까지 "
+            "이 종목의 새 주문을 멈춥니다"
+        )
+        ctx.log("WARNING", message)
+        ctx.notice(message)
+        ctx.request_reconcile(f"{order.code} 주문 결과 불명")
+
+    def _command_failed(self, update: CommandFailed) -> None:
+        ctx = self.ctx
+        order = update.order
+        what = "정정" if update.action is OrderAction.MODIFY else "취소"
+        ctx.journal.record(
+            JournalKind.ORDER_REJECT,
+            code=order.code,
+            side=order.side.value,
+            order_no=order.order_no,
+            reason=f"{what} 거부: {update.reason}",
+        )
+        ctx.log("WARNING", f"{what} 거부 ({order.code} 주문 {order.order_no}): {update.reason}")
+        if update.action is OrderAction.CANCEL or order.amend_failures >= 3:
+            # The order may have filled or gone meanwhile: ask the account.
+            ctx.request_reconcile(f"{order.code} {what} 거부")
+
+    def _resend_at_market(self, update: ResendAtMarket) -> None:
+        ctx = self.ctx
+        order = update.order
+        quantity = update.quantity
+        if order.side is Side.SELL:
+            position = ctx.positions.get(order.code)
+            held = position.quantity if position is not None else 0
+            quantity = min(quantity, held)
+        if quantity <= 0:
+            return
+        _, why = self.place(
+            OrderRequest(order.code, order.side, quantity, 0, OrderType.MARKET, order.venue),
+            purpose=order.purpose,
+            reason=f"정정 {order.amend_count}회 후에도 미체결: 남은 {quantity:,}주 시장가 재주문",
+            detail={"replaces": order.order_no},
+            manual=order.purpose == MANUAL,
+        )
+        if why:
+            ctx.log("WARNING", f"시장가 재주문을 보내지 못했습니다 ({order.code}): {why}")
+
+    def _drop_if_idle(self, code: str) -> None:
+        position = self.ctx.positions.get(code)
+        if position is not None and position.idle:
+            del self.ctx.positions[code]
+            self.ctx.positions_dirty = True

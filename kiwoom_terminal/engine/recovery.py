@@ -1,0 +1,227 @@
+"""Snapshots and reconciliation: what survives a restart, and how the engine lines itself up
+with the account before it sends anything.
+
+Snapshot (every `timers/snapshot_ms`, atomically, previous one kept — `snapshot.py`): the
+managed positions with their trailing state (armed, highest price since arming, profit
+protect), the open orders with their amend counts, the day's ledger (bought codes for the
+re-buy block, realised P/L for the daily loss limit) and the engine's DataFrames.
+
+Restore at start: positions always (trailing state included); orders, ledger and fills only
+when the snapshot is from the same trading day (orders do not outlive the day). An order
+that was being sent when the old process died has an unknown outcome.
+
+Reconciliation (`apply`) with an `AccountSnapshot`, at start and after `Resubscribed`, an
+UNKNOWN outcome or a rejected sell: orders and positions follow `reconcile.plan_orders` /
+`plan_positions`; the engine's own fills newer than the account snapshot win over it (the
+snapshot is a few hundred milliseconds old when it arrives). Afterwards the engine is
+`ready` and only codes with a still-unresolved order stay blocked.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from typing import Any
+
+from kiwoom_terminal.constants import OrderStatus, Side
+from kiwoom_terminal.engine.context import EngineContext
+from kiwoom_terminal.engine.gateway import OrderGateway
+from kiwoom_terminal.engine.journal import JournalKind
+from kiwoom_terminal.engine.ledger import DayLedger
+from kiwoom_terminal.engine.positions import TrackedPosition
+from kiwoom_terminal.engine.reconcile import (
+    ManagedView,
+    Resolution,
+    plan_orders,
+    plan_positions,
+)
+from kiwoom_terminal.engine.snapshot import SnapshotStore
+from kiwoom_terminal.engine.tables import FILLS
+from kiwoom_terminal.krx import KST
+from kiwoom_terminal.messages import AccountSnapshot
+from kiwoom_terminal.objects import PositionData
+
+log = logging.getLogger(__name__)
+
+
+def holding_row(position: PositionData) -> dict[str, Any]:
+    """A holdings-table row from a kt00018 position."""
+    return {
+        "code": position.code,
+        "name": position.name,
+        "quantity": position.quantity,
+        "sellable_qty": position.sellable_qty,
+        "avg_price": position.avg_price,
+        "price": position.price,
+        "purchase_amount": position.purchase_amount,
+        "eval_amount": position.eval_amount,
+        "pnl": position.pnl,
+        "return_rate": position.return_rate,
+    }
+
+
+class Recovery:
+    """Saves / restores the engine state and applies account snapshots."""
+
+    def __init__(self, ctx: EngineContext, gateway: OrderGateway, store: SnapshotStore) -> None:
+        self.ctx = ctx
+        self.gateway = gateway
+        self.store = store
+        self.adopt_holdings = False
+        self._reported_untracked: set[str] = set()
+
+    # --- snapshots -----------------------------------------------------------------------
+
+    def payload(self) -> dict[str, Any]:
+        ctx = self.ctx
+        return {
+            "day": ctx.ledger.day,
+            "saved_at": dt.datetime.now(KST).isoformat(timespec="milliseconds"),
+            "positions": [p.to_record() for p in ctx.positions.values()],
+            "orders": ctx.orders.records(),
+            "ledger": ctx.ledger.to_record(),
+            "tables": {name: ctx.tables.frame(name) for name in ctx.tables.schemas},
+        }
+
+    def save(self) -> dt.datetime:
+        self.store.save(self.payload())
+        return dt.datetime.now(KST)
+
+    def restore(self) -> list[str]:
+        """Load the newest readable snapshot into the context; returns warnings/report."""
+        ctx = self.ctx
+        loaded = self.store.load()
+        lines = list(loaded.warnings)
+        payload = loaded.payload
+        if payload is None:
+            return lines
+        same_day = payload.get("day") == ctx.ledger.day
+        for record in payload.get("positions", []):
+            position = TrackedPosition.from_record(record)
+            if not same_day and not position.held:
+                continue  # yesterday's unfilled buy: orders do not outlive the day
+            if not same_day:
+                position.buy_pending = position.sell_pending = False
+            ctx.positions[position.code] = position
+            state = position.exit_state
+            trailing = f", 트레일링 발동 (고점 {state.high_since_arm:,})" if state.armed else ""
+            lines.append(
+                f"복원: {position.code} {position.name} {state.quantity:,}주 "
+                f"평균 {state.avg_price:,}{trailing}"
+            )
+        if same_day:
+            ctx.ledger = DayLedger.from_record(payload.get("ledger", {"day": ctx.ledger.day}))
+            ctx.orders.restore(payload.get("orders", []))
+            fills = payload.get("tables", {}).get(FILLS.name)
+            if fills is not None:
+                for key, row in fills.to_dict("index").items():
+                    ctx.tables.set_row(FILLS.name, key, row)
+        ctx.positions_dirty = True
+        lines.append(
+            f"스냅샷({loaded.source}, {payload.get('saved_at', '?')}) 복원: 추적 {len(ctx.positions)}종목, "
+            f"미체결 {sum(1 for _ in ctx.orders.open_orders())}건"
+        )
+        ctx.journal.record(
+            JournalKind.RECONCILE,
+            reason="스냅샷 복원",
+            detail={"lines": lines, "source": loaded.source},
+        )
+        return lines
+
+    # --- reconciliation ------------------------------------------------------------------
+
+    def apply(self, snapshot: AccountSnapshot, why: str) -> bool:
+        """Line the engine up with `snapshot`. Returns True when another reconciliation is
+        needed (an order's fate is still open: replies in flight or a stale snapshot)."""
+        ctx = self.ctx
+        taken = snapshot.taken_at
+        orders = ctx.orders
+        known = orders.known_orders(answered_before=taken)
+        plan = plan_orders(known, orders.unknown_requests(), snapshot)
+        again = any(o.resolution is Resolution.STALE for o in plan.requests.values())
+        busy = {o.code for o in orders.open_orders() if o.status is OrderStatus.SUBMITTING}
+        busy |= {c.target.code for c in orders.commands.values()}
+        if any(row.code in busy for row in plan.adopt):
+            # An order of ours may still be waiting for its reply: not someone else's.
+            plan.adopt = [row for row in plan.adopt if row.code not in busy]
+            again = True
+        names = {p.code: p.name for p in snapshot.balance.positions}
+        updates, report = orders.apply_plan(plan, ctx.mono(), names)
+        self.gateway.apply(updates)
+
+        open_buys = {o.code for o in orders.open_orders() if o.side is Side.BUY}
+        managed = [
+            ManagedView(p.code, p.quantity, p.avg_price, p.buy_pending)
+            for p in ctx.positions.values()
+        ]
+        pplan = plan_positions(managed, snapshot, open_buys)
+        fresh = {code for code, at in ctx.last_fill_at.items() if at > taken}
+        for code, (quantity, avg) in pplan.keep.items():
+            position = ctx.positions[code]
+            if code in fresh or (quantity, avg) == (position.quantity, position.avg_price):
+                continue
+            report.append(
+                f"{code} 보유 수량/평균가를 계좌에 맞춤: {position.quantity:,}주 "
+                f"{position.avg_price:,} → {quantity:,}주 {avg:,}"
+            )
+            position.exit_state = position.exit_state.with_position(avg, quantity)
+            if not position.entered_at and code in pplan.filled_meanwhile:
+                position.entered_at = "재조정"
+        for code, reason in pplan.dropped.items():
+            if code in fresh or code not in ctx.positions:
+                continue
+            del ctx.positions[code]
+            report.append(reason)
+        new_untracked = [p for p in pplan.untracked if p.code not in self._reported_untracked]
+        for position_data in new_untracked:
+            self._reported_untracked.add(position_data.code)
+            if self.adopt_holdings:
+                ctx.positions[position_data.code] = TrackedPosition(
+                    position_data.code,
+                    position_data.name,
+                    price=position_data.price,
+                    source="account",
+                )
+                ctx.positions[position_data.code].exit_state = ctx.positions[
+                    position_data.code
+                ].exit_state.with_position(position_data.avg_price, position_data.quantity)
+                report.append(f"계좌 보유 {position_data.code} {position_data.name}을 추적에 추가")
+        if new_untracked and not self.adopt_holdings:
+            report.append(
+                "자동매매가 관리하지 않는 보유 종목: "
+                + ", ".join(f"{p.code} {p.name} {p.quantity:,}주" for p in new_untracked)
+            )
+        holdings = {p.code: holding_row(p) for p in snapshot.balance.positions if p.quantity > 0}
+        for code in fresh:  # our newer fills: keep the row the balance events built
+            row = ctx.tables.get("holdings", code)
+            if row is not None:
+                holdings[code] = row
+            else:
+                holdings.pop(code, None)
+        ctx.tables.sync("holdings", holdings)
+        for code in list(ctx.positions):
+            ctx.refresh_pending(code)
+            managed_position = ctx.positions[code]
+            if managed_position.idle:
+                del ctx.positions[code]
+            elif not managed_position.name:
+                managed_position.name = ctx.name(code)
+        ctx.positions_dirty = True
+        ctx.blocked = orders.unknown_codes()
+        was_ready = ctx.ready
+        ctx.ready = True
+        ctx.journal.record(
+            JournalKind.RECONCILE,
+            reason=f"계좌 재조정 ({why})",
+            detail={
+                "lines": report,
+                "open_orders": len(snapshot.open_orders),
+                "holdings": len(holdings),
+                "blocked": sorted(ctx.blocked),
+            },
+        )
+        for line in report:
+            ctx.log("INFO", f"재조정: {line}")
+        if not was_ready:
+            ctx.log("INFO", "계좌 확인 완료: 이제 주문할 수 있습니다")
+        return again

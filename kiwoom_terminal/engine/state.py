@@ -1,0 +1,144 @@
+"""The engine's DataFrames with change tracking: one rebuild per table per flush, and the
+exact keys of the rows that changed for `table_changed`.
+
+Rows are staged as plain dicts (`set_row`, `update_row`, `remove`, `sync`) while the engine
+handles a drain; `flush()` then compares each staged row with the row last published,
+rebuilds the table's DataFrame once from its rows, and reports per table either the changed
+keys or `[]` when rows were added or removed (the views re-sync their rows then). Nothing
+here touches pandas per tick or per row.
+
+Frames are replaced, never mutated in place, so a view that still holds the previous frame
+keeps reading consistent data; views fetch the current one with `engine.table(name)`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import pandas as pd
+
+from kiwoom_terminal.engine.tables import ALL_TABLES, TableSchema
+
+Row = dict[str, Any]
+_REMOVED = None
+
+
+class TableStore:
+    """The five engine tables (`tables.ALL_TABLES`), each as published rows plus a frame."""
+
+    def __init__(self, schemas: Iterable[TableSchema] = ALL_TABLES) -> None:
+        self.schemas: dict[str, TableSchema] = {s.name: s for s in schemas}
+        self._rows: dict[str, dict[Any, Row]] = {name: {} for name in self.schemas}
+        self._frames: dict[str, pd.DataFrame] = {n: s.empty() for n, s in self.schemas.items()}
+        self._staged: dict[str, dict[Any, Row | None]] = {name: {} for name in self.schemas}
+
+    # --- reading -----------------------------------------------------------------------
+
+    def frame(self, name: str) -> pd.DataFrame:
+        """The table as last flushed (indexed by its key column)."""
+        try:
+            return self._frames[name]
+        except KeyError:
+            raise KeyError(f"unknown table {name!r} (known: {', '.join(self.schemas)})") from None
+
+    def rows(self, name: str) -> dict[Any, Row]:
+        """Current rows, staged changes included (a copy; for tests and snapshots)."""
+        rows = dict(self._rows[name])
+        for key, row in self._staged[name].items():
+            if row is _REMOVED:
+                rows.pop(key, None)
+            else:
+                rows[key] = row
+        return rows
+
+    def get(self, name: str, key: Any) -> Row | None:
+        staged = self._staged[name]
+        if key in staged:
+            return staged[key]
+        return self._rows[name].get(key)
+
+    # --- staging -----------------------------------------------------------------------
+
+    def set_row(self, name: str, key: Any, row: Mapping[str, Any]) -> None:
+        """Stage a whole row (missing columns get the schema's empty value)."""
+        schema = self.schemas[name]
+        full = {column: row.get(column, _empty(dtype)) for column, dtype in schema.columns}
+        full[schema.key] = key
+        self._staged[name][key] = full
+
+    def update_row(self, name: str, key: Any, **changes: Any) -> None:
+        """Stage changes to some columns of an existing row (ignored when it has none)."""
+        current = self.get(name, key)
+        if current is None:
+            return
+        merged = dict(current)
+        merged.update(changes)
+        self._staged[name][key] = merged
+
+    def remove(self, name: str, key: Any) -> None:
+        if self.get(name, key) is not None:
+            self._staged[name][key] = _REMOVED
+
+    def sync(self, name: str, rows: Mapping[Any, Mapping[str, Any]]) -> None:
+        """Stage the table to hold exactly `rows` (key → row)."""
+        for key in list(self.rows(name)):
+            if key not in rows:
+                self.remove(name, key)
+        for key, row in rows.items():
+            self.set_row(name, key, row)
+
+    def clear(self, name: str) -> None:
+        self.sync(name, {})
+
+    # --- publishing --------------------------------------------------------------------
+
+    def flush(self) -> list[tuple[str, list[Any]]]:
+        """Apply staged rows: rebuild each changed table once and return `(name, keys)` per
+        changed table, `keys == []` when rows were added or removed."""
+        changes: list[tuple[str, list[Any]]] = []
+        for name, staged in self._staged.items():
+            if not staged:
+                continue
+            self._staged[name] = {}
+            published = self._rows[name]
+            structural = False
+            changed: list[Any] = []
+            for key, row in staged.items():
+                old = published.get(key)
+                if row is _REMOVED:
+                    if old is not None:
+                        del published[key]
+                        structural = True
+                elif old is None:
+                    published[key] = row
+                    structural = True
+                elif old != row:
+                    published[key] = row
+                    changed.append(key)
+            if not structural and not changed:
+                continue
+            self._frames[name] = _build(self.schemas[name], published)
+            changes.append((name, [] if structural else changed))
+        return changes
+
+
+def _empty(dtype: str) -> Any:
+    if dtype == "int64":
+        return 0
+    if dtype == "float64":
+        return 0.0
+    if dtype == "bool":
+        return False
+    return ""
+
+
+def _build(schema: TableSchema, rows: Mapping[Any, Row]) -> pd.DataFrame:
+    if not rows:
+        return schema.empty()
+    columns = schema.column_names
+    data = {c: [row[c] for row in rows.values()] for c in columns}
+    frame = pd.DataFrame(
+        {c: pd.Series(data[c], dtype=dtype) for c, dtype in schema.columns}, columns=columns
+    )
+    return frame.set_index(schema.key, drop=False)

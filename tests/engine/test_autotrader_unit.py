@@ -1,0 +1,130 @@
+"""AutoTrader in-process: the buy path's guards and quote fetch, the sell condition, and
+exits while auto-trade is off (decisions come from `decisions/`; this checks the wiring)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiwoom_terminal.constants import ConditionChange, Mode, OrderType, Side, Venue
+from kiwoom_terminal.decisions import BuyRefusal, PositionState, TickSummary
+from kiwoom_terminal.engine.autotrade import AutoTrader
+from kiwoom_terminal.engine.clock import MarketClock
+from kiwoom_terminal.engine.context import EngineContext, Rules
+from kiwoom_terminal.engine.gateway import OrderGateway
+from kiwoom_terminal.engine.journal import Journal, JournalKind
+from kiwoom_terminal.engine.ledger import DayLedger
+from kiwoom_terminal.engine.positions import TrackedPosition
+from kiwoom_terminal.krx import KST
+from kiwoom_terminal.messages import PlaceOrderRequest
+from kiwoom_terminal.objects import ConditionEventData, OrderBookData
+from kiwoom_terminal.settings import AppSettings, replace_setting
+
+
+class Rig:
+    def __init__(self, tmp_path: Path, **raw: str) -> None:
+        settings = AppSettings()
+        for key, value in {"trading/buy_conditions": "4", **raw}.items():
+            settings = replace_setting(settings, key.replace("__", "/"), value)
+        self.sent: list[Any] = []
+        self.quotes: list[tuple[str, Any]] = []
+        wall = dt.datetime(2026, 1, 5, 10, 30, tzinfo=KST)
+        self.ctx = EngineContext(
+            settings=settings,
+            rules=Rules.from_settings(settings),
+            journal=Journal(tmp_path / "journal.sqlite3"),
+            clock=MarketClock(Mode.MOCK, wall=lambda: wall),
+            send=lambda request: self.sent.append(request) or request.request_id,
+            ledger=DayLedger("20260105"),
+        )
+        self.ctx.ready = True
+        self.ctx.auto_trade = True
+        self.gateway = OrderGateway(self.ctx)
+        self.trader = AutoTrader(
+            self.ctx, self.gateway, lambda code, done: self.quotes.append((code, done))
+        )
+        self.trader.buy_conditions = {"4": "수동"}
+        self.trader.sell_conditions = {"7": "하락"}
+
+    def enter(self, seq: str, code: str) -> None:
+        self.trader.on_condition_events(
+            [ConditionEventData(seq, code, ConditionChange.ENTER, "103000")]
+        )
+
+    def refusals(self, code: str) -> list[str]:
+        return [
+            e.detail.get("refusal", "")
+            for e in self.ctx.journal.entries(code=code, kinds=[JournalKind.DECISION])
+        ]
+
+
+def _book(code: str, ask: int, bid: int) -> OrderBookData:
+    return OrderBookData(code, Venue.KRX, "103000", (ask,), (100,), (bid,), (100,), 100, 100, 1.0)
+
+
+def test_buy_fetches_the_order_book_then_buys_at_the_ask(tmp_path: Path) -> None:
+    rig = Rig(tmp_path, trading__buy_amount="1000000", trading__buy_tick_offset="1")
+    rig.enter("4", "005930")
+    assert rig.sent == [] and [c for c, _ in rig.quotes] == ["005930"]
+    rig.enter("4", "005930")  # a repeated 편입 while the quote is on its way: ignored
+    assert len(rig.quotes) == 1
+    rig.ctx.market.update_books([_book("005930", 70_000, 69_900)])
+    rig.quotes[0][1](True)
+    (request,) = rig.sent
+    assert isinstance(request, PlaceOrderRequest)
+    order = request.order
+    assert (order.side, order.order_type, order.price) == (Side.BUY, OrderType.LIMIT, 70_100)
+    assert order.quantity == 14  # 1,000,000 at 70,100 with the commission reserved
+    assert rig.ctx.positions["005930"].buy_pending
+    rig.enter("4", "005930")
+    assert rig.refusals("005930")[-1] == BuyRefusal.TRACKED.value
+    assert len(rig.sent) == 1
+
+
+@pytest.mark.parametrize(
+    ("raw", "refusal"),
+    [
+        (
+            {"trading__trading_start": "11:00", "trading__trading_end": "15:00"},
+            BuyRefusal.OUTSIDE_WINDOW,
+        ),
+        ({"trading__buy_amount": "50000"}, BuyRefusal.ZERO_QUANTITY),
+        ({"trading__max_positions": "1"}, BuyRefusal.MAX_POSITIONS),
+    ],
+)
+def test_buy_guards_skip_with_a_journaled_reason(
+    tmp_path: Path, raw: dict[str, str], refusal: BuyRefusal
+) -> None:
+    rig = Rig(tmp_path, **raw)
+    rig.ctx.positions["000660"] = TrackedPosition("000660", exit_state=PositionState(190_000, 5))
+    rig.ctx.market.update_books([_book("005930", 70_000, 69_900)])
+    rig.enter("4", "005930")
+    assert rig.sent == []
+    assert rig.refusals("005930") == [refusal.value]
+
+
+def test_sell_condition_sells_a_held_position(tmp_path: Path) -> None:
+    rig = Rig(tmp_path)
+    rig.ctx.positions["005930"] = TrackedPosition(
+        "005930", exit_state=PositionState(70_000, 10), price=70_500
+    )
+    rig.enter("7", "005930")
+    (request,) = rig.sent
+    assert request.order.side is Side.SELL and request.order.quantity == 10
+    decision = rig.ctx.journal.entries(code="005930", kinds=[JournalKind.DECISION])[-1]
+    assert decision.detail["purpose"] == "sell_condition"
+
+
+def test_exits_continue_with_auto_trade_off_unless_configured(tmp_path: Path) -> None:
+    for keep, expected in (("true", 1), ("false", 0)):
+        rig = Rig(tmp_path / keep, trading__exits_when_auto_off=keep)
+        rig.trader.exits_when_off = rig.ctx.settings.trading.exits_when_auto_off
+        rig.ctx.auto_trade = False
+        rig.ctx.positions["005930"] = TrackedPosition(
+            "005930", exit_state=PositionState(70_000, 10)
+        )
+        rig.trader.on_ticks({"005930": TickSummary(67_500, 67_500, 67_500, 0, "103000")})
+        assert len(rig.sent) == expected

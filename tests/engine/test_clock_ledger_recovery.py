@@ -1,0 +1,145 @@
+"""The market clock, the day ledger, and snapshot save/restore of the engine state."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+from kiwoom_terminal import krx
+from kiwoom_terminal.constants import Mode, OrderStatus, OrderType, Side
+from kiwoom_terminal.decisions import PositionState
+from kiwoom_terminal.engine.clock import MarketClock
+from kiwoom_terminal.engine.context import EngineContext, Rules
+from kiwoom_terminal.engine.gateway import OrderGateway
+from kiwoom_terminal.engine.journal import Journal
+from kiwoom_terminal.engine.ledger import DayLedger
+from kiwoom_terminal.engine.positions import TrackedPosition
+from kiwoom_terminal.engine.recovery import Recovery
+from kiwoom_terminal.engine.snapshot import SnapshotStore
+from kiwoom_terminal.krx import KST
+from kiwoom_terminal.objects import OrderRequest
+from kiwoom_terminal.settings import AppSettings
+
+WALL = dt.datetime(2026, 1, 5, 14, 0, 0, tzinfo=KST)
+
+
+class FakeMono:
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_sim_clock_follows_server_stamps() -> None:
+    mono = FakeMono()
+    clock = MarketClock(Mode.SIM, wall=lambda: WALL, monotonic=mono)
+    assert not clock.synced and clock.time_of_day() == dt.time(14, 0)  # no stamp yet: wall
+    clock.observe("100000")
+    mono.t += 2.5
+    assert clock.time_of_day() == dt.time(10, 0, 2, 500000)
+    clock.observe("100001")  # a stamp of a second already running: keep the finer estimate
+    assert clock.time_of_day() == dt.time(10, 0, 2, 500000)
+    clock.observe("100010")  # the server is ahead (a faster simulator clock): follow
+    assert clock.time_of_day() == dt.time(10, 0, 10)
+    clock.observe("090000")  # far behind: a new simulated day
+    assert clock.time_of_day() == dt.time(9, 0)
+    clock.observe("bad")
+    assert clock.time_of_day() == dt.time(9, 0)
+
+
+def test_mock_and_real_use_the_wall_clock() -> None:
+    clock = MarketClock(Mode.REAL, wall=lambda: WALL)
+    clock.observe("100000")
+    assert clock.synced and clock.time_of_day() == dt.time(14, 0)
+
+
+def test_ledger_realised_pnl_and_order_window() -> None:
+    fees = krx.FeeSchedule()
+    ledger = DayLedger("20260105")
+    assert (
+        ledger.book_fill(
+            is_buy=True, price=10_000, quantity=100, avg_price=10_000, fee=0, tax=0, fees=fees
+        )
+        == 0
+    )
+    pnl = ledger.book_fill(
+        is_buy=False, price=9_700, quantity=100, avg_price=10_000, fee=0, tax=0, fees=fees
+    )
+    assert pnl == 970_000 - fees.commission(970_000) - fees.tax(
+        970_000, True
+    ) - 1_000_000 - fees.commission(1_000_000)
+    assert ledger.realized_pnl == pnl < 0
+    for t in (0.0, 10.0, 59.0, 61.0):
+        ledger.order_sent(t)
+    state = ledger.risk_state(positions=1, pending=frozenset(), unrealized_pnl=-500, now_mono=65.0)
+    assert state.orders_in_window(65.0) == 3 and state.day_pnl == pnl - 500
+    restored = DayLedger.from_record(ledger.to_record())
+    assert restored.realized_pnl == pnl and restored.day == "20260105"
+
+
+def _context(tmp_path: Path, day: str) -> EngineContext:
+    settings = AppSettings()
+    return EngineContext(
+        settings=settings,
+        rules=Rules.from_settings(settings),
+        journal=Journal(tmp_path / f"journal-{day}.sqlite3"),
+        clock=MarketClock(Mode.MOCK),
+        send=lambda request: request.request_id,
+        ledger=DayLedger(day),
+    )
+
+
+def test_snapshot_round_trip_keeps_trailing_state_and_same_day_orders(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "data")
+    ctx = _context(tmp_path, "20260105")
+    ctx.ready = True
+    ctx.positions["005930"] = TrackedPosition(
+        "005930",
+        "삼성전자",
+        PositionState(70_000, 10, True, 73_400, True),
+        price=72_800,
+        source="조건1",
+    )
+    ctx.ledger.bought.update({"005930", "000660"})
+    ctx.ledger.realized_pnl = -12_345
+    gateway = OrderGateway(ctx)
+    order, _ = gateway.place(
+        OrderRequest("035720", Side.BUY, 3, 40_000), purpose="entry", reason="매수"
+    )
+    assert order is not None  # no reply yet: its outcome is unknown after a crash
+    Recovery(ctx, gateway, store).save()
+
+    same_day = _context(tmp_path, "20260105")
+    lines = Recovery(same_day, OrderGateway(same_day), store).restore()
+    position = same_day.positions["005930"]
+    assert position.exit_state == PositionState(70_000, 10, True, 73_400, True)
+    assert position.source == "조건1" and position.price == 72_800
+    assert same_day.ledger.bought == {"005930", "000660", "035720"}  # a buy sent counts
+    assert same_day.ledger.realized_pnl == -12_345
+    restored_order = same_day.orders.by_request[order.request_id]
+    assert restored_order.status is OrderStatus.UNKNOWN  # sent, never answered
+    assert restored_order.request == OrderRequest("035720", Side.BUY, 3, 40_000, OrderType.LIMIT)
+    assert same_day.positions["035720"].buy_pending
+    assert any("73,400" in line for line in lines)
+
+    next_day = _context(tmp_path, "20260106")
+    Recovery(next_day, OrderGateway(next_day), store).restore()
+    assert set(next_day.positions) == {"005930"}  # yesterday's unfilled buy is gone
+    assert next_day.positions["005930"].exit_state.high_since_arm == 73_400
+    assert next_day.ledger.bought == set() and list(next_day.orders.open_orders()) == []
+
+
+def test_corrupt_snapshot_falls_back_to_the_previous_one(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "data")
+    ctx = _context(tmp_path, "20260105")
+    ctx.positions["005930"] = TrackedPosition("005930", "", PositionState(70_000, 10, True, 73_000))
+    recovery = Recovery(ctx, OrderGateway(ctx), store)
+    recovery.save()
+    ctx.positions["005930"].exit_state = PositionState(70_000, 10, True, 75_000)
+    recovery.save()
+    store.current.write_bytes(b"\x80garbage")
+    fresh = _context(tmp_path, "20260105")
+    lines = Recovery(fresh, OrderGateway(fresh), store).restore()
+    assert fresh.positions["005930"].exit_state.high_since_arm == 73_000
+    assert any("이전 스냅샷" in line for line in lines)

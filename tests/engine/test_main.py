@@ -1,0 +1,126 @@
+"""main.py: settings errors name the key, real mode wants a confirmation, and the headless
+terminal in sim mode starts its own simulator and stops everything on Ctrl+C."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+import main
+from kiwoom_terminal.engine.journal import Journal, JournalKind
+from kiwoom_terminal.engine.launch import LaunchError, prepare
+from kiwoom_terminal.settings import AppSettings, replace_setting
+from kiwoom_terminal.settings_store import save_to_file
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_invalid_setting_is_named_and_nothing_starts(tmp_path: Path, capsys) -> None:
+    settings = tmp_path / "settings.ini"
+    settings.write_text("[trading]\nstop_loss_pct=abc\ntrailing_drop_pct=150\n", encoding="utf-8")
+    code = main.main(["--headless", "--settings", str(settings), "--data-dir", str(tmp_path)])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert "stop_loss_pct" in err and "trailing_drop_pct" in err
+    assert "숫자가 아닙니다" in err
+
+
+def test_missing_settings_file_is_an_error(tmp_path: Path, capsys) -> None:
+    assert main.main(["--headless", "--settings", str(tmp_path / "nope.ini")]) == 2
+    assert "설정 파일이 없습니다" in capsys.readouterr().err
+
+
+def _args(tmp_path: Path, **extra: object) -> argparse.Namespace:
+    settings = tmp_path / "settings.ini"
+    save_to_file(replace_setting(AppSettings(), "general/mode", "real"), settings)
+    values = {
+        "settings": settings,
+        "data_dir": tmp_path / "data",
+        "mode": None,
+        "rest_url": None,
+        "ws_url": None,
+        "confirm_real": False,
+    }
+    values.update(extra)
+    return argparse.Namespace(**values)
+
+
+def test_real_mode_needs_an_explicit_confirmation(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("KIWOOM_REAL_APPKEY", "")
+    with pytest.raises(LaunchError, match="확인"):
+        prepare(_args(tmp_path), ask=lambda prompt: "yes")
+    # Confirmed, but without keys: a clear message, still nothing started.
+    for var in ("KIWOOM_REAL_APPKEY", "KIWOOM_REAL_SECRETKEY", "KIWOOM_APPKEY", "KIWOOM_SECRETKEY"):
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setattr("kiwoom_terminal.secrets._keyring_module", lambda: None)
+    with pytest.raises(LaunchError, match="KIWOOM_REAL_APPKEY"):
+        prepare(_args(tmp_path), ask=lambda prompt: "실거래")
+
+
+def test_urls_come_in_pairs(tmp_path: Path) -> None:
+    with pytest.raises(LaunchError, match="--ws-url"):
+        prepare(_args(tmp_path, mode="sim", rest_url="http://127.0.0.1:1"))
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_headless_sim_mode_starts_and_stops_its_simulator(tmp_path: Path) -> None:
+    settings = tmp_path / "settings.ini"
+    save_to_file(AppSettings(), settings)
+    data = tmp_path / "data"
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "main.py"),
+            "--headless",
+            "--settings",
+            str(settings),
+            "--data-dir",
+            str(data),
+        ],
+        cwd=REPO,
+        env=dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        url = ""
+        deadline = time.monotonic() + 60
+        while not url and time.monotonic() < deadline:
+            line = proc.stdout.readline()
+            match = re.search(r"내장 시뮬레이터 시작: (http://\S+)", line)
+            url = match.group(1) if match else ""
+        assert url, "no simulator URL in the log"
+        journal_path = data / "journal.sqlite3"
+
+        def reconciled() -> bool:
+            if not journal_path.exists():
+                return False
+            journal = Journal(journal_path)
+            try:
+                return bool(journal.entries(kinds=[JournalKind.RECONCILE]))
+            finally:
+                journal.close()
+
+        while not reconciled():
+            assert time.monotonic() < deadline, "the terminal never reconciled"
+            time.sleep(0.1)
+        proc.send_signal(signal.SIGINT)
+        assert proc.wait(timeout=30) == 0
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    with pytest.raises(requests.ConnectionError):
+        requests.post(url + "/_sim/state", json={}, timeout=2)
+    assert (data / "engine.pkl").exists()  # the final snapshot

@@ -1,0 +1,184 @@
+"""kill -9 of the terminal mid-position, then a restart: nothing is bought or sold twice and
+the trailing stop's highest price since arming comes back from the snapshot.
+
+The terminal runs as it does for a user, `python main.py --headless --auto-trade`, attached
+to a simulator this test started (`--rest-url/--ws-url`), with its own settings file and
+data folder. Everything is observed from outside: the simulator's account and orders, the
+snapshot file and the journal database.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiwoom_terminal.engine.journal import Journal, JournalKind
+from kiwoom_terminal.engine.snapshot import SnapshotStore
+from kiwoom_terminal.settings_store import save_to_file
+from kiwoom_terminal.sim.launcher import SimulatorProcess, start_simulator
+from tests.engine.conftest import FAST_SIM, MANUAL_CONDITION, at_least, at_most, settings_with
+
+REPO = Path(__file__).resolve().parents[2]
+CODE = "000660"
+
+
+def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
+    """Poll outside state (another process's files, the simulator) with a deadline."""
+    deadline = time.monotonic() + timeout
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"timed out waiting for {what}")
+        time.sleep(0.05)
+
+
+@pytest.fixture
+def sim() -> Iterator[SimulatorProcess]:
+    process = start_simulator(*FAST_SIM)
+    try:
+        yield process
+    finally:
+        process.stop()
+
+
+def start_terminal(sim: SimulatorProcess, settings: Path, data: Path, log: Path) -> Any:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", QT_QPA_PLATFORM="offscreen")
+    return subprocess.Popen(
+        [
+            sys.executable,
+            str(REPO / "main.py"),
+            "--headless",
+            "--settings",
+            str(settings),
+            "--data-dir",
+            str(data),
+            "--rest-url",
+            sim.rest_url,
+            "--ws-url",
+            sim.ws_url,
+            "--auto-trade",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=log.open("ab"),
+        stderr=subprocess.STDOUT,
+    )
+
+
+def reconciles(journal_path: Path) -> int:
+    if not journal_path.exists():
+        return 0
+    journal = Journal(journal_path)
+    try:
+        return sum(
+            1
+            for e in journal.entries(kinds=[JournalKind.RECONCILE])
+            if e.reason.startswith("계좌 재조정")
+        )
+    finally:
+        journal.close()
+
+
+def conditions_running(sim: SimulatorProcess) -> bool:
+    return any(MANUAL_CONDITION in s["conditions"] for s in sim.control.state()["sessions"])
+
+
+def snapshot_position(data: Path) -> dict[str, Any] | None:
+    payload = SnapshotStore(data).load().payload
+    if payload is None:
+        return None
+    for record in payload["positions"]:
+        if record["code"] == CODE:
+            return dict(record)
+    return None
+
+
+def account_qty(sim: SimulatorProcess) -> int:
+    return sum(p["qty"] for p in sim.control.account()["positions"] if p["code"] == CODE)
+
+
+def new_orders(sim: SimulatorProcess, side: str) -> list[dict[str, Any]]:
+    return [
+        o
+        for o in sim.control.account()["orders"]
+        if o["code"] == CODE and o["kind"] == "new" and o["side"] == side
+    ]
+
+
+def test_kill_9_mid_position_then_restart(sim: SimulatorProcess, tmp_path: Path) -> None:
+    settings_path = tmp_path / "settings.ini"
+    save_to_file(settings_with(), settings_path)
+    data = tmp_path / "data"
+    log = tmp_path / "terminal.log"
+    journal_path = data / "journal.sqlite3"
+    control = sim.control
+    base = control.set_price(CODE, int(control.quote(CODE)["base"]), pause=True)
+
+    first = start_terminal(sim, settings_path, data, log)
+    try:
+        wait_for(lambda: reconciles(journal_path) >= 1 and conditions_running(sim), "first start")
+        control.condition(MANUAL_CONDITION, CODE, "add")
+        wait_for(lambda: account_qty(sim) > 0, "the buy to fill")
+        quantity = account_qty(sim)
+        avg = int(control.account()["positions"][0]["avg_price"])
+        assert avg >= base
+        high = at_least(avg, 4.0)
+        control.set_price(CODE, high, pause=True)
+        wait_for(
+            lambda: (snapshot_position(data) or {}).get("high_since_arm") == high,
+            "the armed trailing stop in the snapshot",
+        )
+        first.kill()  # SIGKILL: no clean-up, no final snapshot
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert first.returncode != 0
+
+    second = start_terminal(sim, settings_path, data, log)
+    try:
+        wait_for(lambda: reconciles(journal_path) >= 2 and conditions_running(sim), "the restart")
+        # A fresh 편입 of the held stock must not buy again.
+        control.condition(MANUAL_CONDITION, CODE, "remove")
+        control.condition(MANUAL_CONDITION, CODE, "add")
+        # Below the restored trailing stop (high × 0.985) but under the arm level too: only
+        # the restored high can sell here.
+        low = at_most(high, -1.6)
+        assert low < avg * 1.03
+        control.set_price(CODE, low, pause=True)
+        wait_for(lambda: account_qty(sim) == 0, "the trailing-stop sell after the restart")
+        journal = Journal(journal_path)
+        try:
+
+            def decided() -> list[Any]:
+                return [
+                    e
+                    for e in journal.entries(code=CODE, kinds=[JournalKind.DECISION])
+                    if e.detail.get("refusal") == "held" or e.detail.get("refusal") == "tracked"
+                ]
+
+            wait_for(lambda: bool(decided()), "the skipped re-buy in the journal")
+            sells = [
+                e
+                for e in journal.entries(code=CODE, kinds=[JournalKind.DECISION])
+                if e.side == "sell"
+            ]
+        finally:
+            journal.close()
+    finally:
+        second.terminate()
+        second.wait(20)
+    assert len(new_orders(sim, "buy")) == 1
+    assert len(new_orders(sim, "sell")) == 1
+    assert new_orders(sim, "sell")[0]["qty"] == quantity
+    assert len(sells) == 1
+    assert sells[0].detail["purpose"] == "trailing_stop"
+    assert sells[0].detail["high_since_arm"] == high
+    assert second.returncode == 0, log.read_text(errors="replace")[-3000:]
+    assert "Traceback" not in log.read_text(errors="replace")

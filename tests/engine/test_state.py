@@ -1,0 +1,64 @@
+"""TableStore: one rebuild per flush, exactly the changed keys, [] when rows come or go."""
+
+from __future__ import annotations
+
+from kiwoom_terminal.engine.state import TableStore
+from kiwoom_terminal.engine.tables import OPEN_ORDERS, TRACKING
+
+
+def _row(price: int) -> dict[str, object]:
+    return {"name": "삼성전자", "price": price, "avg_price": 70_000, "quantity": 10}
+
+
+def test_added_rows_are_structural_and_frame_has_schema_dtypes() -> None:
+    store = TableStore()
+    store.set_row("tracking", "005930", _row(71_000))
+    store.set_row("tracking", "000660", _row(190_000))
+    assert store.flush() == [("tracking", [])]
+    frame = store.frame("tracking")
+    assert list(frame.index) == ["005930", "000660"]
+    assert frame.index.name == "code"
+    assert tuple(frame.columns) == TRACKING.column_names
+    assert str(frame["price"].dtype) == "int64"
+    assert str(frame["trailing_armed"].dtype) == "bool"
+    assert frame.loc["000660", "price"] == 190_000
+    assert frame.loc["000660", "reason"] == ""  # missing columns get the empty value
+
+
+def test_changed_rows_are_named_and_unchanged_ones_are_not() -> None:
+    store = TableStore()
+    store.sync("tracking", {"005930": _row(71_000), "000660": _row(190_000)})
+    store.flush()
+    before = store.frame("tracking")
+    store.set_row("tracking", "005930", _row(71_100))
+    store.set_row("tracking", "000660", _row(190_000))  # same values
+    assert store.flush() == [("tracking", ["005930"])]
+    assert store.frame("tracking") is not before  # replaced, never mutated in place
+    assert before.loc["005930", "price"] == 71_000
+    store.set_row("tracking", "000660", _row(190_000))
+    assert store.flush() == []  # nothing changed: no rebuild, no signal
+
+
+def test_update_remove_and_sync() -> None:
+    store = TableStore()
+    store.set_row("open_orders", "0000001", {"code": "005930", "quantity": 5, "remaining": 5})
+    store.flush()
+    store.update_row("open_orders", "0000001", remaining=2)
+    store.update_row("open_orders", "missing", remaining=1)  # no such row: ignored
+    assert store.flush() == [("open_orders", ["0000001"])]
+    assert store.frame("open_orders").loc["0000001", "remaining"] == 2
+    store.sync("open_orders", {})
+    assert store.flush() == [("open_orders", [])]
+    assert store.frame("open_orders").empty
+    assert tuple(store.frame("open_orders").columns) == OPEN_ORDERS.column_names
+
+
+def test_staged_rows_are_visible_before_the_flush() -> None:
+    store = TableStore()
+    store.set_row("holdings", "005930", {"quantity": 3})
+    assert store.get("holdings", "005930")["quantity"] == 3
+    assert "005930" in store.rows("holdings")
+    assert store.frame("holdings").empty
+    store.remove("holdings", "005930")
+    assert store.get("holdings", "005930") is None
+    assert store.flush() == []
