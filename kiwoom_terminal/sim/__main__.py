@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import signal
 import sys
 import threading
@@ -117,10 +118,15 @@ async def _serve(config: SimConfig, exit_on_stdin_eof: bool) -> None:
     if exit_on_stdin_eof:
 
         def watch_stdin() -> None:
+            # os.read on the raw descriptor, not sys.stdin: a daemon thread blocked inside
+            # the buffered reader holds its lock, and interpreter shutdown then aborts with
+            # "could not acquire lock for <stdin>" (a Fatal Python error on every stop).
+            fd = sys.stdin.fileno()
             with contextlib.suppress(Exception):
-                while sys.stdin.buffer.read(1024):
+                while os.read(fd, 1024):
                     pass
-            loop.call_soon_threadsafe(sim.request_stop)
+            with contextlib.suppress(RuntimeError):  # the loop may already be closed
+                loop.call_soon_threadsafe(sim.request_stop)
 
         threading.Thread(target=watch_stdin, name="stdin-watch", daemon=True).start()
     await sim.run()

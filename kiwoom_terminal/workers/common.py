@@ -7,6 +7,7 @@ import logging
 import multiprocessing
 import multiprocessing.connection
 import os
+import signal
 import sys
 import threading
 from typing import Any
@@ -27,6 +28,9 @@ def setup_worker(kind: WorkerKind, level: str) -> None:
         stream=sys.stderr,
     )
     install_redaction()
+    # Ctrl+C in a terminal reaches the whole process group; the parent decides how to stop
+    # (it asks each worker to finish), so a worker must not die mid-order on SIGINT.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     watch_parent()
 
 
