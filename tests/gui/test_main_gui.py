@@ -1,11 +1,13 @@
 """`python main.py` as a user starts it: the offscreen screenshot run (simulator started and
-stopped by the terminal, exit 0, a PNG of the window) and real mode refused without an
-explicit confirmation (nothing started, the keys never printed)."""
+stopped by the terminal, exit 0, a PNG of the window), real mode refused without an
+explicit confirmation (nothing started, the keys never printed), and Ctrl+C closing the
+window like the user would (layout saved, simulator stopped, exit 0)."""
 
 from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -73,3 +75,44 @@ def test_real_mode_is_refused_without_confirmation(tmp_path: Path) -> None:
     assert "실거래 모드를 확인하지 않아" in proc.stderr
     assert key not in proc.stderr + proc.stdout and secret not in proc.stderr + proc.stdout
     assert not (tmp_path / "data").exists()  # nothing was started or written
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")
+def test_ctrl_c_closes_the_window_cleanly(tmp_path: Path) -> None:
+    settings = write_settings(tmp_path / "settings.ini")
+    environ = dict(os.environ, QT_QPA_PLATFORM="offscreen", PYTHONUNBUFFERED="1")
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "main.py",
+            "--settings",
+            str(settings),
+            "--data-dir",
+            str(tmp_path / "data"),
+        ],
+        cwd=REPO,
+        env=environ,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert proc.stderr is not None
+    lines: list[str] = []
+    try:
+        for line in proc.stderr:  # wait for the window, reading the log as it comes
+            lines.append(line)
+            if "창을 열었습니다" in line:
+                break
+        proc.send_signal(signal.SIGINT)
+        _, rest = proc.communicate(timeout=RUN_TIMEOUT_S)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    log = "".join(lines) + rest
+    assert proc.returncode == 0, log[-3000:]
+    assert "closing the window" in log
+    assert (tmp_path / "window-state.ini").exists()  # the layout was saved on the way out
+    url = re.search(r"내장 시뮬레이터 시작: (http://127\.0\.0\.1:\d+)", log)
+    assert url is not None
+    with pytest.raises(requests.ConnectionError):
+        requests.get(url.group(1) + "/_sim/state", timeout=5)
