@@ -251,7 +251,9 @@ def _close_on_signals(window: QWidget) -> QTimer:
 
     def close(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: closing the window", signum)
-        window.close()
+        # Through the event loop: a signal during start-up (before exec_) would otherwise
+        # close the window while no loop runs to quit, and exec_ would then wait forever.
+        QTimer.singleShot(0, window.close)
 
     signal.signal(signal.SIGINT, close)
     signal.signal(signal.SIGTERM, close)

@@ -19,7 +19,7 @@ from PyQt5.QtGui import QImage
 from tests.gui.conftest import write_settings
 
 REPO = Path(__file__).resolve().parents[2]
-RUN_TIMEOUT_S = 180
+RUN_TIMEOUT_S = 90  # under pytest-timeout (120 s), so a hang fails with the log
 
 
 def run_main(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
