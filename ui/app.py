@@ -253,7 +253,7 @@ def _close_on_signals(window: QWidget) -> QTimer:
         log.info("signal %d: closing the window", signum)
         # Through the event loop: a signal during start-up (before exec_) would otherwise
         # close the window while no loop runs to quit, and exec_ would then wait forever.
-        QTimer.singleShot(0, window.close)
+        QTimer.singleShot(0, lambda: window.close() and None)
 
     signal.signal(signal.SIGINT, close)
     signal.signal(signal.SIGTERM, close)
