@@ -249,11 +249,14 @@ def _close_on_signals(window: QWidget) -> QTimer:
     the chance while Qt's event loop waits.
     """
 
+    def close_window() -> None:
+        window.close()
+
     def close(signum: int, _frame: FrameType | None) -> None:
         log.info("signal %d: closing the window", signum)
         # Through the event loop: a signal during start-up (before exec_) would otherwise
         # close the window while no loop runs to quit, and exec_ would then wait forever.
-        QTimer.singleShot(0, lambda: window.close() and None)
+        QTimer.singleShot(0, close_window)
 
     signal.signal(signal.SIGINT, close)
     signal.signal(signal.SIGTERM, close)
