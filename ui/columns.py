@@ -192,20 +192,20 @@ FILLS_COLUMNS = (
 )
 
 CONDITIONS_COLUMNS = (
-    ColumnSpec("seq", "번호", width=40, alignment=CENTER),
-    ColumnSpec("name", "조건식명", width=150),
+    ColumnSpec("seq", "번호", width=34, alignment=CENTER),
+    ColumnSpec("name", "조건식명", width=134),
     ColumnSpec(
-        "buy_enabled", "매수", alignment=CENTER, width=44, checkable=True, tooltip="자동매수에 사용"
+        "buy_enabled", "매수", alignment=CENTER, width=40, checkable=True, tooltip="자동매수에 사용"
     ),
     ColumnSpec(
         "sell_enabled",
         "매도",
         alignment=CENTER,
-        width=44,
+        width=40,
         checkable=True,
         tooltip="자동매도에 사용",
     ),
-    ColumnSpec("running", "실시간", fmt_flag("●"), CENTER, flag_colour(True), width=48),
+    ColumnSpec("running", "실시간", fmt_flag("●"), CENTER, flag_colour(True), width=44),
     ColumnSpec("matches", "편입", fmt_int, RIGHT, width=44, tooltip="현재 편입 종목 수"),
 )
 

@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import (
     QFormLayout,
     QHeaderView,
     QLabel,
+    QLineEdit,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -164,3 +165,50 @@ class KeyHelpDialog(QDialog):
             if meaning is not None and key is not None:
                 out[meaning.text()] = key.text()
         return out
+
+
+class RealModeDialog(QDialog):
+    """Start-up confirmation of real-money mode: the user types the confirmation word.
+
+    The start button stays disabled until the word is typed exactly, so Enter alone (or a
+    stray click) cannot start trading real money.
+    """
+
+    def __init__(self, word: str, prompt: str = "", parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.word = word
+        self.setObjectName("real_mode_dialog")
+        self.setWindowTitle("실거래 모드 확인")
+        text = QLabel(
+            "<p style='color:#c0001a; font-size:14pt; font-weight:bold'>실거래(REAL) 모드</p>"
+            "<p>키움증권 실서버에 <b>실제 돈으로</b> 주문합니다.</p>"
+            f"<p>계속하려면 아래 칸에 <b>{word}</b> 를 입력하세요.</p>"
+        )
+        text.setTextFormat(Qt.TextFormat.RichText)
+        text.setToolTip(prompt)
+        self.answer = QLineEdit(self)
+        self.answer.setObjectName("real_mode_answer")
+        self.answer.setPlaceholderText(word)
+        self.confirm_button = QPushButton("실거래로 시작")
+        self.confirm_button.setObjectName("real_mode_confirm")
+        self.confirm_button.setEnabled(False)
+        self.confirm_button.setDefault(True)
+        self.cancel_button = QPushButton("종료 (Esc)")
+        self.cancel_button.setAutoDefault(False)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        self.answer.textChanged.connect(
+            lambda typed: self.confirm_button.setEnabled(typed.strip() == word)
+        )
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(self.answer)
+        layout.addWidget(buttons)
+        self.answer.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def typed(self) -> str:
+        """What the user typed when the dialog was accepted, else ""."""
+        return self.answer.text().strip() if self.result() == QDialog.DialogCode.Accepted else ""

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from PyQt5.QtCore import QByteArray, QSettings, Qt, pyqtSignal
+from PyQt5.QtCore import QByteArray, QSettings, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QCloseEvent
 from PyQt5.QtWidgets import (
     QAction,
@@ -51,6 +51,7 @@ from ui.theme import app_icon
 
 LAYOUT_VERSION = 1  # bump when docks are added or renamed: older saved layouts are dropped
 DEFAULT_SIZE = (1600, 950)
+ROW_SELECT_MS = 150  # a table row must stay current this long before its stock is shown
 STATE_GROUP = "window"
 
 # Table name -> dock objectName (from main_window.ui).
@@ -176,6 +177,15 @@ class MainWindow(QMainWindow):
         self.settings_panel.setting_changed.connect(self.setting_changed)
         for name in (tables.HOLDINGS.name, tables.TRACKING.name):
             self.views[name].row_activated.connect(self._on_code_activated)
+        fills = self.views[tables.FILLS.name]
+        fills.row_activated.connect(lambda key: self._on_code_activated(fills.code_of(key) or ""))
+        self._row_code = ""
+        self._row_timer = QTimer(self)
+        self._row_timer.setSingleShot(True)
+        self._row_timer.setInterval(ROW_SELECT_MS)
+        self._row_timer.timeout.connect(self._select_row_code)
+        for view in self.views.values():
+            view.code_selected.connect(self._on_row_code)
         ui.action_quit.triggered.connect(self.close)
         ui.action_reset_layout.triggered.connect(self.reset_layout)
         ui.action_auto_trade.triggered.connect(self._on_auto_trade_triggered)
@@ -439,6 +449,17 @@ class MainWindow(QMainWindow):
         if not self.order_entry.select_stock(code):
             self.status_bar.show_notice(f"종목 목록에 없는 종목입니다: {code}")
 
+    def _on_row_code(self, code: str) -> None:
+        """A row of another stock became current: show that stock a moment later (arrowing
+        through a table subscribes only the row it stops on)."""
+        self._row_code = code
+        self._row_timer.start()
+
+    def _select_row_code(self) -> None:
+        code, self._row_code = self._row_code, ""
+        if code:
+            self.order_entry.select_stock(code, move_focus=False)
+
     # --- Engine-facing slots (thin) -----------------------------------------------------
 
     def set_stocks(self, stocks: Iterable[StockInfoData]) -> None:
@@ -468,8 +489,9 @@ class MainWindow(QMainWindow):
             self.orderbook.set_last_price(price)
 
     def show_bars(self, code: str, interval: str, frame: pd.DataFrame) -> None:
-        """`bars_loaded(code, interval, frame)`: history for the chart (if still selected)."""
-        if code == self.chart.code:
+        """`bars_loaded(code, interval, frame)`: history for the chart, if it still shows that
+        stock at that interval (a late reply for another one is dropped)."""
+        if code == self.chart.code and interval == self.chart.interval:
             self.chart.set_bars(frame, interval)
 
     def show_fill(self, code: str, side: Side, price: int, when: Any) -> None:
@@ -499,8 +521,12 @@ class MainWindow(QMainWindow):
         self.settings_panel.set_settings(settings)
         self.order_entry.set_settings(settings)
 
-    def show_setting_error(self, key: str, message: str) -> None:
-        self.settings_panel.show_error(key, message)
+    def show_setting_error(
+        self, key: str, message: str, settings: AppSettings | None = None
+    ) -> None:
+        """The engine refused a setting (SettingsError); `settings` are those in force."""
+        self.settings_panel.show_error(key, message, settings)
+        self.status_bar.show_notice(f"설정을 바꾸지 못했습니다: {message}")
 
     def set_mode(self, mode: Mode) -> None:
         self.status_bar.set_mode(mode)

@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Mapping
 from PyQt5.QtCore import QEvent, QObject, QStringListModel, Qt, pyqtSignal
 from PyQt5.QtGui import QKeyEvent
 from PyQt5.QtWidgets import (
+    QAbstractSpinBox,
     QButtonGroup,
     QComboBox,
     QCompleter,
@@ -85,6 +86,9 @@ class OrderEntryPanel(QWidget):
         self._cash: int | None = None
         self._sellable: dict[str, int] = {}
         self._side = Side.BUY
+        # The price box holds the base price only because no trade was seen yet: the first
+        # last price replaces it, unless the user has touched the price meanwhile.
+        self._price_from_base = False
         self.confirm_dialog: OrderConfirmDialog | None = None
         self.last_problems: list[Problem] = []
 
@@ -137,6 +141,9 @@ class OrderEntryPanel(QWidget):
             self.type_combo.addItem(labels.label(labels.ORDER_TYPE, order_type), order_type)
         self.type_combo.currentIndexChanged.connect(self._on_type_changed)
         self.price_spin.valueChanged.connect(self._update_amount)
+        price_line = self.price_spin.lineEdit()
+        if price_line is not None:
+            price_line.textEdited.connect(self._on_price_typed)
         self.qty_spin.setSingleStep(self.settings.order_entry.quantity_step)
         self.qty_spin.valueChanged.connect(self._update_amount)
         self.max_button.clicked.connect(self.fill_max_quantity)
@@ -173,8 +180,8 @@ class OrderEntryPanel(QWidget):
         """Window-wide keys (work wherever the focus is in the window)."""
         actions: dict[str, Callable[[], None]] = {
             "focus_stock": self.focus_stock,
-            "focus_price": lambda: _focus(self.price_spin),
-            "focus_quantity": lambda: _focus(self.qty_spin),
+            "focus_price": lambda: _focus(self.price_spin, select=True),
+            "focus_quantity": lambda: _focus(self.qty_spin, select=True),
             "toggle_order_type": self.toggle_order_type,
             "side_buy": lambda: self.set_side(Side.BUY),
             "side_sell": lambda: self.set_side(Side.SELL),
@@ -215,11 +222,18 @@ class OrderEntryPanel(QWidget):
         self._by_name = {s.name.casefold(): s for s in self._stocks.values()}
         self._completion_model.setStringList([f"{s.code} {s.name}" for s in self._stocks.values()])
 
+    def known_stocks(self) -> int:
+        """How many stocks the box can complete (0 until the stock list arrived)."""
+        return len(self._stocks)
+
     def set_last_price(self, code: str, price: int) -> None:
         """Last trade price of a stock (from ticks); used for the prefill and fat-finger check."""
         if price > 0:
             self._last_prices[code] = price
             if self._stock is not None and self._stock.code == code:
+                if self._price_from_base and self.order_type().needs_price:
+                    self.price_spin.setValue(price)
+                self._price_from_base = False
                 self._update_stock_label()
 
     def set_base_price(self, code: str, base_price: int) -> None:
@@ -248,14 +262,20 @@ class OrderEntryPanel(QWidget):
         _focus(self.stock_edit)
         self.stock_edit.selectAll()
 
-    def select_stock(self, code: str) -> bool:
-        """Put a stock in the box as if typed (e.g. from a 잔고 row); False if unknown."""
+    def select_stock(self, code: str, *, move_focus: bool = True) -> bool:
+        """Put a stock in the box as if typed (e.g. from a 잔고 row); False if unknown.
+        With `move_focus` the price box takes the focus, ready to trade."""
         stock = self._stocks.get(code)
         if stock is None:
             return False
         self.stock_edit.setText(f"{stock.code} {stock.name}")
-        self._choose(stock)
+        self._choose(stock, move_focus=move_focus)
         return True
+
+    @property
+    def stock(self) -> StockInfoData | None:
+        """The stock the panel trades (None until one is chosen)."""
+        return self._stock
 
     def set_side(self, side: Side) -> None:
         self._side = side
@@ -292,6 +312,7 @@ class OrderEntryPanel(QWidget):
         """Fill a price (e.g. clicked in the order book); switches to 지정가 if needed."""
         if not self.order_type().needs_price:
             self.set_order_type(OrderType.LIMIT)
+        self._price_from_base = False
         self.price_spin.setValue(price)
         self.price_error.hide()
 
@@ -299,6 +320,7 @@ class OrderEntryPanel(QWidget):
         """Move the price `ticks` steps on the grid, from the last price when empty."""
         if not self.order_type().needs_price:
             return
+        self._price_from_base = False
         if self.price_spin.value() <= 0:
             start = self._reference_price()
             if start:
@@ -419,13 +441,15 @@ class OrderEntryPanel(QWidget):
         _focus(self.price_spin if self.order_type().needs_price else self.qty_spin)
 
     def _send(self, request: OrderRequest, name: str) -> None:
-        self.order_requested.emit(request)
         price = f"{request.price:,}원" if request.order_type.needs_price else "시장가"
+        # The message goes first: a refusal reported while the signal is handled
+        # (`show_rejection`) must replace it, not be replaced by it.
         self._show_message(
             f"{labels.label(labels.SIDE, request.side)} 주문 전송: {name} "
             f"{request.quantity:,}주 {price}",
             error=False,
         )
+        self.order_requested.emit(request)
 
     # --- Keys ---------------------------------------------------------------------------
 
@@ -510,6 +534,7 @@ class OrderEntryPanel(QWidget):
         self._mark_invalid(set())
         if changed:
             self.price_spin.setValue(self._reference_price() or 0)
+            self._price_from_base = stock.code not in self._last_prices
             self.price_error.hide()
             self.quantity_error.hide()
             self.message_label.clear()
@@ -535,6 +560,9 @@ class OrderEntryPanel(QWidget):
         if base:
             return krx.price_band(base, etf=self._stock.is_etf).upper
         return self._last_prices.get(self._stock.code, 0)
+
+    def _on_price_typed(self, _text: str) -> None:
+        self._price_from_base = False
 
     def _on_type_changed(self, _index: int) -> None:
         priced = self.order_type().needs_price
@@ -613,8 +641,11 @@ class OrderEntryPanel(QWidget):
         self.message_label.setText(text)
 
 
-def _focus(widget: QWidget) -> None:
+def _focus(widget: QWidget, *, select: bool = False) -> None:
+    """Focus a field; with `select` its text is selected, so typing replaces it."""
     widget.setFocus(Qt.FocusReason.ShortcutFocusReason)
+    if select and isinstance(widget, QAbstractSpinBox):
+        widget.selectAll()
 
 
 _repolish = repolish

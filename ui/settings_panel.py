@@ -144,8 +144,14 @@ class SettingsPanel(QWidget):
         finally:
             self._loading = False
 
-    def show_error(self, key: str, message: str) -> None:
-        """Show a message next to a field (e.g. the engine refused the value)."""
+    def show_error(self, key: str, message: str, settings: AppSettings | None = None) -> None:
+        """Show a message next to a field (e.g. the engine refused the value).
+
+        `settings` are the ones really in force (the engine's): the refused value stays in
+        the editor for the user to fix, but entering the old value again counts as no change.
+        """
+        if settings is not None:
+            self.settings = settings
         self._show_error(key, message)
 
     def error_text(self, key: str) -> str:
@@ -165,7 +171,7 @@ class SettingsPanel(QWidget):
         try:
             updated = replace_setting(self.settings, key, raw)
         except SettingsError as exc:
-            self._show_error(key, _message_for(key, info, exc))
+            self._show_error(key, message_for(key, exc))
             return False
         self.settings = updated
         self._show_error(key, "")
@@ -286,10 +292,12 @@ def _decimals(info: SettingInfo) -> int:
     return min(6, max(2, len(text.split(".")[1])))
 
 
-def _message_for(key: str, info: SettingInfo, exc: SettingsError) -> str:
-    """The problem line about this key, without the "[section] name:" prefix."""
+def message_for(key: str, exc: SettingsError) -> str:
+    """The problem line about `key` ("section/name"), without its "[section] name:" or
+    "section/name:" prefix; all problems when none names the key."""
+    section, _, name = key.partition("/")
     for problem in exc.problems:
-        prefix = f"[{info.section}] {info.name}: "
-        if problem.startswith(prefix):
-            return problem[len(prefix) :].split(" — ")[0]
+        for prefix in (f"[{section}] {name}: ", f"{key}: "):
+            if problem.startswith(prefix):
+                return problem[len(prefix) :].split(" — ")[0]
     return "; ".join(exc.problems)

@@ -12,8 +12,9 @@ from kiwoom_terminal.constants import ConnectionState, Mode
 from kiwoom_terminal.krx import SessionPhase
 from ui import labels
 
-# Worker names as the supervisor reports them, with their Korean labels.
-WORKER_LABELS = {"general": "조회", "order": "주문", "websocket": "실시간"}
+# Worker names as `EngineStatus.connections` keys them (`WorkerKind` values), with their
+# Korean labels.
+WORKER_LABELS = {"tr": "조회", "order": "주문", "websocket": "실시간"}
 _GOOD = {ConnectionState.CONNECTED}
 _WAIT = {ConnectionState.STARTING, ConnectionState.RECONNECTING, ConnectionState.THROTTLING}
 NOTICE_MS = 15_000  # how long a notice stays when nothing replaces it
@@ -33,6 +34,9 @@ class TerminalStatusBar(QStatusBar):
             )
         self.throttle_label = self._field("throttle_label", "요청 제한(초당 횟수)으로 대기 중인지")
         self.clock_label = self._field("clock_label", "서버 시각과 장 구분")
+        self.engine_label = self._field(
+            "engine_label", "계좌 확인(시작 시 대사) 상태, 관리 종목 수, 당일 손익(실현+평가)"
+        )
         self.auto_trade_label = self._field("auto_trade_label", "자동매매 상태")
         self.snapshot_label = self._field("snapshot_label", "마지막 상태 저장 시각")
         self.notice_label = QLabel(self)
@@ -46,6 +50,7 @@ class TerminalStatusBar(QStatusBar):
             self.set_connection(name, ConnectionState.STARTING)
         self.set_throttling(False)
         self.set_clock(None, SessionPhase.CLOSED)
+        self.set_engine_state(False, 0, 0, ())
         self.set_auto_trade(False)
         self.set_snapshot_time(None)
 
@@ -85,6 +90,24 @@ class TerminalStatusBar(QStatusBar):
         """Server clock (HH:MM:SS) and the KRX session phase in Korean."""
         clock = server_time.strftime("%H:%M:%S") if server_time else "--:--:--"
         self.clock_label.setText(f"{clock} {labels.label(labels.SESSION_PHASE, phase)}")
+
+    def set_engine_state(
+        self, ready: bool, positions: int, day_pnl: int, blocked: tuple[str, ...] = ()
+    ) -> None:
+        """Whether the start-up account check is done (no order before), the number of
+        managed positions, today's P&L (realised + open), and stocks held back while an order's
+        outcome is being checked."""
+        if not ready:
+            text = "<span style='color:#b45f06'><b>계좌 확인 중…</b></span>"
+        else:
+            colour = "#d3192c" if day_pnl > 0 else "#1a56c4" if day_pnl < 0 else "#222222"
+            text = (
+                f"관리 {positions}종목 · 당일손익 <span style='color:{colour}'>{day_pnl:+,}</span>"
+            )
+        if blocked:
+            text += f" · <span style='color:#c0001a'>확인 대기 {', '.join(blocked)}</span>"
+        self.engine_label.setText(text)
+        self.engine_label.setProperty("ready", ready)
 
     def set_auto_trade(self, on: bool) -> None:
         self.auto_trade_label.setText("자동매매 ON" if on else "자동매매 OFF")

@@ -86,6 +86,7 @@ class TableView(QWidget):
     """A filter box over a sortable table of one engine table (by name)."""
 
     row_activated = pyqtSignal(str)  # row key; Enter or double-click on a row
+    code_selected = pyqtSignal(str)  # stock code of the row the user moved to (click, arrows)
 
     def __init__(
         self,
@@ -127,6 +128,7 @@ class TableView(QWidget):
         self.table.setSortingEnabled(True)
         self.table.sortByColumn(-1, Qt.SortOrder.AscendingOrder)  # arrival order until asked
         self.table.activated.connect(self._on_activated)
+        selection(self.table).currentRowChanged.connect(self._on_current_row)
         self._default_header = hheader(self.table).saveState()
 
         top = QHBoxLayout()
@@ -178,6 +180,12 @@ class TableView(QWidget):
         index = self.table.currentIndex()
         return str(index.data(KEY_ROLE)) if index.isValid() else None
 
+    def code_of(self, key: str) -> str | None:
+        """The stock code of a row (tables without a code column give None)."""
+        values = self.model.row_values(key)
+        code = values.get("code") if values else None
+        return str(code) if code else None
+
     def focus_table(self) -> None:
         """Give the table the keyboard focus with a current row (for keyboard use)."""
         self.table.setFocus(Qt.FocusReason.ShortcutFocusReason)
@@ -209,6 +217,15 @@ class TableView(QWidget):
         key = index.data(KEY_ROLE)
         if key is not None:
             self.row_activated.emit(str(key))
+
+    def _on_current_row(self, current: QModelIndex, _previous: QModelIndex) -> None:
+        # Only the user's moves: a row removed under the cursor also moves the current row.
+        if not current.isValid() or not self.table.hasFocus():
+            return
+        key = current.data(KEY_ROLE)
+        code = self.code_of(str(key)) if key is not None else None
+        if code:
+            self.code_selected.emit(code)
 
     def _update_count(self) -> None:
         self.count_label.setText(f"{self.model.rowCount():,}건")

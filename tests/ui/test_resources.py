@@ -5,6 +5,7 @@ from __future__ import annotations
 import configparser
 import importlib.util
 import os
+import subprocess
 import sys
 from pathlib import Path
 
@@ -100,3 +101,18 @@ def test_the_app_font_has_hangul_glyphs(qtbot) -> None:
     for text in "가매수잔고호가체결":
         assert metrics.inFontUcs4(ord(text)), text
     assert QFontInfo(font).family() == theme.korean_font_family()
+
+
+def test_windows_icon_and_pyw_start_file() -> None:
+    image = QImage(str(REPO / "resources" / "kiwoom-terminal.ico"))
+    assert not image.isNull() and image.width() >= 64
+    # The .pyw runs main.py's argument parser (here with the normal interpreter).
+    proc = subprocess.run(
+        [sys.executable, str(REPO / "kiwoom-terminal.pyw"), "--help"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "--screenshot" in proc.stdout and "--headless" in proc.stdout

@@ -42,6 +42,7 @@ MA_COLOURS = ("#e0399a", "#f08c00", "#2b9348", "#6c757d", "#7048e8", "#0c8599")
 BACKGROUND = "#ffffff"
 AXIS_COLOUR = "#5c6570"
 GRID_ALPHA = 0.12
+LEVEL_REACH = 0.5  # position lines this far (× the bars' range) outside the bars are fitted in
 
 
 class ChartWidget(QWidget):
@@ -174,10 +175,11 @@ class ChartWidget(QWidget):
                 pen=pg.mkPen(colour, width=1, style=style),
                 label=f"{label} {{value:,.0f}}",
                 labelOpts={
-                    "position": 0.99,
+                    # On the left: the live bar at the right edge stays uncovered.
+                    "position": 0.02,
                     "color": colour,
                     "fill": pg.mkBrush(255, 255, 255, 215),
-                    "anchors": [(1, 1), (1, 1)],
+                    "anchors": [(0, 1), (0, 1)],
                 },
             )
             line.setZValue(15)
@@ -278,6 +280,11 @@ class ChartWidget(QWidget):
         self.fills.append(FillMarker(side, price, when))
         self._update_fill_markers()
 
+    def set_fills(self, fills: list[tuple[Side, int, dt.datetime]]) -> None:
+        """Replace the markers with (side, price, time) of every fill of the stock."""
+        self.fills = [FillMarker(side, price, when) for side, price, when in fills]
+        self._update_fill_markers()
+
     def set_levels(
         self,
         avg_price: float | None = None,
@@ -298,6 +305,7 @@ class ChartWidget(QWidget):
             else:
                 line.show()  # before setValue: a hidden line's label does not update
                 line.setValue(float(value))
+        self._fit_y()
 
     def set_ma_visible(self, visible: bool) -> None:
         self.ma_button.setChecked(visible)
@@ -457,6 +465,13 @@ class ChartWidget(QWidget):
             return
         low = float(np.nanmin(s.low[lo:hi]))
         high = float(np.nanmax(s.high[lo:hi]))
+        # Position lines close to the bars are brought into view; far ones (a +10 %
+        # take-profit over a quiet minute chart) would squash the candles, so they are not.
+        reach = max(high - low, high * 0.01) * LEVEL_REACH
+        for line in self.level_lines.values():
+            value = float(line.value())
+            if line.isVisible() and low - reach <= value <= high + reach:
+                low, high = min(low, value), max(high, value)
         pad = max((high - low) * 0.06, 1.0)
         self.price_plot.getViewBox().setYRange(low - pad, high + pad, padding=0)
         top = float(np.nanmax(s.volume[lo:hi])) or 1.0

@@ -1,0 +1,281 @@
+"""`EngineLink`: wires a `MainWindow` to a `TradingEngine` (the contract in docs/ENGINE_API.md).
+
+Engine signals go to the window's thin slots; the window's signals (user intent) become
+engine calls. Everything that is not plain forwarding lives here, and each piece says why:
+
+* errors the engine raises for bad input (`OrderInputError`, `SettingsError`) are shown next
+  to the field or in the status bar — nothing was sent, nothing changed;
+* the engine's HHmmss stamps (ticks, fills) are placed on the chart's session day;
+* the chart's average / stop-loss / take-profit / trailing-stop lines are derived from the
+  tracking row with the same `ExitRules` the engine decides with (decisions/);
+* orderable cash and sellable quantities, which have no signal of their own, are refreshed
+  when the holdings or open orders change and once a second with the status.
+
+The link holds no trading state: it reads the engine and tells the window.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+from typing import Any
+
+from PyQt5.QtCore import QObject
+
+from kiwoom_terminal.constants import Mode, Side
+from kiwoom_terminal.decisions.exits import ExitRules
+from kiwoom_terminal.engine.engine import TradingEngine
+from kiwoom_terminal.engine.errors import OrderInputError
+from kiwoom_terminal.engine.status import EngineStatus
+from kiwoom_terminal.krx import KST
+from kiwoom_terminal.objects import OrderRequest
+from kiwoom_terminal.settings import AppSettings, SettingsError
+from ui.main_window import MainWindow
+from ui.settings_panel import message_for
+
+HOLDINGS = "holdings"
+TRACKING = "tracking"
+OPEN_ORDERS = "open_orders"
+FILLS = "fills"
+
+
+class EngineLink(QObject):
+    """Connects one window to one engine for the life of both (see the module docstring)."""
+
+    def __init__(self, window: MainWindow, engine: TradingEngine) -> None:
+        super().__init__(window)
+        self.window = window
+        self.engine = engine
+        self._mode: Mode | None = None
+        self._rules_for: AppSettings | None = None
+        self._rules: ExitRules | None = None
+        self._day_bars_pending = ""  # select_stock() already asked for this code's daily bars
+        self._last_account: tuple[int | None, dict[str, int]] | None = None
+
+        e, w = engine, window
+        e.table_changed.connect(self.on_table_changed)
+        e.ticks.connect(self.on_ticks)
+        e.order_book.connect(w.show_order_book)
+        e.bars_loaded.connect(self.on_bars)
+        e.fill.connect(self.on_fill)
+        e.log.connect(w.show_log)
+        e.notice.connect(w.show_notice)
+        e.status_changed.connect(self.on_status)
+        e.auto_trade_changed.connect(w.set_auto_trade_state)
+        e.settings_changed.connect(w.show_settings)
+        e.stocks_loaded.connect(w.set_stocks)
+
+        w.order_requested.connect(self.submit_order)
+        w.cancel_requested.connect(self.cancel_order)
+        w.cancel_all_requested.connect(self.cancel_all)
+        w.emergency_requested.connect(self.emergency)
+        w.auto_trade_requested.connect(e.set_auto_trade)
+        w.stock_selected.connect(self.select_stock)
+        w.bars_requested.connect(self.load_bars)
+        w.condition_roles_changed.connect(self.set_condition_roles)
+        w.setting_changed.connect(self.update_setting)
+
+        # State that existed before the link (a restored snapshot, a restart).
+        stocks = e.all_stocks()
+        if stocks:
+            w.set_stocks(stocks)
+        w.show_settings(e.settings)
+        w.set_auto_trade_state(e.status.auto_trade)
+        self.on_status(e.status)
+
+    # --- Engine → window ------------------------------------------------------------------
+
+    def on_table_changed(self, name: str, keys: list[Any]) -> None:
+        self.window.on_table_changed(name, keys)
+        if name in (HOLDINGS, OPEN_ORDERS):
+            self.refresh_account()
+        if name in (HOLDINGS, TRACKING):
+            code = self.window.chart.code
+            if code and (not keys or code in keys):
+                self.refresh_levels()
+
+    def on_ticks(self, summaries: Mapping[str, Any]) -> None:
+        """`ticks(dict)`: last prices for the 주문 / 호가 panels, the live bar of the chart."""
+        window = self.window
+        for code, summary in summaries.items():
+            window.show_last_price(code, summary.last)
+        chart = window.chart
+        summary = summaries.get(chart.code) if chart.code else None
+        if summary is not None and len(chart.series):
+            chart.apply_tick(
+                summary.last,
+                summary.high,
+                summary.low,
+                summary.cum_volume,
+                self.session_time(summary.time),
+            )
+
+    def on_bars(self, code: str, interval: str, frame: Any) -> None:
+        """`bars_loaded`: the history, then today's fills of that stock as markers."""
+        window = self.window
+        window.show_bars(code, interval, frame)
+        if code == window.chart.code and interval == window.chart.interval:
+            window.chart.set_fills(
+                [
+                    (Side(row["side"]), int(row["price"]), self.session_time(str(row["time"])))
+                    for row in self._rows(FILLS)
+                    if row["code"] == code
+                ]
+            )
+            self.refresh_levels()
+
+    def on_fill(self, fill: Any) -> None:
+        """`fill(OwnFill)`: a marker on the chart when it shows that stock."""
+        self.window.show_fill(fill.code, fill.side, fill.price, self.session_time(fill.time))
+
+    def on_status(self, status: EngineStatus) -> None:
+        """`status_changed`: every field of the status bar (and the mode in the title)."""
+        window = self.window
+        bar = window.status_bar
+        if status.mode is not self._mode:
+            self._mode = status.mode
+            window.set_mode(status.mode)
+        for worker, state in status.connections.items():
+            bar.set_connection(worker, state)
+        bar.set_throttling(status.throttling)
+        bar.set_clock(status.server_time, status.session_phase)
+        bar.set_auto_trade(status.auto_trade)
+        bar.set_snapshot_time(status.last_snapshot)
+        bar.set_engine_state(status.ready, status.positions, status.day_pnl, status.blocked_codes)
+        self.refresh_account()
+
+    # --- Window → engine ------------------------------------------------------------------
+
+    def submit_order(self, request: OrderRequest) -> None:
+        try:
+            self.engine.submit_manual_order(request)
+        except OrderInputError as exc:
+            self.window.show_order_rejected(str(exc))
+
+    def cancel_order(self, order_no: str) -> None:
+        try:
+            self.engine.cancel_order(order_no)
+        except OrderInputError as exc:
+            self.window.status_bar.show_notice(str(exc))
+        else:
+            self.window.status_bar.show_notice(f"주문 {order_no} 취소를 보냈습니다", error=False)
+
+    def cancel_all(self) -> None:
+        sent = self.engine.cancel_all_orders()
+        if sent:
+            self.window.status_bar.show_notice(f"미체결 {sent}건 취소를 보냈습니다", error=False)
+        else:
+            self.window.status_bar.show_notice("취소할 수 있는 미체결 주문이 없습니다")
+
+    def emergency(self) -> None:
+        """The user confirmed the emergency dialog (the engine sends the notice)."""
+        self.engine.emergency_flatten()
+
+    def select_stock(self, code: str) -> None:
+        """Subscribe its ticks and order book; the engine also fetches its daily bars."""
+        self._day_bars_pending = code
+        self.engine.select_stock(code)
+        price = self.engine.last_price(code)
+        if price:
+            self.window.show_last_price(code, price)
+        band = self.engine.price_band(code)
+        if band is not None:
+            self.window.order_entry.set_base_price(code, band.base)
+        self.refresh_levels()
+
+    def load_bars(self, code: str, interval: str) -> None:
+        if interval == "day" and code == self._day_bars_pending:
+            self._day_bars_pending = ""  # select_stock() asked for them already
+            return
+        self._day_bars_pending = ""
+        self.engine.load_bars(code, interval)
+
+    def set_condition_roles(self, seq: str, buy: bool, sell: bool) -> None:
+        try:
+            self.engine.set_condition_roles(seq, buy, sell)
+        except OrderInputError as exc:
+            self.window.status_bar.show_notice(str(exc))
+
+    def update_setting(self, key: str, raw: str) -> None:
+        """An edit of the settings panel; a refusal is shown next to the field."""
+        try:
+            self.engine.update_setting(key, raw)
+        except SettingsError as exc:
+            self.window.show_setting_error(key, message_for(key, exc), self.engine.settings)
+
+    # --- Derived views --------------------------------------------------------------------
+
+    def refresh_account(self) -> None:
+        """Orderable cash and sellable quantities for the 주문 panel (when they changed)."""
+        frame = self.engine.table(HOLDINGS)
+        sellable = {
+            str(code): int(qty)
+            for code, qty in zip(frame["code"].tolist(), frame["sellable_qty"].tolist())
+        }
+        cash: int | None = self.engine.orderable_cash() if self.engine.status.ready else None
+        account = (cash, sellable)
+        if account != self._last_account:
+            self._last_account = account
+            self.window.show_account(cash, sellable)
+
+    def refresh_levels(self) -> None:
+        """The chart's position lines from the tracking row (or the holding) of its stock."""
+        chart = self.window.chart
+        code = chart.code
+        row = self._row(TRACKING, code) if code else None
+        if row is None or int(row["quantity"]) <= 0:
+            holding = self._row(HOLDINGS, code) if code else None
+            chart.set_levels(avg_price=int(holding["avg_price"]) if holding else None)
+            return
+        rules = self.exit_rules()
+        avg = int(row["avg_price"])
+        high = int(row["high_since_arm"])
+        chart.set_levels(
+            avg_price=avg,
+            stop_loss=rules.level(avg, rules.stop_loss_pct, upward=False)
+            if rules.stop_loss_pct is not None
+            else None,
+            take_profit=rules.level(avg, rules.take_profit_pct, upward=True)
+            if rules.take_profit_pct is not None
+            else None,
+            trailing_stop=high * (1 - rules.trailing_drop_pct / 100)
+            if bool(row["trailing_armed"]) and high > 0
+            else None,
+        )
+
+    def exit_rules(self) -> ExitRules:
+        """The engine's exit rules for its current settings (rebuilt after an edit)."""
+        settings = self.engine.settings
+        if self._rules is None or self._rules_for is not settings:
+            self._rules = ExitRules.from_settings(settings.trading, settings.fees)
+            self._rules_for = settings
+        return self._rules
+
+    def session_time(self, hhmmss: str) -> dt.datetime:
+        """A server HHmmss stamp as a datetime on the chart's trading day.
+
+        Against Kiwoom that day is today in KST. The embedded simulator keeps its own
+        session day (the last business day, e.g. Friday on a Sunday), which its bars carry,
+        so in sim mode the day of the newest loaded bar is used.
+        """
+        day = dt.datetime.now(KST).date()
+        series = self.window.chart.series
+        if self.engine.settings.general.mode is Mode.SIM and len(series):
+            day = series.time_at(len(series) - 1).date()
+        try:
+            moment = dt.time(int(hhmmss[0:2]), int(hhmmss[2:4]), int(hhmmss[4:6]))
+        except (ValueError, IndexError):
+            moment = dt.datetime.now(KST).time().replace(microsecond=0, tzinfo=None)
+        return dt.datetime.combine(day, moment)
+
+    def _row(self, name: str, key: str) -> dict[str, Any] | None:
+        frame = self.engine.table(name)
+        if key not in frame.index:
+            return None
+        return {str(k): v for k, v in frame.loc[key].items()}
+
+    def _rows(self, name: str) -> list[dict[str, Any]]:
+        return [
+            {str(k): v for k, v in row.items()}
+            for row in self.engine.table(name).to_dict("records")
+        ]
