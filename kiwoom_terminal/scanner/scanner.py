@@ -229,8 +229,9 @@ class Scanner:
         label = opened + dt.timedelta(minutes=minutes - minutes % self.config.interval) - span
         return min(label, closed)
 
-    def due_requests(self, now: dt.datetime) -> list[MinuteBarsQuery]:
-        """ka10080 queries to send now (possibly none), stalest code first, paced."""
+    def due_requests(self, now: dt.datetime, limit: int | None = None) -> list[MinuteBarsQuery]:
+        """ka10080 queries to send now (possibly none), stalest code first, paced; at most
+        `limit` of them (the engine's cap on the scanner's share of the TR queue)."""
         self._refill(now)
         timeout = dt.timedelta(seconds=self.config.request_timeout_s)
         for request_id, pending in list(self._pending.items()):
@@ -253,9 +254,9 @@ class Scanner:
             if newest is None or newest < target:
                 stale.append((newest or dt.datetime.min, order, code))
         stale.sort()
-        queries = []
+        queries: list[MinuteBarsQuery] = []
         for newest, _, code in stale:
-            if self._tokens < 1:
+            if self._tokens < 1 or (limit is not None and len(queries) >= limit):
                 break
             self._tokens -= 1
             query = MinuteBarsQuery(
@@ -282,6 +283,11 @@ class Scanner:
         self._tokens_at = now
 
     # --- replies ---------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not answered (nor timed out) yet."""
+        return len(self._pending)
 
     def is_mine(self, request_id: str) -> bool:
         """True for a request this scanner sent and is waiting for."""

@@ -31,6 +31,7 @@ class SignalStatus(str, Enum):
     ROUTED = "routed"  # handed to the engine's buy path as a buy candidate
     BOUGHT = "bought"  # the engine placed the buy order
     SKIPPED = "skipped"  # the engine's guards or risk checks refused it (see `note`)
+    SOLD = "sold"  # a sell signal: the engine flagged the position(s) for selling
 
 
 # 전략 신호: one row per (day, code, strategy, side).
