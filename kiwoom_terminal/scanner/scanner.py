@@ -14,7 +14,7 @@ Pure logic driven by the engine (no Qt, no queues, no clock of its own):
    into a `MinuteBarCache` (completed bars only) and every enabled strategy runs over the
    code's bars. A BUY or SELL on a bar completed since the strategy last looked at the code,
    on today's trading day and at most `max_signal_age_s` old, becomes a `SignalData` in the
-   `SignalBook` (deduplicated per day, code, strategy and side, across restarts).
+   `SignalBook` (deduplicated per bar, code, strategy and side, across restarts).
 3. The result lists the new signals, and — when `route_buy_signals` is on — a
    `BuyCandidate` per new BUY for the engine's buy path (the same guards and risk checks as
    a condition 편입, `source` = the strategy name), and — when `route_sell_signals` is on — a
@@ -367,7 +367,7 @@ class Scanner:
                 if routed:
                     signal = dataclasses.replace(signal, status=SignalStatus.ROUTED)
                 if not self.book.add(signal):
-                    continue  # this day, code, strategy and side already had its signal
+                    continue  # this bar, code, strategy and side already had its signal
                 signals.append(signal)
                 if routed:
                     buys.append(
