@@ -6,7 +6,7 @@
 | `buy codes=…` | `consider_buy` of each code, `source` = `schedule` |
 | `sell strategy=X [codes=…]` | held positions whose latest bar gives X's SELL are flagged and sold by the exit path (`ExitReason.STRATEGY`) |
 | `sell_all [source=X]` | every managed position (only those opened by X when given) is flagged and sold by the exit path; holdings the engine does not manage are sold through the order gateway (risk checks, journal) — without `source` only |
-| `reset` | `engine.reset_day`: a new trading day for the re-buy block, the orders-per-minute window, the daily P/L and the rejection cool-downs |
+| `reset` | `engine.reset_day`: a new trading day for the re-buy block, the orders-per-minute window, the daily P/L and the rejection cool-downs (caught up late only when that state is from an earlier market day) |
 | `auto_on` / `auto_off` | `engine.set_auto_trade` |
 
 Trading jobs (`buy`, `sell`, `sell_all`) wait until the start-up reconciliation is done;
@@ -113,8 +113,7 @@ class JobRunner:
     def _start(self, job: Job) -> None:
         action = job.action
         if action is JobAction.RESET:
-            self.engine.reset_day(f"예약 작업 {job.rule.label}")
-            self._finish_simple(job, "일일 상태 초기화")
+            self._reset(job)
         elif action is JobAction.AUTO_ON:
             self.engine.set_auto_trade(True)
             self._finish_simple(job, "자동매매 켬")
@@ -131,6 +130,22 @@ class JobRunner:
             self._finish_simple(job, f"{len(job.rule.codes)}종목 매수 요청")
         else:
             self._start_scan(job)
+
+    def _reset(self, job: Job) -> None:
+        """A reset on time always starts a new day. One caught up late (the terminal was
+        not running at its time — e.g. the first start of the day, or the simulator's next
+        session) only when the daily state belongs to an earlier market day: a restart at
+        noon must not forget what was bought in the morning."""
+        runner = self.runner
+        late = runner.market_now() - job.scheduled > runner.scheduler.late_grace
+        day = job.scheduled.date()
+        if late and runner.ledger_day >= day:
+            self.ctx.log("INFO", f"예약 작업 {job.rule.label}: 오늘의 기록이라 초기화하지 않습니다")
+            self._finish_simple(job, "이미 오늘의 기록")
+            return
+        self.engine.reset_day(f"예약 작업 {job.rule.label}")
+        runner.ledger_day = max(runner.ledger_day, day)
+        self._finish_simple(job, "일일 상태 초기화")
 
     def _finish_simple(self, job: Job, summary: str) -> None:
         self.done.append((job, summary))

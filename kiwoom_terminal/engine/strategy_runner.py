@@ -22,8 +22,8 @@ Every `[scanner] check_ms` (1 s) on the market clock (`market_now`):
 The market day: against Kiwoom it is the KST date. The embedded simulator keeps its own
 session day (the latest business day when it started, then one business day per simulated
 session), which its minute bars carry: in sim mode the runner starts from the latest
-business day and moves forward when the server's time of day jumps back (a new simulated
-day) or a reply carries bars of a later day.
+business day and moves forward when the server's clock falls back (`MarketClock.new_days`:
+a new simulated day) or a reply carries bars of a later day.
 """
 
 from __future__ import annotations
@@ -64,7 +64,6 @@ log = logging.getLogger(__name__)
 
 SIGNALS_TABLE = "signals"
 SYNC_EVERY_S = 300.0  # one-shot condition search for the watchlist sync this often
-NEW_DAY_JUMP_S = 3600  # the server's time of day fell back this far: a new simulated day
 
 
 class StrategyRunner(QObject):
@@ -80,7 +79,9 @@ class StrategyRunner(QObject):
         settings = self.ctx.settings
         self.sim = settings.general.mode is Mode.SIM
         self.day = krx.latest_business_day(krx.now_kst().date())
-        self._last_tod_s: float | None = None
+        self.ledger_day = self.day  # the market day the engine's daily state belongs to
+        self._new_days = self.ctx.clock.new_days
+        self.turns = 0  # timer turns with a known server time (tests wait on it)
         data_dir = engine.data_dir
         self.watchlist = Watchlist(data_dir / "watchlist.json")
         self.book = SignalBook(data_dir / "signals.sqlite", today=self.day)
@@ -119,12 +120,10 @@ class StrategyRunner(QObject):
         clock = self.ctx.clock
         if not self.sim:
             return clock.now().replace(tzinfo=None)
-        tod = clock.time_of_day()
-        seconds = tod.hour * 3600 + tod.minute * 60 + tod.second
-        if self._last_tod_s is not None and seconds < self._last_tod_s - NEW_DAY_JUMP_S:
+        while self._new_days < clock.new_days:
+            self._new_days += 1
             self._set_day(krx.next_business_day(self.day), "시뮬레이터의 새 거래일")
-        self._last_tod_s = seconds
-        return dt.datetime.combine(self.day, tod)
+        return dt.datetime.combine(self.day, clock.time_of_day())
 
     def _set_day(self, day: dt.date, why: str) -> None:
         if day <= self.day:
@@ -346,6 +345,7 @@ class StrategyRunner(QObject):
         if not ctx.clock.synced:
             return  # the simulator's time is not known yet
         now = self.market_now()
+        self.turns += 1
         for job in self.scheduler.due(now):
             self.jobs.add(job)
         self.jobs.run_waiting(now)

@@ -15,11 +15,14 @@ import datetime as dt
 from typing import Any
 
 from kiwoom_terminal import krx
+from kiwoom_terminal.constants import OrderType, Side
 from kiwoom_terminal.engine.engine import TradingEngine
+from kiwoom_terminal.objects import OrderRequest
 from kiwoom_terminal.sim.control import SimControl
 
 DEADLINE_MS = 20_000
 CLOCK_STOCK = "005935"  # 삼성전자우: printed only to tell the engine the time
+SESSION_END = dt.time(15, 20)  # the continuous simulator clock's day ends here
 
 
 def _parse(stamp: str) -> dt.datetime:
@@ -37,28 +40,45 @@ class ScriptedMarket:
         self._clock_up = False
         engine.select_stock(CLOCK_STOCK)
         self.wait_registered(CLOCK_STOCK)
+        self.go_to(self.now().time())  # the engine learns the time; start-up jobs run
 
     # --- time ------------------------------------------------------------------------------
 
     def now(self) -> dt.datetime:
         """The simulator's clock."""
-        return _parse(self.control.advance(0))
+        return self.sim_time(self.control)
 
-    def go_to(self, when: dt.time) -> dt.datetime:
-        """Move the simulator's clock to `when` today (never backwards), print the clock
+    @staticmethod
+    def sim_time(control: SimControl) -> dt.datetime:
+        return _parse(control.advance(0))
+
+    def go_to(self, when: dt.time, *, next_day: bool = False) -> dt.datetime:
+        """Move the simulator's clock to `when` today — or on the next simulated day, whose
+        session the continuous clock opens after 15:20 — (never backwards), print the clock
         stock so the engine knows, and wait until the engine acted on it (`settle`)."""
         now = self.now()
-        target = dt.datetime.combine(now.date(), when)
-        if target > now:
-            now = _parse(self.control.advance((target - now).total_seconds()))
+        if next_day:
+            to_close = dt.datetime.combine(now.date(), SESSION_END) - now
+            into_day = dt.datetime.combine(now.date(), when) - dt.datetime.combine(
+                now.date(), dt.time(9, 0)
+            )
+            now = _parse(self.control.advance((to_close + into_day).total_seconds()))
+            self._clock_price = int(self.control.quote(CLOCK_STOCK)["base"])  # a new base
+        else:
+            target = dt.datetime.combine(now.date(), when)
+            if target > now:
+                now = _parse(self.control.advance((target - now).total_seconds()))
         self._clock_up = not self._clock_up
         price = krx.step_price(self._clock_price, 1) if self._clock_up else self._clock_price
         self.control.set_price(CLOCK_STOCK, price, pause=True)
+        clock = self.engine.ctx.clock
+        days = clock.new_days + (1 if next_day else 0)
         self.qtbot.waitUntil(
-            lambda: self.engine.ctx.clock.synced
-            and self.engine.ctx.clock.time_of_day() >= now.time(),
+            lambda: clock.synced and clock.new_days >= days and clock.time_of_day() >= now.time(),
             timeout=DEADLINE_MS,
         )
+        turns = self.engine.strategy.turns  # then one whole turn of the runner at this time
+        self.qtbot.waitUntil(lambda: self.engine.strategy.turns >= turns + 2, timeout=DEADLINE_MS)
         self.settle()
         return now
 
@@ -81,6 +101,16 @@ class ScriptedMarket:
             )
         self.settle()
         return printed
+
+    def buy_now(self, code: str, quantity: int = 1) -> None:
+        """A manual market buy; waits until the engine holds it (and its ticks arrive)."""
+        self.engine.submit_manual_order(OrderRequest(code, Side.BUY, quantity, 0, OrderType.MARKET))
+        self.qtbot.waitUntil(lambda: self.held(code) == quantity, timeout=DEADLINE_MS)
+        self.settle()
+
+    def held(self, code: str) -> int:
+        position = self.engine.ctx.positions.get(code)
+        return position.quantity if position is not None else 0
 
     # --- waiting ---------------------------------------------------------------------------
 
