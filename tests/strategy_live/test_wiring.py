@@ -140,6 +140,43 @@ def test_a_restart_does_not_fire_a_rule_again_the_same_day(
     assert len(fired) == 1  # the first engine's (same journal file)
 
 
+def test_the_watchlist_follows_a_condition(
+    frozen_sim: Any, strategy_engine: Any, qtbot: Any
+) -> None:
+    """A real-time condition's members (start reply, 편입 / 이탈 events) keep a synced
+    watchlist current in `replace` mode, without touching stocks added by hand; a condition
+    that does not run in real time is synced with a one-shot search."""
+    a, b, c, d = "035420", "035720", "051910", "068270"
+    control = frozen_sim.control
+    control.condition("4", a, "add")
+    engine = strategy_engine(
+        trading__sell_conditions="4",  # runs in real time (sells only what it holds: nothing)
+        scanner__sync_condition="수동 편입 (시뮬레이터)",
+        scanner__sync_mode="replace",
+        scanner__enabled="false",
+    )
+    watchlist = engine.strategy.watchlist
+    runner = engine.strategy
+    changes: list[list[str]] = []
+    runner.watchlist_changed.connect(changes.append)
+    qtbot.waitUntil(lambda: a in watchlist, timeout=DEADLINE_MS)  # the start reply's members
+    runner.add_to_watchlist(c)  # by hand
+    control.condition("4", b, "add")
+    qtbot.waitUntil(lambda: b in watchlist, timeout=DEADLINE_MS)
+    control.condition("4", a, "remove")
+    qtbot.waitUntil(lambda: a not in watchlist, timeout=DEADLINE_MS)
+    assert watchlist.codes() == [c, b]
+    assert watchlist.get(b).source == "수동 편입 (시뮬레이터)" and watchlist.get(c).is_manual
+    assert changes[-1] == [c, b] and runner.scanner.codes == [c, b]
+
+    control.condition("6", d, "add")  # 상승률 5% 이상: not running in real time
+    runner.sync_watchlist("6", replace=False)
+    qtbot.waitUntil(lambda: d in watchlist, timeout=DEADLINE_MS)
+    assert watchlist.get(d).source == "상승률 5% 이상"
+    control.condition("4", b, "clear")
+    control.condition("6", d, "clear")
+
+
 def test_the_daily_reset_clears_the_rebuy_block_on_the_next_trading_day(
     frozen_sim: Any, strategy_engine: Any, qtbot: Any
 ) -> None:
