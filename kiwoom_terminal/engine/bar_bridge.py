@@ -77,10 +77,16 @@ class EngineBars(QObject):
         """The engine stops: every waiting call fails now, later ones at once."""
         with self._lock:
             self._closed = True
+        self.cancel_pending("터미널이 종료되어 봉 데이터를 받지 못했습니다")
+
+    def cancel_pending(self, why: str = "봉 데이터 요청을 취소했습니다") -> None:
+        """Fail every waiting call now (the window closes and must not wait for a backtest
+        whose replies need the event loop it is about to leave)."""
+        with self._lock:
             calls = list(self._calls.values())
             self._calls.clear()
         for call in calls:
-            call.finish(error="터미널이 종료되어 봉 데이터를 받지 못했습니다")
+            call.finish(error=why)
 
     def _call(self, query: DailyBarsQuery | MinuteBarsQuery) -> list[BarData]:
         if QThread.currentThread() is self.thread():
