@@ -278,6 +278,7 @@ class TradingEngine(QObject):
         if self._own_supervisor:
             self.supervisor.close()
         self.ctx.journal.close()
+        self.strategy.close()
 
     # --- state the views read --------------------------------------------------------
 

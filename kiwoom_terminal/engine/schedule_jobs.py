@@ -247,6 +247,8 @@ class JobRunner:
     def _on_bars(self, run: _Run, code: str, reply: TrReply) -> None:
         self._requests.pop(reply.request_id, None)
         run.waiting -= 1
+        if self.runner.stopped:
+            return
         now = self.runner.market_now()
         if reply.ok:
             rows: list[BarData] = list(reply.data or ())

@@ -95,6 +95,7 @@ class StrategyRunner(QObject):
         self._sync_request = ""
         self._last_status: Any = object()
         self._started = False
+        self._stopped = False
         self._timer = QTimer(self)
         self._timer.setObjectName("scanner_check_ms")
         self._timer.timeout.connect(self._on_timer)
@@ -109,9 +110,18 @@ class StrategyRunner(QObject):
         self._timer.start(self.ctx.settings.scanner.check_ms)
 
     def shutdown(self) -> None:
+        """The engine stops: no more queries; late replies are ignored; waiting backtest
+        calls fail now. `close()` releases the signals file afterwards."""
+        self._stopped = True
         self._timer.stop()
         self.bars.close()
+
+    def close(self) -> None:
         self.book.close()
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped
 
     # --- the market clock --------------------------------------------------------------
 
@@ -273,6 +283,8 @@ class StrategyRunner(QObject):
 
     def _on_sync_reply(self, name: str, replace: bool, reply: WsReply) -> None:
         self._sync_request = ""
+        if self._stopped:
+            return
         if not reply.ok:
             self.ctx.log("WARNING", f"관심종목 동기화 실패 (조건식 {name}): {reply.error}")
             return
@@ -375,7 +387,7 @@ class StrategyRunner(QObject):
                 self.scanner.on_failure(query.request_id, now, "보낼 수 없음")
 
     def _on_scan_reply(self, reply: TrReply) -> None:
-        if reply.request_id not in self._scan_requests:
+        if self._stopped or reply.request_id not in self._scan_requests:
             return  # the scanner was rebuilt meanwhile
         self._scan_requests.discard(reply.request_id)
         if not self.scanner.is_mine(reply.request_id):

@@ -177,6 +177,42 @@ def test_the_watchlist_follows_a_condition(
     control.condition("6", d, "clear")
 
 
+def test_a_scheduled_buy_by_strategy_buys_what_the_latest_bar_says(
+    frozen_sim: Any, strategy_engine: Any, qtbot: Any
+) -> None:
+    """`buy strategy=sma_cross` at a set time judges the latest completed bar of every
+    watchlist code (fetched for the job: the scanner is off) and buys the BUYs through the
+    engine's buy path."""
+    p, q = "009150", "004020"
+    control = frozen_sim.control
+    start = ScriptedMarket.sim_time(control)
+    at = _minute_after(start, 6)  # bars at minutes 1..5; the fifth completes at 6
+    engine = strategy_engine(
+        watchlist=(p, q),
+        scanner__enabled="false",
+        schedule__rules=f"daily {at:%H:%M} buy strategy=sma_cross",
+    )
+    market = ScriptedMarket(control, engine, qtbot)
+    base = {code: int(control.quote(code)["base"]) for code in (p, q)}
+    paths = {p: [0, -2, -4, -6, 0], q: [0, -2, -4, -6, -8]}  # P's last bar crosses up
+    for step in range(5):
+        market.go_to(_minute_after(start, step + 1).replace(second=1))
+        for code, path in paths.items():
+            market.print_trade(code, krx.step_price(base[code], ANCHOR + path[step]))
+    assert engine.ctx.positions == {}
+    market.go_to(at.replace(second=1))
+    qtbot.waitUntil(lambda: market.held(p) > 0, timeout=DEADLINE_MS)
+    market.settle()
+    assert len(_buy_orders(control, p)) == 1 and _buy_orders(control, q) == []
+    assert engine.ctx.positions[p].source == "sma_cross"
+    (job, summary), *_ = engine.strategy.jobs.done
+    assert job.action.value == "buy" and summary == f"2종목 확인, 매수 신호 1 ({p})"
+    signals = engine.table("signals")
+    row = signals[signals["code"] == p].iloc[0]
+    assert (row["side"], row["status"]) == ("buy", "bought")
+    assert row["bar_time"] == f"{start.date()} {_minute_after(start, 5):%H:%M}"
+
+
 def test_the_daily_reset_clears_the_rebuy_block_on_the_next_trading_day(
     frozen_sim: Any, strategy_engine: Any, qtbot: Any
 ) -> None:
