@@ -50,6 +50,7 @@ SIGNAL_STATUS = {
     SignalStatus.ROUTED.value: "매수 요청",
     SignalStatus.BOUGHT.value: "매수 주문",
     SignalStatus.SKIPPED.value: "건너뜀",
+    SignalStatus.SOLD.value: "매도 요청",
 }
 
 WATCHLIST_COLUMNS = (

@@ -425,7 +425,8 @@ class TradingEngine(QObject):
             Rules.from_settings(settings)
         except ValueError as exc:
             raise SettingsError([f"{key}: {exc}"]) from None
-        StrategyRunner.check_settings(settings)
+        if key.startswith(("scanner/", "schedule/")):  # another part's edit is not held up
+            StrategyRunner.check_settings(settings)
         self._set_settings(settings)
         if key in ("trading/buy_conditions", "trading/sell_conditions"):
             self._refresh_condition_rows()

@@ -9,11 +9,13 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+import pytest
 from PyQt5.QtCore import Qt
 
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.scanner.scanner import ScanResult
 from kiwoom_terminal.scanner.signals import SignalData, SignalStatus
+from kiwoom_terminal.settings import SettingsError
 from kiwoom_terminal.settings_store import load_from_file
 from tests.gui.conftest import DEADLINE_MS, gui_sim, launch_for, open_terminal
 from ui.strategy_link import BACKTEST_DOCK, STRATEGY_DOCK, StrategyLink
@@ -69,6 +71,14 @@ def test_strategy_and_backtest_docks_work_against_the_engine(
     saved = load_from_file(launch.settings_path)
     assert saved.scanner.strategies == ("sma_cross", "rsi")
     assert "sma_cross fast=4 slow=12" in saved.scanner.strategy_params
+
+    # Bad values are refused with the key and the reason; nothing changes.
+    with pytest.raises(SettingsError, match="규칙 1: 'mon 9h05 sell_all'"):
+        engine.update_setting("schedule/rules", "mon 9h05 sell_all")
+    with pytest.raises(SettingsError, match="slow"):
+        runner.set_strategy_params("sma_cross", {"fast": 20, "slow": 10})
+    assert runner.scanner.strategies["sma_cross"].values == {"fast": 4, "slow": 12}
+    assert engine.settings.schedule.rules == ()
 
     # The signals table follows the engine's table_changed("signals").
     now = runner.market_now()
