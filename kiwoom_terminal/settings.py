@@ -251,6 +251,18 @@ class ScannerSettings:
     route_sell_signals: bool = setting(
         True, "전략 매도 신호로 그 전략이 산 종목을 매도 (손절·익절 규칙의 매도 신호)"
     )
+    check_ms: int = setting(
+        1000,
+        "스캐너·예약 작업 확인 주기 (ms): 봉 완성 확인, 분봉 조회, 예약 규칙 실행",
+        minimum=100,
+        maximum=60_000,
+    )
+    max_in_flight: int = setting(
+        2,
+        "스캐너가 동시에 기다리는 분봉 조회 수 상한 (조회 TR 큐를 엔진의 조회와 나눠 씀)",
+        minimum=1,
+        maximum=20,
+    )
     sync_condition: str = setting("", "관심종목을 이 조건식의 편입 종목과 맞춤 (비우면 안 함)")
     sync_mode: str = setting(
         "merge",

@@ -43,6 +43,7 @@ from ui.dialogs import RealModeDialog
 from ui.engine_link import EngineLink
 from ui.main_window import MainWindow
 from ui.screenshot import ScreenshotRun, showcase_settings
+from ui.strategy_link import StrategyLink
 from ui.theme import apply_theme
 
 SCREENSHOT_SECONDS = 20.0
@@ -189,6 +190,7 @@ def build_terminal(
         settings, WorkerSupervisor(worker_config), data_dir, settings_path=settings_path
     )
     window = MainWindow(settings, state_path, table_source=engine.table)
+    StrategyLink(window, engine)  # 전략 / 백테스트 docks (strat2: ui/strategy_link.py)
     return Terminal(engine, window, EngineLink(window, engine))
 
 

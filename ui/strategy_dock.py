@@ -50,6 +50,7 @@ SIGNAL_STATUS = {
     SignalStatus.ROUTED.value: "매수 요청",
     SignalStatus.BOUGHT.value: "매수 주문",
     SignalStatus.SKIPPED.value: "건너뜀",
+    SignalStatus.SOLD.value: "매도 요청",
 }
 
 WATCHLIST_COLUMNS = (
@@ -339,9 +340,9 @@ class StrategyDock(QWidget):
         try:
             self.watchlist.add(candidate)
         except WatchlistError as exc:
-            self._show_watch_error(str(exc))
+            self.show_watch_error(str(exc))
             return False
-        self._show_watch_error("")
+        self.show_watch_error("")
         self.add_edit.clear()
         self._watchlist_edited()
         return True
@@ -349,20 +350,20 @@ class StrategyDock(QWidget):
     def remove_selected(self) -> list[str]:
         codes = self.watch_view.selected_keys()
         if not codes:
-            self._show_watch_error("지울 종목을 표에서 고르세요")
+            self.show_watch_error("지울 종목을 표에서 고르세요")
             return []
         for code in codes:
             self.watchlist.remove(code)
-        self._show_watch_error("")
+        self.show_watch_error("")
         self._watchlist_edited()
         return codes
 
     def request_sync(self) -> None:
         name = self.condition_combo.currentText().strip()
         if not name:
-            self._show_watch_error("동기화할 조건식을 고르세요 (조건식 목록은 연결 후 채워집니다)")
+            self.show_watch_error("동기화할 조건식을 고르세요 (조건식 목록은 연결 후 채워집니다)")
             return
-        self._show_watch_error("")
+        self.show_watch_error("")
         self.sync_requested.emit(name, self.replace_check.isChecked())
 
     def _on_add(self) -> None:
@@ -379,7 +380,7 @@ class StrategyDock(QWidget):
         self.refresh_watchlist()
         self.watchlist_changed.emit(self.watchlist.codes())
 
-    def _show_watch_error(self, message: str) -> None:
+    def show_watch_error(self, message: str) -> None:
         self.watch_error.setText(message)
         self.watch_error.setVisible(bool(message))
         self.add_edit.setProperty("invalid", bool(message))

@@ -39,6 +39,8 @@ log = logging.getLogger(__name__)
 SKIP_LOG_EVERY_S = 300.0  # a repeated buy skip of the same stock and reason is logged this often
 
 QuoteFetcher = Callable[[str, Callable[[bool], None]], None]
+# What became of one `consider_buy`: (order placed, Korean note: the request or why not).
+BuyOutcome = Callable[[bool, str], None]
 
 
 class AutoTrader:
@@ -52,6 +54,7 @@ class AutoTrader:
         self.sell_conditions: dict[str, str] = {}
         self.exits_when_off = True
         self._awaiting_quote: dict[str, str] = {}  # code → source, buys waiting for a quote
+        self._awaiting_why: dict[str, tuple[str, BuyOutcome | None]] = {}  # code → why, outcome
         self._held_back: set[str] = set()  # codes whose exit waits (not ready / blocked)
         self._skip_logged: dict[tuple[str, str], float] = {}
 
@@ -70,14 +73,29 @@ class AutoTrader:
             if buy_name is not None:
                 self.consider_buy(event.code, buy_name)
 
-    def consider_buy(self, code: str, source: str, *, quoted: bool = False) -> None:
-        """Run `evaluate_buy` for a stock a buy condition flagged; fetch the order book
-        first when no ask is known."""
+    def consider_buy(
+        self,
+        code: str,
+        source: str,
+        *,
+        quoted: bool = False,
+        why: str = "",
+        outcome: BuyOutcome | None = None,
+    ) -> None:
+        """Run `evaluate_buy` for a stock a buy condition (or a strategy signal, a scheduled
+        job: `source`) flagged; fetch the order book first when no ask is known. `why` is
+        the journal's reason prefix (default "<source> 편입"); `outcome(placed, note)` is
+        called once with what became of it (the strategy runner marks its signal)."""
         ctx = self.ctx
         if code in self._awaiting_quote and not quoted:
+            if outcome is not None:
+                outcome(False, f"{code} 매수 안 함: 같은 종목의 매수가 호가를 기다리는 중입니다")
             return
         if not ctx.ready:
-            self._skip(code, source, "계좌 확인(재조정)이 끝나기 전이라 매수하지 않습니다")
+            reason = "계좌 확인(재조정)이 끝나기 전이라 매수하지 않습니다"
+            self._skip(code, source, reason)
+            if outcome is not None:
+                outcome(False, reason)
             return
         market = ctx.market
         position = ctx.positions.get(code)
@@ -104,24 +122,32 @@ class AutoTrader:
         if not decision.ok:
             if decision.refusal is BuyRefusal.NO_PRICE and not quoted:
                 self._awaiting_quote[code] = source
+                self._awaiting_why[code] = (why, outcome)
                 self.fetch_quote(code, lambda ok: self._quoted(code, ok))
                 return
             self._awaiting_quote.pop(code, None)
+            self._awaiting_why.pop(code, None)
             self._skip(code, source, decision.reason, refusal=decision.refusal)
+            if outcome is not None:
+                outcome(False, decision.reason)
             if decision.disable_auto_trade and self.gateway.on_auto_off is not None:
                 self.gateway.on_auto_off(decision.reason)
             return
         self._awaiting_quote.pop(code, None)
+        self._awaiting_why.pop(code, None)
         if code in ctx.blocked:
-            self._skip(code, source, f"{code} 매수 안 함: 결과를 모르는 주문이 있어 계좌 확인 중")
+            reason = f"{code} 매수 안 함: 결과를 모르는 주문이 있어 계좌 확인 중"
+            self._skip(code, source, reason)
+            if outcome is not None:
+                outcome(False, reason)
             return
         request = OrderRequest(
             code, Side.BUY, decision.quantity, decision.price, decision.order_type
         )
-        _, why = self.gateway.place(
+        order, refused = self.gateway.place(
             request,
             purpose=ENTRY,
-            reason=f"{source} 편입 → {decision.reason}",
+            reason=f"{why or f'{source} 편입'} → {decision.reason}",
             source=source,
             detail={
                 "condition": source,
@@ -131,18 +157,25 @@ class AutoTrader:
                 "amount": ctx.rules.buy.amount,
             },
         )
-        if why:
-            self._skip(code, source, why)
+        if refused:
+            self._skip(code, source, refused)
+        if outcome is not None:
+            outcome(order is not None and not refused, refused or decision.reason)
 
     def _quoted(self, code: str, ok: bool) -> None:
         source = self._awaiting_quote.get(code)
         if source is None:
             return
+        why, outcome = self._awaiting_why.get(code, ("", None))
         if not ok:
             self._awaiting_quote.pop(code, None)
-            self._skip(code, source, f"{code} 매수 안 함: 호가를 받지 못했습니다")
+            self._awaiting_why.pop(code, None)
+            reason = f"{code} 매수 안 함: 호가를 받지 못했습니다"
+            self._skip(code, source, reason)
+            if outcome is not None:
+                outcome(False, reason)
             return
-        self.consider_buy(code, source, quoted=True)
+        self.consider_buy(code, source, quoted=True, why=why, outcome=outcome)
 
     def _held_in_account(self, code: str) -> bool:
         row = self.ctx.tables.get("holdings", code)
@@ -174,13 +207,25 @@ class AutoTrader:
     # --- selling -----------------------------------------------------------------------
 
     def _flag_sell(self, code: str, condition: str) -> None:
+        self.flag_sell(code, f"매도 조건식 {condition} 편입")
+
+    def flag_sell(
+        self, code: str, why: str, reason: ExitReason = ExitReason.SELL_CONDITION
+    ) -> bool:
+        """Sell a held position through the exit path on its next evaluation (now, at its
+        last price): a sell condition's 편입, or — with `ExitReason.STRATEGY` — a strategy's
+        sell signal or a scheduled sell. False when the code is not held."""
         position = self.ctx.positions.get(code)
         if position is None or not position.held:
-            return
+            return False
         position.sell_flagged = True
-        position.reason = f"매도 조건식 {condition} 편입"
+        position.flag_reason = reason
+        position.flag_text = why
+        position.reason = why
         self.ctx.positions_dirty = True
-        self.evaluate_position(position, position.price, position.price, position.price)
+        price = position.price or position.avg_price
+        self.evaluate_position(position, price, price, price)
+        return True
 
     def on_ticks(self, summaries: Mapping[str, TickSummary]) -> None:
         """One coalesced batch: update prices and run the exit rules of managed positions."""
@@ -222,6 +267,7 @@ class AutoTrader:
             rules,
             now=now,
             sell_flagged=position.sell_flagged,
+            flag_reason=position.flag_reason,
         )
         if state is not position.exit_state:
             position.exit_state = state
@@ -262,10 +308,13 @@ class AutoTrader:
                 order_type = OrderType.MARKET  # no bid known: a limit would be a guess
         state = position.exit_state
         tick = ctx.market.ticks.get(code)
+        text = decision.detail
+        if decision.reason is ExitReason.STRATEGY and position.flag_text:
+            text = f"{position.flag_text}: {text}"  # which strategy or scheduled rule
         _, why = self.gateway.place(
             OrderRequest(code, Side.SELL, position.quantity, price, order_type),
             purpose=decision.reason.value,
-            reason=decision.detail,
+            reason=text,
             source=position.source,
             detail={
                 "trigger": decision.trigger.value,
@@ -282,12 +331,14 @@ class AutoTrader:
                 "decided_at": ctx.wall(),
             },
         )
-        position.reason = decision.detail if not why else f"{decision.detail} — 보류: {why}"
+        position.reason = text if not why else f"{text} — 보류: {why}"
         ctx.positions_dirty = True
         if why:
             ctx.log("WARNING", f"{code} 매도 주문을 보내지 못했습니다: {why}")
         else:
             position.sell_flagged = False
+            position.flag_reason = ExitReason.SELL_CONDITION
+            position.flag_text = ""
 
     def check_clock_rules(self) -> None:
         """Every second: the end-of-day liquidation and flagged positions without ticks."""

@@ -20,6 +20,7 @@ from kiwoom_terminal.constants import Mode
 from kiwoom_terminal.krx import KST
 
 _SLACK_S = 2.0  # stamps have whole seconds: ignore those this little behind
+_NEW_DAY_S = 60.0  # a stamp this far below the latest one: the server started a new day
 
 
 class MarketClock:
@@ -38,12 +39,19 @@ class MarketClock:
         self._stamp_s: float | None = None  # seconds since midnight of the latest stamp
         self._stamp_mono = 0.0
         self._last_s = -1.0
+        self._top_stamp_s: float | None = None  # the latest stamp of the server's day
+        self.new_days = 0  # times the server's clock fell back a day (sim: its next session)
 
     def observe(self, hhmmss: str) -> None:
         """Take a server stamp (HHmmss); malformed or empty stamps are ignored."""
         if not self.follow_server or len(hhmmss) < 6 or not hhmmss[:6].isdigit():
             return
         seconds = int(hhmmss[0:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6])
+        top = self._top_stamp_s
+        if top is not None and seconds < top - _NEW_DAY_S:
+            self.new_days += 1  # server stamps never go back within a day
+            top = None
+        self._top_stamp_s = seconds if top is None else max(top, seconds)
         now_mono = self._mono()
         current = self._estimate(now_mono)
         if current is not None and current - _SLACK_S < seconds < current:

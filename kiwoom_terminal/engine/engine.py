@@ -6,7 +6,9 @@ trading decision, and tells views what changed through Qt signals. The parts it 
 * `gateway.OrderGateway` — every order in and out, with the safety checks and the journal;
 * `autotrade.AutoTrader` — condition buys, exits per tick batch, amends (via `decisions/`);
 * `recovery.Recovery` — snapshots and reconciliation with the account;
-* `state.TableStore` — the DataFrames, rebuilt once per flush with the changed keys.
+* `state.TableStore` — the DataFrames, rebuilt once per flush with the changed keys;
+* `strategy_runner.StrategyRunner` (`engine.strategy`) — the watchlist scanner, the
+  strategy signals (table "signals") and the scheduled jobs (issue #6).
 
 Timers (intervals in `[timers]`): WebSocket + order results every 10 ms, TR results every
 100 ms, the amend check every 1 s, the screen refresh every 1 s, the trading-hours check
@@ -52,6 +54,7 @@ from kiwoom_terminal.engine.orders import MANUAL
 from kiwoom_terminal.engine.recovery import Recovery
 from kiwoom_terminal.engine.snapshot import SnapshotStore
 from kiwoom_terminal.engine.status import EngineStatus
+from kiwoom_terminal.engine.strategy_runner import SIGNALS_TABLE, StrategyRunner
 from kiwoom_terminal.engine.wakeup import Wakeup, shorten_gil_switch_interval
 from kiwoom_terminal.krx import KST
 from kiwoom_terminal.messages import (
@@ -213,6 +216,8 @@ class TradingEngine(QObject):
             timer.setObjectName(name)
             timer.timeout.connect(slot)
             self._timers[name] = timer
+        # Scanner, strategy signals and scheduled jobs (own timer, `[scanner] check_ms`).
+        self.strategy = StrategyRunner(self)
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -236,6 +241,7 @@ class TradingEngine(QObject):
         self._apply_timer_intervals()
         for timer in self._timers.values():
             timer.start()
+        self.strategy.start()
         self._send(Subscribe(GROUP_ACCOUNT, (), (Feed.ORDERS, Feed.BALANCE)))
         self._flush(full=True)  # restored rows, and ticks for restored positions
         self.request_reconcile("시작")
@@ -256,6 +262,7 @@ class TradingEngine(QObject):
         self._stopped = True
         for timer in self._timers.values():
             timer.stop()
+        self.strategy.shutdown()
         if self._wakeup is not None:
             self._wakeup.close()
             self._wakeup = None
@@ -271,10 +278,13 @@ class TradingEngine(QObject):
         if self._own_supervisor:
             self.supervisor.close()
         self.ctx.journal.close()
+        self.strategy.close()
 
     # --- state the views read --------------------------------------------------------
 
     def table(self, name: str) -> pd.DataFrame:
+        if name == SIGNALS_TABLE:
+            return self.strategy.signals_table()
         return self.ctx.tables.frame(name)
 
     @property
@@ -415,6 +425,8 @@ class TradingEngine(QObject):
             Rules.from_settings(settings)
         except ValueError as exc:
             raise SettingsError([f"{key}: {exc}"]) from None
+        if key.startswith(("scanner/", "schedule/")):  # another part's edit is not held up
+            StrategyRunner.check_settings(settings)
         self._set_settings(settings)
         if key in ("trading/buy_conditions", "trading/sell_conditions"):
             self._refresh_condition_rows()
@@ -429,6 +441,16 @@ class TradingEngine(QObject):
         except RuntimeError as exc:
             self._emit_log("ERROR", f"요청을 보낼 수 없습니다 ({type(request).__name__}): {exc}")
             return ""
+
+    def is_throttled(self, worker: WorkerKind) -> bool:
+        """True while that worker's rate limiter is delaying requests."""
+        return self._throttling.get(worker.value, False)
+
+    def reset_day(self, why: str) -> None:
+        """Start a new trading day now (the scheduled `reset` job): re-buy block, daily
+        P/L, orders-per-minute window and rejection cool-downs start empty."""
+        self._new_day(self.ctx.ledger.day, why)
+        self._flush(full=True)
 
     def _request(self, request: Request, callback: Callable[[Any], None]) -> str:
         request_id = self._send(request)
@@ -618,6 +640,8 @@ class TradingEngine(QObject):
                 text = "실시간 연결됨: 연결 전의 체결을 놓치지 않도록 계좌를 다시 확인합니다"
             self._emit_log("INFO", text)
             self._cond_running = set(message.conditions)
+            for seq, codes in message.conditions.items():
+                self.strategy.on_condition_members(seq, codes)
             self._refresh_condition_rows()
             self.request_reconcile("실시간 재연결" if message.reconnects else "실시간 연결")
             self._catch_up_prices()
@@ -763,11 +787,13 @@ class TradingEngine(QObject):
         self._emit_log(
             "INFO", f"조건식 '{name}' 실시간 감시 시작 (현재 {len(reply.data or ())}종목)"
         )
+        self.strategy.on_condition_members(seq, reply.data or ())
         self._apply_condition_runs()
 
     def _on_condition_stopped(self, seq: str, reply: WsReply) -> None:
         self._cond_pending.discard(seq)
         self._cond_running.discard(seq)
+        self.strategy.on_condition_members(seq, None)
         self._refresh_condition_rows()
         self._apply_condition_runs()
 
@@ -781,6 +807,7 @@ class TradingEngine(QObject):
                     "conditions", event.seq, matches=max(0, int(row["matches"]) + step)
                 )
         self.autotrader.on_condition_events(message.events)
+        self.strategy.on_condition_events(message.events)
 
     # --- other replies ---------------------------------------------------------------
 
@@ -846,7 +873,7 @@ class TradingEngine(QObject):
         ctx = self.ctx
         today = _today()
         if today != ctx.ledger.day:
-            self._new_day(today)
+            self._new_day(today, "날짜 변경")
         self.autotrader.check_clock_rules()
         if ctx.auto_trade:
             breached = self.autotrader.check_daily_loss()
@@ -866,9 +893,11 @@ class TradingEngine(QObject):
             log.exception("snapshot failed")
             self._emit_log("ERROR", f"상태 저장 실패: {exc}")
 
-    def _new_day(self, today: str) -> None:
+    def _new_day(self, today: str, why: str) -> None:
         ctx = self.ctx
-        ctx.journal.record(JournalKind.NOTICE, reason=f"새 거래일 {today}: 당일 기록 초기화")
+        ctx.journal.record(
+            JournalKind.NOTICE, reason=f"새 거래일 {today}: 당일 기록 초기화 ({why})"
+        )
         ctx.ledger = DayLedger(today)
         ctx.orders.drop_closed()
         ctx.tables.clear("fills")
@@ -967,6 +996,7 @@ class TradingEngine(QObject):
         ctx.positions_dirty = True
         self._apply_trading_options()
         self._apply_timer_intervals()
+        self.strategy.apply_settings(settings)
         if self.settings_path is not None:
             from kiwoom_terminal.settings_store import save_to_file
 

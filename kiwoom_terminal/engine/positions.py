@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from kiwoom_terminal.constants import ExitReason
 from kiwoom_terminal.decisions import ExitRules, PositionState, position_return_pct
 
 
@@ -30,6 +31,8 @@ class TrackedPosition:
     buy_pending: bool = False
     sell_pending: bool = False
     sell_flagged: bool = False  # the sell condition flagged it; sell on the next evaluation
+    flag_reason: ExitReason = ExitReason.SELL_CONDITION  # STRATEGY: a strategy / schedule
+    flag_text: str = ""  # who flagged it (journal text), e.g. "전략 sma_cross 매도 신호"
     source: str = ""  # condition name, "manual", "account", strategy name
     reason: str = ""  # the last decision and why
     entered_at: str = ""  # HHmmss of the first buy fill

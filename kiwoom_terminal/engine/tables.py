@@ -127,3 +127,5 @@ CONDITIONS = TableSchema(
 )
 
 ALL_TABLES = (HOLDINGS, TRACKING, OPEN_ORDERS, FILLS, CONDITIONS)
+# 전략 신호 ("signals"): schema `scanner.signals.SIGNALS`; the strategy runner keeps it (with
+# its SQLite file) and `engine.table("signals")` serves it like the tables above.

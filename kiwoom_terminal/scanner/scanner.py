@@ -14,7 +14,7 @@ Pure logic driven by the engine (no Qt, no queues, no clock of its own):
    into a `MinuteBarCache` (completed bars only) and every enabled strategy runs over the
    code's bars. A BUY or SELL on a bar completed since the strategy last looked at the code,
    on today's trading day and at most `max_signal_age_s` old, becomes a `SignalData` in the
-   `SignalBook` (deduplicated per day, code, strategy and side, across restarts).
+   `SignalBook` (deduplicated per bar, code, strategy and side, across restarts).
 3. The result lists the new signals, and — when `route_buy_signals` is on — a
    `BuyCandidate` per new BUY for the engine's buy path (the same guards and risk checks as
    a condition 편입, `source` = the strategy name), and — when `route_sell_signals` is on — a
@@ -229,8 +229,9 @@ class Scanner:
         label = opened + dt.timedelta(minutes=minutes - minutes % self.config.interval) - span
         return min(label, closed)
 
-    def due_requests(self, now: dt.datetime) -> list[MinuteBarsQuery]:
-        """ka10080 queries to send now (possibly none), stalest code first, paced."""
+    def due_requests(self, now: dt.datetime, limit: int | None = None) -> list[MinuteBarsQuery]:
+        """ka10080 queries to send now (possibly none), stalest code first, paced; at most
+        `limit` of them (the engine's cap on the scanner's share of the TR queue)."""
         self._refill(now)
         timeout = dt.timedelta(seconds=self.config.request_timeout_s)
         for request_id, pending in list(self._pending.items()):
@@ -253,9 +254,9 @@ class Scanner:
             if newest is None or newest < target:
                 stale.append((newest or dt.datetime.min, order, code))
         stale.sort()
-        queries = []
+        queries: list[MinuteBarsQuery] = []
         for newest, _, code in stale:
-            if self._tokens < 1:
+            if self._tokens < 1 or (limit is not None and len(queries) >= limit):
                 break
             self._tokens -= 1
             query = MinuteBarsQuery(
@@ -282,6 +283,11 @@ class Scanner:
         self._tokens_at = now
 
     # --- replies ---------------------------------------------------------------------------
+
+    @property
+    def in_flight(self) -> int:
+        """Requests sent and not answered (nor timed out) yet."""
+        return len(self._pending)
 
     def is_mine(self, request_id: str) -> bool:
         """True for a request this scanner sent and is waiting for."""
@@ -361,7 +367,7 @@ class Scanner:
                 if routed:
                     signal = dataclasses.replace(signal, status=SignalStatus.ROUTED)
                 if not self.book.add(signal):
-                    continue  # this day, code, strategy and side already had its signal
+                    continue  # this bar, code, strategy and side already had its signal
                 signals.append(signal)
                 if routed:
                     buys.append(

@@ -1,8 +1,10 @@
 """The signals table: what the strategies said about the watchlist, one row per signal.
 
-A signal is kept at most once per trading day, code, strategy and side (one buy and one
-sell per code and strategy a day): the scanner may see the same bar again after a restart
-or a late reply, and the user must not see — nor the engine buy on — the same signal twice.
+A signal is kept at most once per bar, code, strategy and side: the scanner may see the
+same bar again after a restart or a late reply, and the user must not see — nor the engine
+buy on — the same signal twice. (A later bar's signal is a new one: a strategy may say SELL
+at the open, before anything was bought, and SELL again in the afternoon; a second BUY of
+the day meets the engine's re-buy block.)
 Rows live in a DataFrame for the 전략 dock (schema `SIGNALS`, English keys like the engine's
 tables) and in SQLite in the user data folder, whose UNIQUE key makes the rule hold across
 restarts: `SignalBook.add` is an `INSERT OR IGNORE`, so a signal that was already stored,
@@ -31,14 +33,15 @@ class SignalStatus(str, Enum):
     ROUTED = "routed"  # handed to the engine's buy path as a buy candidate
     BOUGHT = "bought"  # the engine placed the buy order
     SKIPPED = "skipped"  # the engine's guards or risk checks refused it (see `note`)
+    SOLD = "sold"  # a sell signal: the engine flagged the position(s) for selling
 
 
-# 전략 신호: one row per (day, code, strategy, side).
+# 전략 신호: one row per (bar, code, strategy, side).
 SIGNALS = TableSchema(
     "signals",
     "signal_id",
     (
-        ("signal_id", "object"),  # "<day>:<code>:<strategy>:<side>"
+        ("signal_id", "object"),  # "<day>:<code>:<strategy>:<side>:<bar HHMM>"
         ("day", "object"),  # trading day, YYYYMMDD
         ("bar_time", "object"),  # start of the signal bar, YYYY-MM-DD HH:MM
         ("detected_at", "object"),  # when the scanner saw it, HH:MM:SS (market clock)
@@ -73,7 +76,7 @@ class SignalData:
     @property
     def signal_id(self) -> str:
         """The one key of a signal everywhere (table rows, logs, the engine's source)."""
-        return signal_id(self.day, self.code, self.strategy, self.side)
+        return signal_id(self.day, self.code, self.strategy, self.side, self.bar_time)
 
     def row(self) -> dict[str, object]:
         """The table row of this signal."""
@@ -93,8 +96,8 @@ class SignalData:
         }
 
 
-def signal_id(day: dt.date, code: str, strategy: str, side: Side) -> str:
-    return f"{day:%Y%m%d}:{code}:{strategy}:{side.value}"
+def signal_id(day: dt.date, code: str, strategy: str, side: Side, bar_time: dt.datetime) -> str:
+    return f"{day:%Y%m%d}:{code}:{strategy}:{side.value}:{bar_time:%H%M}"
 
 
 _SCHEMA = """
@@ -111,10 +114,11 @@ CREATE TABLE IF NOT EXISTS signals (
     price INTEGER NOT NULL,
     status TEXT NOT NULL,
     note TEXT NOT NULL DEFAULT '',
-    UNIQUE (day, code, strategy, side)
+    UNIQUE (day, code, strategy, side, bar_time)
 );
 CREATE INDEX IF NOT EXISTS signals_day ON signals (day);
 """
+SCHEMA_VERSION = 2  # 1: one signal per day, code, strategy and side (ids without the bar)
 _COLUMNS = SIGNALS.column_names
 
 
@@ -130,6 +134,7 @@ class SignalBook:
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(":memory:" if path is None else str(path))
+        self._migrate()
         self._db.executescript(_SCHEMA)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
@@ -142,6 +147,28 @@ class SignalBook:
         frame = pd.DataFrame(rows, columns=list(_COLUMNS)) if rows else SIGNALS.empty()
         self._frame = frame.astype(dict(SIGNALS.columns)).set_index("signal_id", drop=False)
 
+    def _migrate(self) -> None:
+        """A version-1 file (no bar in the key) is rebuilt with the current key; its rows
+        keep their values and get their new ids."""
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        exists = self._db.execute(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'signals'"
+        ).fetchone()
+        if exists and version < SCHEMA_VERSION:
+            columns = ", ".join(_COLUMNS[1:])
+            with self._db:
+                self._db.execute("ALTER TABLE signals RENAME TO signals_v1")
+                self._db.execute("DROP INDEX IF EXISTS signals_day")
+                self._db.executescript(_SCHEMA)
+                self._db.execute(
+                    f"INSERT OR IGNORE INTO signals (signal_id, {columns}) "
+                    "SELECT day || ':' || code || ':' || strategy || ':' || side || ':' || "
+                    f"substr(bar_time, 12, 2) || substr(bar_time, 15, 2), {columns} "
+                    "FROM signals_v1"
+                )
+                self._db.execute("DROP TABLE signals_v1")
+        self._db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+
     def close(self) -> None:
         self._db.close()
 
@@ -153,7 +180,7 @@ class SignalBook:
         return key in self._frame.index
 
     def add(self, signal: SignalData) -> bool:
-        """Store a signal; False (and nothing changes) when this day, code, strategy and
+        """Store a signal; False (and nothing changes) when this bar, code, strategy and
         side already has one."""
         row = signal.row()
         with self._db:

@@ -1,9 +1,11 @@
-"""The signals table keeps one signal per day, code, strategy and side, also across
-restarts, and remembers what became of each."""
+"""The signals table keeps one signal per bar, code, strategy and side, also across
+restarts (and reads the version-1 file of one signal a day), and remembers what became of
+each."""
 
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -12,6 +14,8 @@ from kiwoom_terminal.constants import Side
 from kiwoom_terminal.scanner.signals import SIGNALS, SignalBook, SignalData, SignalStatus
 
 DAY = dt.date(2025, 10, 2)
+BUY_31 = "20251002:005930:sma_cross:buy:0931"
+SELL_40 = "20251002:005930:sma_cross:sell:0940"
 
 
 def signal(side: Side = Side.BUY, code: str = "005930", minute: int = 31) -> SignalData:
@@ -29,24 +33,22 @@ def signal(side: Side = Side.BUY, code: str = "005930", minute: int = 31) -> Sig
     )
 
 
-def test_one_signal_per_day_code_strategy_and_side_across_restarts(tmp_path: Path) -> None:
+def test_one_signal_per_bar_code_strategy_and_side_across_restarts(tmp_path: Path) -> None:
     path = tmp_path / "signals.sqlite"
     book = SignalBook(path, today=DAY)
     assert book.add(signal()) and book.add(signal(Side.SELL, minute=40))
-    assert not book.add(signal(minute=45))  # a later BUY the same day: duplicate
+    assert not book.add(signal())  # the same bar again (a late reply): duplicate
+    assert book.add(signal(minute=45))  # a later bar's BUY is another signal
     assert list(book.table().columns) == list(SIGNALS.column_names)
-    assert book.table().loc["20251002:005930:sma_cross:buy", "bar_time"] == "2025-10-02 09:31"
-    book.set_status("20251002:005930:sma_cross:buy", SignalStatus.SKIPPED, "이미 보유")
+    assert book.table().loc[BUY_31, "bar_time"] == "2025-10-02 09:31"
+    book.set_status(BUY_31, SignalStatus.SKIPPED, "이미 보유")
     book.close()
 
     again = SignalBook(path, today=DAY)  # restart
-    assert not again.add(signal(minute=50))
+    assert not again.add(signal()) and not again.add(signal(Side.SELL, minute=40))
     table = again.table()
-    assert list(table.index) == ["20251002:005930:sma_cross:buy", "20251002:005930:sma_cross:sell"]
-    assert table.loc["20251002:005930:sma_cross:buy", ["status", "note"]].tolist() == [
-        "skipped",
-        "이미 보유",
-    ]
+    assert list(table.index) == [BUY_31, SELL_40, "20251002:005930:sma_cross:buy:0945"]
+    assert table.loc[BUY_31, ["status", "note"]].tolist() == ["skipped", "이미 보유"]
     assert table["price"].dtype == "int64"
     assert again.add(signal(code="000660"))  # another code is another signal
     with pytest.raises(KeyError):
@@ -56,3 +58,31 @@ def test_one_signal_per_day_code_strategy_and_side_across_restarts(tmp_path: Pat
     later = SignalBook(path, today=DAY + dt.timedelta(days=10), keep_days=5)
     assert later.table().empty  # old days are dropped at start
     assert later.add(signal())
+
+
+def test_a_version_1_file_is_migrated_with_its_rows(tmp_path: Path) -> None:
+    """Phase-1 files keyed signals by day, code, strategy and side only."""
+    path = tmp_path / "signals.sqlite"
+    db = sqlite3.connect(path)
+    db.executescript(
+        """
+        CREATE TABLE signals (
+            signal_id TEXT PRIMARY KEY, day TEXT NOT NULL, bar_time TEXT NOT NULL,
+            detected_at TEXT NOT NULL, code TEXT NOT NULL, name TEXT NOT NULL DEFAULT '',
+            strategy TEXT NOT NULL, params TEXT NOT NULL DEFAULT '', side TEXT NOT NULL,
+            price INTEGER NOT NULL, status TEXT NOT NULL, note TEXT NOT NULL DEFAULT '',
+            UNIQUE (day, code, strategy, side));
+        CREATE INDEX signals_day ON signals (day);
+        INSERT INTO signals VALUES ('20251002:005930:sma_cross:buy', '20251002',
+            '2025-10-02 09:31', '09:32:03', '005930', '삼성전자', 'sma_cross', '', 'buy',
+            70100, 'bought', '주문');
+        """
+    )
+    db.close()
+    book = SignalBook(path, today=DAY)
+    assert list(book.table().index) == [BUY_31]
+    assert book.table().loc[BUY_31, ["status", "note"]].tolist() == ["bought", "주문"]
+    assert not book.add(signal())  # still the same signal
+    assert book.add(signal(minute=45))  # the new key allows a later bar
+    book.close()
+    assert SignalBook(path, today=DAY).table().shape[0] == 2
