@@ -25,7 +25,7 @@ from contextlib import AbstractContextManager
 from typing import Any
 
 from PyQt5.QtCore import QEvent, QObject, Qt
-from PyQt5.QtWidgets import QDockWidget, QWidget
+from PyQt5.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
 
 from kiwoom_terminal import krx
 from kiwoom_terminal.backtest.data import BarSource, CsvSource
@@ -110,28 +110,28 @@ class StrategyLink(QObject):
     # --- docks -------------------------------------------------------------------------
 
     def _add_dock(self, name: str, title: str, widget: QWidget, beside: str) -> QDockWidget:
+        """A dock for `widget`, tabbed behind `beside` through the window's own `add_dock`
+        (saved place, 보기 toggle, part of the built-in layout).
+
+        The panel sits in a scroll area: the backtest form alone asks for 613×531, which
+        tabbed into the chart column made the whole window at least 1207×894 — taller
+        than a 1366×768 laptop screen. Scrolled, the dock is as small as its neighbours."""
         window = self.window
         dock = QDockWidget(title, window)
         dock.setObjectName(name)
-        dock.setWidget(widget)
+        scroll = QScrollArea(dock)
+        scroll.setObjectName(f"{name}_scroll")
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(widget)
+        dock.setWidget(scroll)
         neighbour = window.docks.get(beside)
-        if neighbour is not None:
-            window.addDockWidget(window.dockWidgetArea(neighbour), dock)
-            window.tabifyDockWidget(neighbour, dock)
-            neighbour.raise_()
-        else:
-            window.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
-        window.restoreDockWidget(dock)  # where the saved layout had it, if it did
-        window.docks[name] = dock
-        toggle = dock.toggleViewAction()
-        if toggle is not None:
-            toggle.setObjectName(f"toggle_{name}")
-            menu = window.ui.menu_view
-            actions = menu.actions()
-            names = [a.objectName() for a in actions]
-            after = names.index("toggle_dock_log") + 1 if "toggle_dock_log" in names else 0
-            before = actions[after] if after < len(actions) else None
-            menu.insertAction(before, toggle)
+        area = (
+            window.dockWidgetArea(neighbour)
+            if neighbour is not None
+            else Qt.DockWidgetArea.RightDockWidgetArea
+        )
+        window.add_dock(dock, area=area, tabify_with=beside if neighbour is not None else None)
         return dock
 
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
