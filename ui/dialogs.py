@@ -111,6 +111,49 @@ class EmergencyDialog(QDialog):
         self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
+class CloseConfirmDialog(QDialog):
+    """Asked before the window closes while the terminal is still responsible for something:
+    auto-trade on (its stops stop being watched) or orders still open at the broker."""
+
+    def __init__(
+        self, auto_trade: bool, open_orders: int, tracked: int, parent: QWidget | None = None
+    ) -> None:
+        super().__init__(parent)
+        self.setObjectName("close_confirm_dialog")
+        self.setWindowTitle("터미널 종료")
+        self.setWindowModality(Qt.WindowModality.WindowModal)
+        items = []
+        if auto_trade:
+            items.append(
+                "<li>자동매매가 <b>켜져 있습니다</b>. 종료하면 추적 중인 "
+                f"<b>{tracked}종목</b>의 손절·익절·트레일링 스탑을 더 이상 감시하지 않습니다</li>"
+            )
+        if open_orders:
+            items.append(
+                f"<li>미체결 주문 <b>{open_orders}건</b>은 취소되지 않고 증권사에 남습니다</li>"
+            )
+        text = QLabel(
+            "<p style='font-size:12pt; font-weight:bold'>터미널을 종료할까요?</p>"
+            f"<ul>{''.join(items)}</ul>"
+            "<p>다시 시작하면 계좌를 확인한 뒤 추적을 이어갑니다.</p>"
+        )
+        text.setTextFormat(Qt.TextFormat.RichText)
+        self.text = text
+        self.confirm_button = QPushButton("종료 (Enter)")
+        self.confirm_button.setObjectName("close_confirm")
+        self.confirm_button.setDefault(True)
+        self.cancel_button = QPushButton("계속 실행 (Esc)")
+        self.cancel_button.setAutoDefault(False)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(text)
+        layout.addWidget(buttons)
+
+
 class KeyHelpDialog(QDialog):
     """F1: every configured key and what it does, as set in `[keys]` of settings.ini."""
 

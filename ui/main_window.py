@@ -38,7 +38,7 @@ from kiwoom_terminal.objects import OrderBookData, StockInfoData
 from kiwoom_terminal.settings import AppSettings
 from kiwoom_terminal.settings_store import open_qsettings
 from ui.chart import ChartWidget
-from ui.dialogs import EmergencyDialog, KeyHelpDialog
+from ui.dialogs import CloseConfirmDialog, EmergencyDialog, KeyHelpDialog
 from ui.keymap import KeyMap
 from ui.loader import load_ui
 from ui.log_view import LogView
@@ -111,6 +111,8 @@ class MainWindow(QMainWindow):
         self._table_source = table_source
         self._stocks: dict[str, StockInfoData] = {}
         self._restored = False
+        self._user_close = False  # set by request_close: this close was asked for by the user
+        self._close_confirmed = False  # the user confirmed closing with auto-trade / orders
         self._dialogs: list[QWidget] = []
         self.setWindowIcon(app_icon())
 
@@ -186,7 +188,7 @@ class MainWindow(QMainWindow):
         self._row_timer.timeout.connect(self._select_row_code)
         for view in self.views.values():
             view.code_selected.connect(self._on_row_code)
-        ui.action_quit.triggered.connect(self.close)
+        ui.action_quit.triggered.connect(self.request_close)
         ui.action_reset_layout.triggered.connect(self.reset_layout)
         ui.action_auto_trade.triggered.connect(self._on_auto_trade_triggered)
         ui.action_cancel_selected.triggered.connect(self.cancel_selected)
@@ -397,9 +399,46 @@ class MainWindow(QMainWindow):
         self.chart.splitter.restoreState(self._default_splitter)
         self.status_bar.show_notice("기본 배치로 되돌렸습니다", error=False)
 
+    def request_close(self) -> None:
+        """파일 → 종료 / Ctrl+Q: close as the user would, asking first when it matters."""
+        self._user_close = True
+        self.close()
+
     def closeEvent(self, event: QCloseEvent | None) -> None:
+        # Only a close the user asked for (the window's X button, or request_close) asks
+        # for confirmation; the program's own close (shutdown, tests) goes straight on.
+        by_user = event is not None and (event.spontaneous() or self._user_close)
+        self._user_close = False
+        if by_user and not self._close_confirmed and self._close_needs_confirmation():
+            assert event is not None  # by_user implies an event
+            event.ignore()
+            self.ask_close()
+            return
         self.save_layout()
         super().closeEvent(event)
+
+    def _close_needs_confirmation(self) -> bool:
+        return self.ui.action_auto_trade.isChecked() or (
+            len(self._table_source(tables.OPEN_ORDERS.name)) > 0
+        )
+
+    def ask_close(self) -> CloseConfirmDialog:
+        """Open the close confirmation; on confirm the window closes for real."""
+        dialog = CloseConfirmDialog(
+            self.ui.action_auto_trade.isChecked(),
+            len(self._table_source(tables.OPEN_ORDERS.name)),
+            len(self._table_source(tables.TRACKING.name)),
+            self,
+        )
+        dialog.accepted.connect(self._close_confirmed_by_user)
+        self._keep(dialog)
+        dialog.open()
+        dialog.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        return dialog
+
+    def _close_confirmed_by_user(self) -> None:
+        self._close_confirmed = True
+        self.close()
 
     # --- User actions -------------------------------------------------------------------
 

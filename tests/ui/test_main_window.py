@@ -15,7 +15,7 @@ from kiwoom_terminal.objects import OrderRequest
 from kiwoom_terminal.settings import AppSettings, replace_setting
 from kiwoom_terminal.settings_store import open_qsettings
 from tests.ui.frames import Tables, holding, open_order
-from ui.dialogs import EmergencyDialog, KeyHelpDialog
+from ui.dialogs import CloseConfirmDialog, EmergencyDialog, KeyHelpDialog
 from ui.main_window import LAYOUT_VERSION, MainWindow
 
 DOCKS = {
@@ -328,3 +328,46 @@ def test_a_dock_added_later_joins_the_layout(qtbot, settings, state_path) -> Non
     assert second.dockWidgetArea(moved) == second.dockWidgetArea(second.docks["dock_conditions"])
     with pytest.raises(ValueError, match="dock_extra"):
         extra_dock(second)
+
+
+def test_closing_asks_first_while_auto_trade_is_on_or_orders_are_open(
+    qtbot, settings, state_path
+) -> None:
+    data = Tables()
+    data.set(tables.OPEN_ORDERS, [open_order("0000012", "005930", "삼성전자", "buy", 70_000, 5)])
+    window = open_window(qtbot, settings, state_path, data=data)
+    window.set_auto_trade_state(True)
+
+    def dialog() -> CloseConfirmDialog:
+        qtbot.waitUntil(lambda: isinstance(QApplication.activeWindow(), CloseConfirmDialog))
+        active = QApplication.activeWindow()
+        assert isinstance(active, CloseConfirmDialog)
+        return active
+
+    window.ui.action_quit.trigger()  # 파일 → 종료
+    text = dialog().text.text()
+    assert "자동매매가 <b>켜져 있습니다</b>" in text and "미체결 주문 <b>1건</b>" in text
+    press(qtbot, Qt.Key.Key_Escape)  # 계속 실행
+    qtbot.waitUntil(lambda: not any(d.isVisible() for d in window.findChildren(CloseConfirmDialog)))
+    assert window.isVisible() and not state_path.exists()  # not closed, layout not saved
+
+    window.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    window.ui.action_quit.trigger()
+    dialog()
+    press(qtbot, Qt.Key.Key_Return)  # 종료
+    qtbot.waitUntil(lambda: not window.isVisible())
+    assert state_path.exists()  # closed the normal way: layout saved
+
+
+def test_closing_an_idle_window_or_closing_from_code_does_not_ask(
+    qtbot, settings, state_path
+) -> None:
+    window = open_window(qtbot, settings, state_path)
+    window.ui.action_quit.trigger()  # nothing running: no question
+    qtbot.waitUntil(lambda: not window.isVisible())
+    busy = open_window(qtbot, settings, state_path)
+    busy.set_auto_trade_state(True)
+    busy.close()  # the program's own close (shutdown, tests) never blocks on a dialog
+    assert not busy.isVisible()
+    assert not busy.findChildren(CloseConfirmDialog)
