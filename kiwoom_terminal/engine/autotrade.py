@@ -37,6 +37,10 @@ from kiwoom_terminal.objects import ConditionEventData, OrderRequest
 log = logging.getLogger(__name__)
 
 SKIP_LOG_EVERY_S = 300.0  # a repeated buy skip of the same stock and reason is logged this often
+# Refusals caused by the account's state rather than the stock: logged once for all stocks.
+ACCOUNT_WIDE_REFUSALS = frozenset(
+    {BuyRefusal.AUTO_TRADE_OFF, BuyRefusal.OUTSIDE_WINDOW, BuyRefusal.MAX_POSITIONS}
+)
 
 QuoteFetcher = Callable[[str, Callable[[bool], None]], None]
 # What became of one `consider_buy`: (order placed, Korean note: the request or why not).
@@ -56,7 +60,7 @@ class AutoTrader:
         self._awaiting_quote: dict[str, str] = {}  # code → source, buys waiting for a quote
         self._awaiting_why: dict[str, tuple[str, BuyOutcome | None]] = {}  # code → why, outcome
         self._held_back: set[str] = set()  # codes whose exit waits (not ready / blocked)
-        self._skip_logged: dict[tuple[str, str], float] = {}
+        self._skip_logged: dict[tuple[str, str], tuple[float, int]] = {}  # → (logged at, muted)
 
     # --- buying ------------------------------------------------------------------------
 
@@ -194,14 +198,26 @@ class AutoTrader:
                 "refusal": refusal.value if refusal else "",
             },
         )
-        # Conditions re-flag held stocks all day: say each (stock, reason) once in a while;
-        # the journal keeps every one.
-        key = (code, refusal.value if refusal else reason)
-        now = ctx.mono()
-        if now - self._skip_logged.get(key, -SKIP_LOG_EVERY_S) >= SKIP_LOG_EVERY_S:
-            self._skip_logged[key] = now
-            ctx.log("INFO", reason)
+        # Conditions re-flag stocks all day: say each (stock, reason) once in a while, and a
+        # reason that is about the account, not the stock (max positions, auto-trade off,
+        # outside the window) once for all stocks, with how many more it stopped. The
+        # journal keeps every one.
+        if refusal in ACCOUNT_WIDE_REFUSALS:
+            key: tuple[str, str] = ("*", refusal.value if refusal else reason)
         else:
+            key = (code, refusal.value if refusal else reason)
+        now = ctx.mono()
+        last, suppressed = self._skip_logged.get(key, (-SKIP_LOG_EVERY_S, 0))
+        if now - last >= SKIP_LOG_EVERY_S:
+            self._skip_logged[key] = (now, 0)
+            more = (
+                f" (지난 {SKIP_LOG_EVERY_S / 60:g}분 동안 같은 이유로 {suppressed}건 더)"
+                if suppressed
+                else ""
+            )
+            ctx.log("INFO", reason + more)
+        else:
+            self._skip_logged[key] = (last, suppressed + 1)
             log.debug("%s", reason)
 
     # --- selling -----------------------------------------------------------------------

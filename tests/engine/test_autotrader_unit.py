@@ -128,3 +128,24 @@ def test_exits_continue_with_auto_trade_off_unless_configured(tmp_path: Path) ->
         )
         rig.trader.on_ticks({"005930": TickSummary(67_500, 67_500, 67_500, 0, "103000")})
         assert len(rig.sent) == expected
+
+
+def test_account_wide_skips_are_logged_once_for_all_stocks(tmp_path: Path) -> None:
+    # Regression: with max positions reached, every stock a busy condition flagged wrote
+    # its own 로그 line ("매수 안 함 … 최대 보유 종목 수"), burying everything else.
+    rig = Rig(tmp_path, trading__max_positions="1")
+    logged: list[str] = []
+    rig.ctx.log = lambda level, message: logged.append(message)
+    clock = [1_000.0]
+    rig.ctx.mono = lambda: clock[0]
+    rig.ctx.positions["000660"] = TrackedPosition("000660", exit_state=PositionState(190_000, 5))
+    codes = ["005930", "035420", "035720", "051910", "068270"]
+    rig.ctx.market.update_books([_book(code, 70_000, 69_900) for code in codes])
+    for code in codes:
+        rig.enter("4", code)
+    assert len(logged) == 1  # one line for the five stocks …
+    assert all(rig.refusals(code) == [BuyRefusal.MAX_POSITIONS.value] for code in codes)
+    clock[0] += 301  # … and after the quiet period, one more saying how many were muted
+    rig.enter("4", "005380")
+    assert len(logged) == 2 and "4건 더" in logged[1]
+    assert rig.sent == []
