@@ -31,6 +31,24 @@ from ui.qt import hheader, vheader
 from ui.theme import DOWN, UP
 
 
+def _confirm_buttons(
+    dialog: QDialog, confirm_text: str, cancel_text: str, confirm_name: str
+) -> tuple[QPushButton, QPushButton, QDialogButtonBox]:
+    """The Enter-confirms / Esc-cancels button pair every confirmation dialog ends with."""
+    confirm = QPushButton(confirm_text)
+    confirm.setObjectName(confirm_name)
+    confirm.setDefault(True)
+    confirm.setAutoDefault(True)
+    cancel = QPushButton(cancel_text)
+    cancel.setAutoDefault(False)
+    buttons = QDialogButtonBox()
+    buttons.addButton(confirm, QDialogButtonBox.ButtonRole.AcceptRole)
+    buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
+    buttons.accepted.connect(dialog.accept)
+    buttons.rejected.connect(dialog.reject)
+    return confirm, cancel, buttons
+
+
 class OrderConfirmDialog(QDialog):
     """'Send this order?' with every field spelled out; Enter sends, Esc goes back."""
 
@@ -58,18 +76,10 @@ class OrderConfirmDialog(QDialog):
             form.addRow("주문금액", QLabel(f"<b>{request.price * request.quantity:,}원</b>"))
         form.addRow("거래소", QLabel(request.venue.value))
 
-        self.confirm_button = QPushButton(f"{side} 확인 (Enter)")
-        self.confirm_button.setObjectName("send_button")
+        self.confirm_button, self.cancel_button, buttons = _confirm_buttons(
+            self, f"{side} 확인 (Enter)", "취소 (Esc)", "send_button"
+        )
         self.confirm_button.setProperty("side", request.side.value)
-        self.confirm_button.setDefault(True)
-        self.confirm_button.setAutoDefault(True)
-        self.cancel_button = QPushButton("취소 (Esc)")
-        self.cancel_button.setAutoDefault(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
 
         layout = QVBoxLayout(self)
         layout.addWidget(title)
@@ -95,16 +105,9 @@ class EmergencyDialog(QDialog):
             "</ol><p>되돌릴 수 없습니다.</p>"
         )
         text.setTextFormat(Qt.TextFormat.RichText)
-        self.confirm_button = QPushButton("비상 정리 실행 (Enter)")
-        self.confirm_button.setObjectName("emergency_confirm")
-        self.confirm_button.setDefault(True)
-        self.cancel_button = QPushButton("취소 (Esc)")
-        self.cancel_button.setAutoDefault(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.confirm_button, self.cancel_button, buttons = _confirm_buttons(
+            self, "비상 정리 실행 (Enter)", "취소 (Esc)", "emergency_confirm"
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(buttons)
@@ -139,16 +142,9 @@ class CloseConfirmDialog(QDialog):
         )
         text.setTextFormat(Qt.TextFormat.RichText)
         self.text = text
-        self.confirm_button = QPushButton("종료 (Enter)")
-        self.confirm_button.setObjectName("close_confirm")
-        self.confirm_button.setDefault(True)
-        self.cancel_button = QPushButton("계속 실행 (Esc)")
-        self.cancel_button.setAutoDefault(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        self.confirm_button, self.cancel_button, buttons = _confirm_buttons(
+            self, "종료 (Enter)", "계속 실행 (Esc)", "close_confirm"
+        )
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(buttons)
