@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from PyQt5.QtCore import (
-    QAbstractTableModel,
     QModelIndex,
     QObject,
     QSortFilterProxyModel,
@@ -33,7 +32,7 @@ from PyQt5.QtWidgets import (
 )
 
 from ui import labels
-from ui.qt import ITEM_NONE, ITEM_SELECTABLE
+from ui.qt import ReadOnlyTableModel
 from ui.theme import ERROR, MUTED, WARNING
 
 LEVELS = {"DEBUG": 10, "INFO": 20, "WARNING": 30, "ERROR": 40, "CRITICAL": 50}
@@ -49,8 +48,10 @@ class LogEntry:
     message: str
 
 
-class LogModel(QAbstractTableModel):
+class LogModel(ReadOnlyTableModel):
     """Capped list of log lines, newest last."""
+
+    headers = HEADERS
 
     def __init__(self, max_rows: int = DEFAULT_MAX_ROWS, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -69,25 +70,6 @@ class LogModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._entries)
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
-        return None
-
-    def flags(self, index: QModelIndex) -> Qt.ItemFlags:
-        if not index.isValid():
-            return ITEM_NONE
-        return ITEM_SELECTABLE
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         if not index.isValid():

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from PyQt5.QtCore import QAbstractTableModel, QModelIndex, QObject, QRectF, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QModelIndex, QObject, QRectF, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont, QPainter
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -26,7 +26,7 @@ from PyQt5.QtWidgets import (
 
 from kiwoom_terminal.constants import Venue
 from kiwoom_terminal.objects import OrderBookData
-from ui.qt import ALIGN_RIGHT, ITEM_NONE, ITEM_SELECTABLE, hheader, vheader
+from ui.qt import ALIGN_RIGHT, ReadOnlyTableModel, hheader, vheader
 from ui.table_model import KEY_ROLE, LEFT, RIGHT
 from ui.theme import DOWN_LIGHT, HIGHLIGHT, UP_LIGHT, direction_colour
 
@@ -58,9 +58,11 @@ def _direction_brush(sign: int) -> QBrush:
     return _UP_BRUSH if sign > 0 else _DOWN_BRUSH if sign < 0 else _FLAT_BRUSH
 
 
-class OrderBookModel(QAbstractTableModel):
+class OrderBookModel(ReadOnlyTableModel):
     """20 fixed rows: asks level 10 … 1, then bids level 1 … 10. Rows never change count;
     each update replaces the values and emits one `dataChanged` over the grid."""
+
+    headers = HEADERS
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -75,25 +77,6 @@ class OrderBookModel(QAbstractTableModel):
 
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else 2 * LEVELS
-
-    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
-        return 0 if parent.isValid() else len(HEADERS)
-
-    def headerData(
-        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
-    ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(HEADERS)
-        ):
-            return HEADERS[section]
-        return None
-
-    def flags(self, index: QModelIndex) -> Qt.ItemFlags:
-        if not index.isValid():
-            return ITEM_NONE
-        return ITEM_SELECTABLE
 
     def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
         # Every painted cell asks for several roles; the answers are built once per update

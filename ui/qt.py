@@ -3,7 +3,9 @@ styles) or type flag combinations as int, so the widget code stays readable unde
 
 from __future__ import annotations
 
-from PyQt5.QtCore import QItemSelectionModel, Qt
+from typing import Any
+
+from PyQt5.QtCore import QAbstractTableModel, QItemSelectionModel, QModelIndex, Qt
 from PyQt5.QtWidgets import QAbstractItemView, QCompleter, QHeaderView, QTableView, QWidget
 
 ALIGN_LEFT = Qt.Alignment(Qt.AlignmentFlag.AlignLeft) | Qt.AlignmentFlag.AlignVCenter
@@ -12,6 +14,30 @@ ALIGN_CENTER = Qt.Alignment(Qt.AlignmentFlag.AlignCenter)
 
 ITEM_NONE = Qt.ItemFlags(Qt.ItemFlag.NoItemFlags)
 ITEM_SELECTABLE = Qt.ItemFlags(Qt.ItemFlag.ItemIsEnabled) | Qt.ItemFlag.ItemIsSelectable
+
+
+class ReadOnlyTableModel(QAbstractTableModel):
+    """Base of the small fixed-column models (log, order book): `headers` names the columns;
+    cells are selectable, never editable. Subclasses give rowCount() and data()."""
+
+    headers: tuple[str, ...] = ()
+
+    def columnCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
+        return 0 if parent.isValid() else len(self.headers)
+
+    def headerData(
+        self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
+    ) -> Any:
+        if (
+            orientation == Qt.Orientation.Horizontal
+            and role == Qt.ItemDataRole.DisplayRole
+            and 0 <= section < len(self.headers)
+        ):
+            return self.headers[section]
+        return None
+
+    def flags(self, index: QModelIndex) -> Qt.ItemFlags:
+        return ITEM_SELECTABLE if index.isValid() else ITEM_NONE
 
 
 def hheader(view: QTableView) -> QHeaderView:
