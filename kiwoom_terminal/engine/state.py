@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
 from kiwoom_terminal.engine.tables import ALL_TABLES, TableSchema
@@ -134,11 +135,39 @@ def _empty(dtype: str) -> Any:
 
 
 def _build(schema: TableSchema, rows: Mapping[Any, Row]) -> pd.DataFrame:
+    """The frame of `rows`: one numpy array per column, the index built once.
+
+    Building it from a pandas Series per column aligned every column on its own index and
+    cost ~1 ms for 100 rows (several under load), every `price_refresh_ms`, in the thread
+    that also turns ticks into orders; this takes a fifth of that. Object columns stay
+    object (pandas 3 would infer its string dtype from a bare array)."""
     if not rows:
         return schema.empty()
-    columns = schema.column_names
-    data = {c: [row[c] for row in rows.values()] for c in columns}
-    frame = pd.DataFrame(
-        {c: pd.Series(data[c], dtype=dtype) for c, dtype in schema.columns}, columns=columns
-    )
-    return frame.set_index(schema.key, drop=False)
+    values = list(rows.values())
+    index = pd.Index(_objects([row[schema.key] for row in values]), dtype=object, name=schema.key)
+    data: dict[str, Any] = {}
+    for column, dtype in schema.columns:
+        items = [row[column] for row in values]
+        if dtype == "object":
+            data[column] = pd.Series(_objects(items), index=index, dtype=object, copy=False)
+        else:
+            data[column] = _numbers(items, dtype)
+    return pd.DataFrame(data, index=index, copy=False)
+
+
+def _objects(items: list[Any]) -> np.ndarray:
+    array = np.empty(len(items), dtype=object)
+    array[:] = items
+    return array
+
+
+def _numbers(items: list[Any], dtype: str) -> np.ndarray:
+    """A numeric column; anything numpy would convert loosely (floats into an int column,
+    strings into bool) goes through pandas' checked conversion, as before."""
+    array = np.asarray(items)
+    if array.dtype.kind in _EXACT[dtype]:
+        return array.astype(dtype, copy=False)
+    return pd.Series(items, dtype=dtype).to_numpy()
+
+
+_EXACT = {"int64": "iub", "float64": "iubf", "bool": "b"}

@@ -62,3 +62,34 @@ def test_staged_rows_are_visible_before_the_flush() -> None:
     store.remove("holdings", "005930")
     assert store.get("holdings", "005930") is None
     assert store.flush() == []
+
+
+def test_frame_matches_a_series_per_column_build() -> None:
+    """The fast builder gives exactly the frame pandas builds column by column (dtypes,
+    index, values), and refuses what pandas refuses."""
+    import pandas as pd
+    import pytest
+
+    store = TableStore()
+    rows = {
+        f"{i:06d}": {
+            **_row(70_000 + i),
+            "return_rate": i / 3,
+            "trailing_armed": i % 2 == 0,
+            "high_since_arm": 1.0 * i,
+            "source": f"조건 {i}",
+        }
+        for i in range(5)
+    }
+    store.sync("tracking", rows)
+    store.flush()
+    published = store.rows("tracking")
+    expected = pd.DataFrame(
+        {c: pd.Series([r[c] for r in published.values()], dtype=t) for c, t in TRACKING.columns},
+        columns=TRACKING.column_names,
+    ).set_index("code", drop=False)
+    pd.testing.assert_frame_equal(store.frame("tracking"), expected)
+    assert str(store.frame("tracking")["source"].dtype) == "object"
+    store.set_row("tracking", "000001", {**_row(70_000), "price": 70_000.5})
+    with pytest.raises(ValueError):
+        store.flush()
