@@ -2,8 +2,10 @@
 
 One asyncio event loop runs the HTTP server, the WebSocket server and the market loop.
 The market loop wakes every `loop_interval` seconds: it runs the price paths up to the
-clock, adds crowd ticks at the configured rate for watched stocks, fires scenario events,
-re-evaluates conditions, pushes changed books and frames everything for the sessions.
+clock, adds crowd ticks at the configured rate for watched stocks (in slices of
+`TURN_SLICE_TICKS`, framed and sent as they are made, with HTTP and WebSocket traffic
+served in between), fires scenario events, re-evaluates conditions, pushes changed books and
+frames everything for the sessions.
 """
 
 from __future__ import annotations
@@ -39,6 +41,23 @@ log = logging.getLogger(__name__)
 
 AUTO_TICKS_PER_STOCK = 5.0  # crowd ticks per second per watched stock when no rate is set
 AUTO_TICKS_MAX = 500.0
+TURN_SLICE_TICKS = 50  # crowd ticks printed between two looks at the network
+
+
+def _slices(budget: dict[str, int], size: int) -> list[dict[str, int]]:
+    """`budget` (code -> ticks) cut into consecutive parts of about `size` ticks."""
+    parts: list[dict[str, int]] = []
+    part: dict[str, int] = {}
+    count = 0
+    for code, n in budget.items():
+        part[code] = n
+        count += n
+        if count >= size:
+            parts.append(part)
+            part, count = {}, 0
+    if part:
+        parts.append(part)
+    return parts
 
 
 @dataclass
@@ -236,8 +255,18 @@ class Simulator:
             await asyncio.sleep(self.config.loop_interval)
             try:
                 now = self._mono()
-                self._tick(now - last)
+                budget = self._tick(now - last)
                 last = now
+                parts = _slices(budget, TURN_SLICE_TICKS)
+                for i, part in enumerate(parts):
+                    if i:
+                        # Frame what the last slice printed and let the network in: a
+                        # request (an order) or a client's frames wait at most one slice,
+                        # not a whole turn (several ms at thousands of ticks/s), and the
+                        # feed leaves as a steady stream rather than one burst per turn.
+                        self.feed.flush()
+                        await asyncio.sleep(0)
+                    self.market.crowd_ticks(part)
                 if now - last_conditions >= self.config.condition_interval:
                     last_conditions = now
                     self.conditions.evaluate()
@@ -252,13 +281,15 @@ class Simulator:
         self._run_scheduled()
         self.conditions.evaluate()
 
-    def _tick(self, elapsed: float) -> None:
+    def _tick(self, elapsed: float) -> dict[str, int]:
+        """Run the paths and scenario up to the clock; returns the crowd ticks due now
+        (code -> count) for the loop to print."""
         self.market.advance()
         self._run_scheduled()
         active = self.market.active
         if not active:
             self._tick_due = 0.0
-            return
+            return {}
         total = self.tick_rate
         if total is None:
             total = min(AUTO_TICKS_MAX, AUTO_TICKS_PER_STOCK * len(active))
@@ -271,7 +302,7 @@ class Simulator:
         self._tick_due = min(self._tick_due + total * elapsed, max(total * 0.1, 1.0))
         n = int(self._tick_due)
         if n <= 0:
-            return
+            return {}
         self._tick_due -= n
         codes = list(active)
         k = len(codes)
@@ -282,7 +313,7 @@ class Simulator:
             if count:
                 budget[code] = count
         self._rr = (self._rr + extra) % k
-        self.market.crowd_ticks(budget)
+        return budget
 
     def _run_scheduled(self) -> None:
         now = self.clock.now()
