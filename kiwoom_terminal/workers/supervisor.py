@@ -74,6 +74,7 @@ from kiwoom_terminal.messages import (
     failed_reply,
     worker_for,
 )
+from kiwoom_terminal.workers.channel import RequestChannel
 from kiwoom_terminal.workers.config import WorkerConfig
 from kiwoom_terminal.workers.order_worker import run_order_worker
 from kiwoom_terminal.workers.pending import PendingRequests
@@ -441,7 +442,11 @@ class WorkerSupervisor:
         slot.generation += 1
         if slot.process is not None:
             slot.restarts += 1
-        slot.requests = self._ctx.Queue()
+        # Orders skip the Queue's feeder thread (channel.py); queries and WebSocket
+        # commands are not latency-critical.
+        slot.requests = (
+            RequestChannel(self._ctx) if slot.kind is WorkerKind.ORDER else self._ctx.Queue()
+        )
         slot.results = self._ctx.Queue()
         args: tuple[Any, ...] = (self.config, slot.requests, slot.results, self._token_store)
         if slot.kind is WorkerKind.WS:
@@ -485,6 +490,8 @@ class WorkerSupervisor:
                 if slot.generation != generation:
                     return
                 request = self._pending.resolve(message)
+                if request is not None and isinstance(slot.requests, RequestChannel):
+                    slot.requests.answered(request.request_id)
                 if (
                     request is not None
                     and isinstance(request, WsCommand)
