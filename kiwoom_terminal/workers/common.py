@@ -19,6 +19,8 @@ from kiwoom_terminal.secrets import install_redaction, redact
 
 log = logging.getLogger(__name__)
 
+WORKER_SWITCH_INTERVAL_S = 0.0005
+
 
 def setup_worker(kind: WorkerKind, level: str) -> None:
     """Configure logging (stderr, secrets masked) and start the parent watchdog."""
@@ -31,6 +33,11 @@ def setup_worker(kind: WorkerKind, level: str) -> None:
     # Ctrl+C in a terminal reaches the whole process group; the parent decides how to stop
     # (it asks each worker to finish), so a worker must not die mid-order on SIGINT.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Results leave through the result Queue's feeder thread, which needs the GIL while the
+    # main thread may be busy (the WebSocket worker parsing a burst of ticks). CPython hands
+    # the GIL over only after the switch interval, 5 ms by default: a batch with a trigger
+    # tick could wait that long. 0.5 ms, as in the engine (engine/wakeup.py).
+    sys.setswitchinterval(min(sys.getswitchinterval(), WORKER_SWITCH_INTERVAL_S))
     watch_parent()
 
 
