@@ -384,17 +384,28 @@ class Market:
 
     def advance(self) -> dt.datetime:
         """Run every stock's path up to the clock; returns the simulated time used."""
+        now, sec, due = self.due_paths()
+        self.step_paths(due, sec, now)
+        return now
+
+    def due_paths(self) -> tuple[dt.datetime, int, list[Stock]]:
+        """The clock now, its session second and the stocks whose path is behind it (the
+        day rolled over first if needed). `step_paths` moves them; the server loop does that
+        a few stocks at a time."""
         now = self.clock.now()
         today = self.days.latest(now.date())
         if today != self.day:
             self.roll_day(today)
         if self.clock.phase(now) not in PATH_PHASES:
-            return now
+            return now, 0, []
         sec = min(self.session_second(now), self.day_seconds)
-        for stock in self.stocks.values():
+        return now, sec, [s for s in self.stocks.values() if sec > s.process.sec]
+
+    def step_paths(self, stocks: list[Stock], sec: int, now: dt.datetime) -> None:
+        """Run `stocks`' paths up to session second `sec` (those still behind it)."""
+        for stock in stocks:
             if sec > stock.process.sec:
                 self._step(stock, sec, now)
-        return now
 
     def _step(self, stock: Stock, sec: int, now: dt.datetime) -> None:
         start = stock.process.sec
