@@ -6,10 +6,12 @@ real-time data go out on `websocket_result_queue`.
 
 Batching: parsed pushes are collected per type and flushed together as TickBatch,
 OrderBookBatch, OrderEvents, BalanceEvents and ConditionEvents. A flush happens as soon as
-the loop has handled every frame that had already arrived (so a lone tick waits no longer
-than that) but not more often than every `tick_flush_ms`, or at once when `tick_flush_max`
-ticks are waiting. Under load that yields a few hundred messages per second however many
-ticks arrive, and at low rates essentially no added latency.
+the loop has handled every frame that had already arrived — the socket has nothing more to
+give — so a tick waits only for the frames that came with it; at once when
+`tick_flush_max` ticks are waiting; and, if `tick_flush_ms` is set (default 0), not more
+often than that. Under load the frames of one read make one batch (a few hundred messages
+per second however many ticks arrive); a spacing of 1 ms used to hold back the batch with
+a trailing stop's trigger tick by up to 1 ms whenever another batch had just left.
 """
 
 from __future__ import annotations
