@@ -225,7 +225,9 @@ def main() -> int:
         codes = [x.code for x in LISTINGS if x.market is not Market.ETF][: args.stocks]
         control.set_account(
             cash=1_000_000_000,
-            holdings=[{"code": c, "qty": 10, "avg_price": int(control.quote(c)["base"])} for c in codes],
+            holdings=[
+                {"code": c, "qty": 10, "avg_price": int(control.quote(c)["base"])} for c in codes
+            ],
         )
         settings = AppSettings()
         for key, value in SETTINGS.items():
