@@ -52,7 +52,7 @@ from kiwoom_terminal.engine.journal import Journal, JournalKind
 from kiwoom_terminal.engine.ledger import DayLedger
 from kiwoom_terminal.engine.orders import MANUAL
 from kiwoom_terminal.engine.recovery import Recovery
-from kiwoom_terminal.engine.snapshot import SnapshotStore
+from kiwoom_terminal.engine.snapshot import BackgroundWriter, SnapshotStore
 from kiwoom_terminal.engine.status import EngineStatus
 from kiwoom_terminal.engine.strategy_runner import SIGNALS_TABLE, StrategyRunner
 from kiwoom_terminal.engine.wakeup import Wakeup, shorten_gil_switch_interval
@@ -188,6 +188,8 @@ class TradingEngine(QObject):
         self._deposit_wanted = False
         self._deposit_at = 0.0
         self._last_snapshot: dt.datetime | None = None
+        self._disk = BackgroundWriter()  # snapshot files and journal checkpoints
+        self._disk_error: str | None = None  # set by a failed background save
         self._last_status: EngineStatus | None = None
         self._summaries: dict[str, Any] = {}
         self._activity = False
@@ -273,7 +275,10 @@ class TradingEngine(QObject):
                 self._publish()
             except Exception:  # never lose the final snapshot to a late message
                 log.exception("final drain failed")
+            if not self._disk.close():  # a background save must not land after the final one
+                log.warning("a background snapshot did not finish in time")
             self._save_snapshot()
+        self._disk.close()
         self.ctx.journal.record(JournalKind.NOTICE, reason="엔진 종료")
         if self._own_supervisor:
             self.supervisor.close()
@@ -883,9 +888,35 @@ class TradingEngine(QObject):
             self._flush(full=True)
 
     def _on_snapshot_timer(self) -> None:
-        self._save_snapshot()
+        """The state is captured here (pickled, ~1 ms); the journal checkpoint and the file
+        with its fsyncs are written by the background writer."""
+        error, self._disk_error = self._disk_error, None
+        if error is not None:
+            self._emit_log("ERROR", f"상태 저장 실패: {error}")
+        if self._disk.busy:
+            return  # the disk is slow: skip this one rather than pile up snapshots
+        try:
+            data = self.recovery.store.encode(self.recovery.payload())
+        except Exception as exc:
+            log.exception("snapshot failed")
+            self._emit_log("ERROR", f"상태 저장 실패: {exc}")
+            return
+        journal, store = self.ctx.journal, self.recovery.store
+
+        def write() -> None:
+            try:
+                journal.checkpoint_on_own_connection()
+                store.write(data)
+            except Exception as exc:
+                log.exception("snapshot failed")
+                self._disk_error = str(exc)
+            else:
+                self._last_snapshot = dt.datetime.now(KST)
+
+        self._disk.submit(write)
 
     def _save_snapshot(self) -> None:
+        """Everything at once in this thread (the final snapshot at shutdown)."""
         try:
             self.ctx.journal.checkpoint()
             self._last_snapshot = self.recovery.save()

@@ -112,6 +112,16 @@ class Journal:
         """Move the write-ahead log into the database file (call off the hot path)."""
         self._db.execute("PRAGMA wal_checkpoint(PASSIVE)")
 
+    def checkpoint_on_own_connection(self) -> None:
+        """The same checkpoint through a short-lived connection of the calling thread, so
+        the engine can run it (and its fsync) on a background thread; SQLite lets any
+        connection checkpoint a WAL database while others write."""
+        db = sqlite3.connect(self.path, isolation_level=None)
+        try:
+            db.execute("PRAGMA wal_checkpoint(PASSIVE)")
+        finally:
+            db.close()
+
     def record(
         self,
         kind: JournalKind,

@@ -127,3 +127,30 @@ def test_kill_9_during_saves_always_leaves_a_readable_snapshot(tmp_path: Path) -
         loaded = SnapshotStore(folder).load()
         assert loaded.payload is not None
         assert loaded.payload["n"] >= 1 and len(loaded.payload["blob"]) == 2_000_000
+
+
+def test_background_writer_saves_in_order_and_close_waits(tmp_path: Path) -> None:
+    """Snapshots written off the engine thread: encoded at once (later changes to the payload
+    do not leak in), written in submission order, and close() returns after the last one."""
+    import threading
+
+    from kiwoom_terminal.engine.snapshot import BackgroundWriter
+
+    store = SnapshotStore(tmp_path)
+    writer = BackgroundWriter()
+    gate = threading.Event()
+    writer.submit(lambda: gate.wait(10))  # hold the thread: the next jobs queue up
+    payload = {"n": 1}
+    first = store.encode(payload)
+    payload["n"] = 2
+    writer.submit(lambda: store.write(first))
+    writer.submit(lambda: store.write(store.encode({"n": 3})))
+    assert writer.busy
+    gate.set()
+    assert writer.close()
+    assert not writer.busy
+    loaded = store.load()
+    assert loaded.payload == {"n": 3}
+    from kiwoom_terminal.engine.snapshot import _read
+
+    assert _read(store.previous) == {"n": 1}  # encoded before the change to n = 2
