@@ -1,11 +1,13 @@
-"""The engine's DataFrames with change tracking: one rebuild per table per flush, and the
-exact keys of the rows that changed for `table_changed`.
+"""The engine's DataFrames with change tracking: at most one build per table per flush, and
+the exact keys of the rows that changed for `table_changed`.
 
 Rows are staged as plain dicts (`set_row`, `update_row`, `remove`, `sync`) while the engine
-handles a drain; `flush()` then compares each staged row with the row last published,
-rebuilds the table's DataFrame once from its rows, and reports per table either the changed
-keys or `[]` when rows were added or removed (the views re-sync their rows then). Nothing
-here touches pandas per tick or per row.
+handles a drain; `flush()` then compares each staged row with the row last published and
+reports per table either the changed keys or `[]` when rows were added or removed (the views
+re-sync their rows then). The DataFrame of a changed table is built from its rows when it is
+next read (`frame()`: a view refreshing, a snapshot), not in the flush: a flush runs right
+after a drain — right after an order left — and without a window (`--headless`) nobody
+reads most tables between two flushes. Nothing here touches pandas per tick or per row.
 
 Frames are replaced, never mutated in place, so a view that still holds the previous frame
 keeps reading consistent data; views fetch the current one with `engine.table(name)`.
@@ -31,13 +33,20 @@ class TableStore:
     def __init__(self, schemas: Iterable[TableSchema] = ALL_TABLES) -> None:
         self.schemas: dict[str, TableSchema] = {s.name: s for s in schemas}
         self._rows: dict[str, dict[Any, Row]] = {name: {} for name in self.schemas}
-        self._frames: dict[str, pd.DataFrame] = {n: s.empty() for n, s in self.schemas.items()}
+        self._empty: dict[str, pd.DataFrame] = {n: s.empty() for n, s in self.schemas.items()}
+        self._frames: dict[str, pd.DataFrame] = dict(self._empty)
+        self._stale: set[str] = set()  # published rows changed since the frame was built
         self._staged: dict[str, dict[Any, Row | None]] = {name: {} for name in self.schemas}
 
     # --- reading -----------------------------------------------------------------------
 
     def frame(self, name: str) -> pd.DataFrame:
-        """The table as last flushed (indexed by its key column)."""
+        """The table as last flushed (indexed by its key column), built now if it changed."""
+        if name in self._stale:
+            rows = self._rows[name]
+            # An empty table shares one empty frame (frames are never mutated).
+            self._frames[name] = _build(self.schemas[name], rows) if rows else self._empty[name]
+            self._stale.discard(name)  # after the build: a row it refuses fails every read
         try:
             return self._frames[name]
         except KeyError:
@@ -95,8 +104,8 @@ class TableStore:
     # --- publishing --------------------------------------------------------------------
 
     def flush(self) -> list[tuple[str, list[Any]]]:
-        """Apply staged rows: rebuild each changed table once and return `(name, keys)` per
-        changed table, `keys == []` when rows were added or removed."""
+        """Apply staged rows and return `(name, keys)` per changed table, `keys == []` when
+        rows were added or removed; the frame of a changed table is rebuilt when read."""
         changes: list[tuple[str, list[Any]]] = []
         for name, staged in self._staged.items():
             if not staged:
@@ -119,7 +128,7 @@ class TableStore:
                     changed.append(key)
             if not structural and not changed:
                 continue
-            self._frames[name] = _build(self.schemas[name], published)
+            self._stale.add(name)
             changes.append((name, [] if structural else changed))
         return changes
 

@@ -91,5 +91,33 @@ def test_frame_matches_a_series_per_column_build() -> None:
     pd.testing.assert_frame_equal(store.frame("tracking"), expected)
     assert str(store.frame("tracking")["source"].dtype) == "object"
     store.set_row("tracking", "000001", {**_row(70_000), "price": 70_000.5})
-    with pytest.raises(ValueError):
+    store.flush()
+    for _ in range(2):  # refused on every read, never an old frame instead
+        with pytest.raises(ValueError):
+            store.frame("tracking")
+
+
+def test_frames_are_built_when_read_not_in_the_flush(monkeypatch) -> None:
+    """A flush right after a drain does no pandas work; the frame is built once on the next
+    read and reused until the rows change again."""
+    from kiwoom_terminal.engine import state
+
+    builds: list[str] = []
+    real = state._build
+
+    def counting(schema, rows):  # type: ignore[no-untyped-def]
+        builds.append(schema.name)
+        return real(schema, rows)
+
+    monkeypatch.setattr(state, "_build", counting)
+    store = TableStore()
+    for price in (71_000, 71_100, 71_200):
+        store.set_row("tracking", "005930", _row(price))
         store.flush()
+    assert builds == []
+    frame = store.frame("tracking")
+    assert frame.loc["005930", "price"] == 71_200
+    assert store.frame("tracking") is frame and builds == ["tracking"]
+    store.remove("tracking", "005930")
+    store.flush()
+    assert store.frame("tracking").empty and builds == ["tracking"]  # the shared empty frame
