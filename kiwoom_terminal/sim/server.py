@@ -41,8 +41,8 @@ log = logging.getLogger(__name__)
 
 AUTO_TICKS_PER_STOCK = 5.0  # crowd ticks per second per watched stock when no rate is set
 AUTO_TICKS_MAX = 500.0
-TURN_SLICE_TICKS = 50  # crowd ticks printed between two looks at the network
-PATH_SLICE_STOCKS = 20  # stocks whose path moves between two looks at the network
+TURN_SLICE_TICKS = 25  # crowd ticks printed between two looks at the network
+PATH_SLICE_STOCKS = 10  # stocks whose path moves between two looks at the network
 
 
 def _slices(budget: dict[str, int], size: int) -> list[dict[str, int]]:
