@@ -12,6 +12,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import gc
 import logging
 import os
 import signal
@@ -108,6 +109,11 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
 async def _serve(config: SimConfig, exit_on_stdin_eof: bool) -> None:
     sim = Simulator(config)
     await sim.start()
+    # The world built at start (800 days of bars per stock, books, listings) lives as long as
+    # the process; frozen, the garbage collector stops re-scanning it: a full collection
+    # took ~24 ms here, during which no request was read.
+    gc.collect()
+    gc.freeze()
     print(f"SIM_REST_URL={sim.rest_url}", flush=True)
     print(f"SIM_WS_URL={sim.ws_url}", flush=True)
     log.info("simulator ready: %s", sim.describe())
