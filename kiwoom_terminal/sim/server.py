@@ -43,6 +43,18 @@ AUTO_TICKS_PER_STOCK = 5.0  # crowd ticks per second per watched stock when no r
 AUTO_TICKS_MAX = 500.0
 TURN_SLICE_TICKS = 25  # crowd ticks printed between two looks at the network
 PATH_SLICE_STOCKS = 10  # stocks whose path moves between two looks at the network
+NETWORK_TURNS = 3  # event-loop turns between two slices (see _serve_network)
+
+
+async def _serve_network() -> None:
+    """Let the event loop serve the network between two slices of market work.
+
+    One `sleep(0)` is not enough: bytes that arrive during a slice are seen by the next
+    loop turn's select, whose callback only then wakes the connection's task, which runs
+    one turn later still — with a slice between each turn, a request was read three slices
+    after it arrived. NETWORK_TURNS turns let that chain finish first."""
+    for _ in range(NETWORK_TURNS):
+        await asyncio.sleep(0)
 
 
 def _slices(budget: dict[str, int], size: int) -> list[dict[str, int]]:
@@ -267,7 +279,7 @@ class Simulator:
                         # not a whole turn (several ms at thousands of ticks/s), and the
                         # feed leaves as a steady stream rather than one burst per turn.
                         self.feed.flush()
-                        await asyncio.sleep(0)
+                        await _serve_network()
                     self.market.crowd_ticks(part)
                 if now - last_conditions >= self.config.condition_interval:
                     last_conditions = now
@@ -291,7 +303,7 @@ class Simulator:
         for i in range(0, len(due), PATH_SLICE_STOCKS):
             if i:
                 self.feed.flush()
-                await asyncio.sleep(0)
+                await _serve_network()
             self.market.step_paths(due[i : i + PATH_SLICE_STOCKS], sec, now)
 
     def _tick(self, elapsed: float) -> dict[str, int]:
