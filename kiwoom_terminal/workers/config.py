@@ -47,7 +47,8 @@ class WorkerConfig:
     query_deadline_s: float = 30.0  # … and retried only within this time
     order_rate_limit_attempts: int = 5  # an order is resent only after 1700, at most this often
     tick_flush_ms: float = 0.0  # real-time batches are flushed at most this often (0: no limit) …
-    tick_flush_max: int = 500  # … or as soon as this many ticks are waiting
+    tick_flush_max: int = 500  # … or as soon as this many ticks are waiting …
+    tick_batch_age_ms: float = 1.0  # … or the first of them was parsed this long ago
     ws: WsClientConfig = field(default_factory=WsClientConfig)
     log_level: str = "INFO"
 

@@ -8,10 +8,12 @@ Batching: parsed pushes are collected per type and flushed together as TickBatch
 OrderBookBatch, OrderEvents, BalanceEvents and ConditionEvents. A flush happens as soon as
 the loop has handled every frame that had already arrived — the socket has nothing more to
 give — so a tick waits only for the frames that came with it; at once when
-`tick_flush_max` ticks are waiting; and, if `tick_flush_ms` is set (default 0), not more
-often than that. Under load the frames of one read make one batch (a few hundred messages
-per second however many ticks arrive); a spacing of 1 ms used to hold back the batch with
-a trailing stop's trigger tick by up to 1 ms whenever another batch had just left.
+`tick_flush_max` ticks are waiting or the batch's first tick was parsed `tick_batch_age_ms`
+ago (at 20k ticks/s frames keep arriving, and a batch that waited for a quiet socket held a
+trigger tick back up to 4 ms); and, if `tick_flush_ms` is set (default 0), not more often
+than that. Under load the frames of one read make one batch (a few hundred messages per
+second however many ticks arrive); a spacing of 1 ms used to hold back the batch with a
+trailing stop's trigger tick by up to 1 ms whenever another batch had just left.
 """
 
 from __future__ import annotations
@@ -98,6 +100,8 @@ class WsWorker:
         self._flush_handle: asyncio.Handle | asyncio.TimerHandle | None = None
         self._last_flush = 0.0
         self._interval = config.tick_flush_ms / 1000.0
+        self._max_age = config.tick_batch_age_ms / 1000.0
+        self._batch_started = 0.0  # time.monotonic() of the first tick of the open batch
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
@@ -178,8 +182,14 @@ class WsWorker:
     # --- RealtimeSink ----------------------------------------------------------------
 
     def on_tick(self, tick: TickData) -> None:
-        self._ticks.append(tick)
-        if len(self._ticks) >= self.config.tick_flush_max:
+        ticks = self._ticks
+        if not ticks:
+            self._batch_started = time.monotonic()
+        ticks.append(tick)
+        if (
+            len(ticks) >= self.config.tick_flush_max
+            or time.monotonic() - self._batch_started >= self._max_age
+        ):
             self._flush()
         elif self._flush_handle is None:
             self._schedule_flush()
