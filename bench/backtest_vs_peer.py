@@ -37,6 +37,7 @@ is missed or the peer is not installed.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 import warnings
@@ -186,7 +187,11 @@ def main() -> int:
     print(f"ours_cpu_s: {our_t.cpu:.3f} s")
     got = peer(bars)
     if got is None:
-        print("peer: backtesting.py is not installed (pip install backtesting==0.6.6); skipped")
+        print(
+            "peer: backtesting.py is not installed (pip install backtesting==0.6.6); skipped",
+            file=sys.stderr,
+        )
+        print("speed_ratio: nan x")
         return 0
     peer_rows, peer_t = got
     last = N_BARS - 1
@@ -209,6 +214,8 @@ def main() -> int:
     print(f"peer_s: {peer_t.wall:.3f} s")
     print(f"peer_cpu_s: {peer_t.cpu:.3f} s")
     print(f"speed_ratio_wall: {peer_t.wall / our_t.wall:.1f} x")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load_average: {load:.1f} runnable processes (2 cores)")
     print(f"speed_ratio: {peer_t.cpu / our_t.cpu:.1f} x")
     return 0
 

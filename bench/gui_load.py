@@ -297,6 +297,8 @@ def main() -> int:
         print(f"worker_to_engine_p50: {percentile(probe.queue_ms, 50):.1f} ms")
         print(f"worker_to_engine_p99: {percentile(probe.queue_ms, 99):.1f} ms")
         print(f"tick_to_cell_p50: {percentile(probe.latencies_ms, 50):.0f} ms")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load_average: {load:.1f} runnable processes (2 cores)")
         stalled = percentile(stall.lateness_ms, 99) >= STALL_TARGET_MS
         slow = refreshes < REFRESH_TARGET_HZ
         if stalled or slow:

@@ -108,7 +108,7 @@ def main() -> int:
     print(f"order_rate_http_sends: {attempts} requests")
     print(f"order_rate_rejections: {rejected} orders")
     print(f"order_rate_server_rejections: {server_rejected} requests")
-    print(f"order_rate_throttling_reported: {'yes' if throttled else 'no'} ")
+    print(f"order_rate_throttling_reported: {'yes' if throttled else 'no'}")
     print(f"order_rate_load_average: {load_average():.1f} runnable processes (2 cores)")
     print(f"order_rate_achieved: {steady:.2f} orders/s")
     return 0

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import sys
 import threading
 import time
@@ -143,6 +144,8 @@ def main() -> int:
     print(f"entries_dropped_for_slow_client: {dropped} entries")
     print(f"batch: {args.batch} entries/frame")
     print(f"target: {TARGET} entries/s")
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"load_average: {load:.1f} runnable processes (2 cores)")
     best = max(per_s for _, per_s in results)
     print(f"sim_feed_sustained_entries_per_s: {best:.0f} entries/s")
     return 0

@@ -202,7 +202,7 @@ def main() -> int:
                     print(f"{prefix}_consumer_cpu: {r['consumer_cpu']:.0f} %")
                     print(f"{prefix}_simulator_cpu: {r['sim_cpu']:.0f} %")
                     print(f"{prefix}_server_dropped: {r['dropped']:.0f} ticks")
-                    print(f"{prefix}_backlog_grows: {'yes' if r['growing'] else 'no'} ")
+                    print(f"{prefix}_backlog_grows: {'yes' if r['growing'] else 'no'}")
                     sys.stdout.flush()
                     delivered = r["throughput"] >= 0.95 * rate
                     if not wake and not r["growing"] and delivered:

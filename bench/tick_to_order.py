@@ -242,6 +242,8 @@ def main() -> int:
                 headline = p99
             sys.stdout.flush()
         print(f"target_p99_at_5k: {TARGET_MS:.1f} ms")
+        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        print(f"load_average: {load:.1f} runnable processes (2 cores)")
         print(f"tick_to_order_p99_at_5k: {headline:.2f} ms")
     finally:
         if terminal is not None:
