@@ -31,75 +31,43 @@ from kiwoom_terminal.api.errors import (
     TokenInvalidError,
     TokenUnavailableError,
 )
-from kiwoom_terminal.api.ratelimit import RateLimiter
-from kiwoom_terminal.api.rest import RestClient
+from kiwoom_terminal.api.ratelimit import LimiterConfig
 from kiwoom_terminal.api.token import TokenStore
-from kiwoom_terminal.api.trs import TrClient
 from kiwoom_terminal.constants import ConnectionState
 from kiwoom_terminal.messages import (
     CancelOrderRequest,
-    ConnectionStatus,
     ModifyOrderRequest,
     OrderCommand,
     OrderOutcome,
     OrderReply,
     PlaceOrderRequest,
-    Shutdown,
     WorkerKind,
 )
 from kiwoom_terminal.objects import OrderAckData
-from kiwoom_terminal.workers.common import ThrottleTracker, error_info, setup_worker
+from kiwoom_terminal.workers.common import error_info, setup_worker
 from kiwoom_terminal.workers.config import WorkerConfig
+from kiwoom_terminal.workers.rest_worker import RestWorker
 
 log = logging.getLogger(__name__)
 
 
-class OrderWorker:
+class OrderWorker(RestWorker):
     """Serves OrderCommand messages (usable in-process for tests)."""
 
     kind = WorkerKind.ORDER
+    serves = OrderCommand
+    starting_text = "주문 프로세스 시작"
+    connected_text = "주문 서버 연결됨"
 
-    def __init__(
-        self, config: WorkerConfig, results: Any, token_store: TokenStore | None = None
-    ) -> None:
-        self.config = config
-        self.results = results
-        self.throttle = ThrottleTracker(self.kind, results)
-        self.limiter = RateLimiter(config.order_limiter(), on_throttle=self.throttle.on_wait)
-        self.rest = RestClient(
-            config.rest_url,
-            config.credentials,
-            timeout_s=config.request_timeout_s,
-            limiter=self.limiter,
-            token_store=token_store,
-            renew_margin_s=config.token_renew_margin_s,
-        )
-        self.trs = TrClient(self.rest)
-        self._state: ConnectionState | None = None
+    def limiter_config(self, config: WorkerConfig) -> LimiterConfig:
+        return config.order_limiter()
 
-    def start(self) -> None:
-        """Report STARTING, then make sure a token exists before the first order."""
-        self._report(ConnectionState.STARTING, "주문 프로세스 시작")
-        try:
-            self.rest.tokens.get()
-        except AuthError as exc:
+    def report_failure(self, exc: KiwoomError) -> None:
+        """At start: bad keys are AUTH_FAILED; anything else is retried as RECONNECTING."""
+        if isinstance(exc, AuthError):
             self._report(ConnectionState.AUTH_FAILED, exc.message)
-        except KiwoomError as exc:
-            self._report(ConnectionState.RECONNECTING, exc.message)
         else:
-            self._report(ConnectionState.CONNECTED, "주문 서버 연결됨")
-
-    def serve(self, requests: Any) -> None:
-        while True:
-            message = requests.get()
-            if isinstance(message, Shutdown):
-                break
-            if isinstance(message, OrderCommand):
-                self.results.put(self.handle(message))
-                self.throttle.after_request(self.limiter, backlog=not requests.empty())
-            else:
-                log.warning("unexpected message ignored: %s", type(message).__name__)
-        self.rest.close()
+            self._report(ConnectionState.RECONNECTING, exc.message)
 
     def handle(self, command: OrderCommand) -> OrderReply:
         """Send one order command and classify what became of it; never raises."""
@@ -127,7 +95,7 @@ class OrderWorker:
                 return self._reply(command, outcome, exc, attempts)
             except Exception as exc:  # 5xx, bad reply, bugs: it may have been placed
                 return self._reply(command, OrderOutcome.UNKNOWN, exc, attempts)
-            self._report(ConnectionState.CONNECTED, "주문 서버 연결됨")
+            self._report_connected()
             log.info("order %s accepted as %s", command.request_id, ack.order_no)
             return OrderReply(command.request_id, OrderOutcome.ACCEPTED, ack, None, attempts)
 
@@ -157,11 +125,6 @@ class OrderWorker:
         elif isinstance(exc, (NetworkError, TokenUnavailableError)):
             self._report(ConnectionState.RECONNECTING, info.message)
         return OrderReply(command.request_id, outcome, None, info, attempts)
-
-    def _report(self, state: ConnectionState, detail: str) -> None:
-        if state != self._state:
-            self._state = state
-            self.results.put(ConnectionStatus(self.kind, state, detail))
 
 
 def run_order_worker(

@@ -21,17 +21,14 @@ from kiwoom_terminal.api.errors import (
     RetryLaterError,
     TokenUnavailableError,
 )
-from kiwoom_terminal.api.ratelimit import RateLimiter
-from kiwoom_terminal.api.rest import RestClient
+from kiwoom_terminal.api.ratelimit import LimiterConfig
 from kiwoom_terminal.api.token import TokenStore
-from kiwoom_terminal.api.trs import TrClient
 from kiwoom_terminal.constants import ConnectionState
 from kiwoom_terminal.messages import (
     AccountNumberQuery,
     AccountSnapshot,
     AccountSnapshotQuery,
     BalanceQuery,
-    ConnectionStatus,
     DailyBarsQuery,
     DepositQuery,
     FillsQuery,
@@ -39,65 +36,30 @@ from kiwoom_terminal.messages import (
     OpenOrdersQuery,
     OrderBookQuery,
     QuoteQuery,
-    Shutdown,
     StockInfoQuery,
     StockListQuery,
     TrQuery,
     TrReply,
     WorkerKind,
 )
-from kiwoom_terminal.workers.common import ThrottleTracker, error_info, setup_worker
+from kiwoom_terminal.workers.common import error_info, setup_worker
 from kiwoom_terminal.workers.config import WorkerConfig
+from kiwoom_terminal.workers.rest_worker import RestWorker
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 
-class TrWorker:
+class TrWorker(RestWorker):
     """Serves TrQuery messages with a TrClient (usable in-process for tests)."""
 
     kind = WorkerKind.TR
+    serves = TrQuery
+    starting_text = "조회 프로세스 시작"
+    connected_text = "조회 서버 연결됨"
 
-    def __init__(
-        self, config: WorkerConfig, results: Any, token_store: TokenStore | None = None
-    ) -> None:
-        self.config = config
-        self.results = results
-        self.throttle = ThrottleTracker(self.kind, results)
-        self.limiter = RateLimiter(config.query_limiter(), on_throttle=self.throttle.on_wait)
-        self.rest = RestClient(
-            config.rest_url,
-            config.credentials,
-            timeout_s=config.request_timeout_s,
-            limiter=self.limiter,
-            token_store=token_store,
-            renew_margin_s=config.token_renew_margin_s,
-        )
-        self.trs = TrClient(self.rest)
-        self._state: ConnectionState | None = None
-
-    def start(self) -> None:
-        """Report STARTING, then get a token so bad keys show up before the first query."""
-        self._report(ConnectionState.STARTING, "조회 프로세스 시작")
-        try:
-            self.rest.tokens.get()
-        except KiwoomError as exc:
-            self._report_failure(exc)
-        else:
-            self._report(ConnectionState.CONNECTED, "조회 서버 연결됨")
-
-    def serve(self, requests: Any) -> None:
-        """Answer requests until Shutdown arrives."""
-        while True:
-            message = requests.get()
-            if isinstance(message, Shutdown):
-                break
-            if isinstance(message, TrQuery):
-                self.results.put(self.handle(message))
-                self.throttle.after_request(self.limiter, backlog=not requests.empty())
-            else:
-                log.warning("unexpected message ignored: %s", type(message).__name__)
-        self.rest.close()
+    def limiter_config(self, config: WorkerConfig) -> LimiterConfig:
+        return config.query_limiter()
 
     def handle(self, query: TrQuery) -> TrReply:
         """Run one query (with retries) and build its reply; never raises."""
@@ -105,10 +67,10 @@ class TrWorker:
             data = self._retrying(lambda: self._dispatch(query))
         except Exception as exc:
             if isinstance(exc, KiwoomError):
-                self._report_failure(exc)
+                self.report_failure(exc)
                 log.info("%s failed: %s", type(query).__name__, exc)
             return TrReply(query.request_id, False, None, error_info(exc))
-        self._report(ConnectionState.CONNECTED, "조회 서버 연결됨")
+        self._report_connected()
         return TrReply(query.request_id, True, data, None)
 
     def _dispatch(self, q: TrQuery) -> Any:
@@ -171,18 +133,15 @@ class TrWorker:
                 )
                 time.sleep(wait)
 
-    def _report_failure(self, exc: KiwoomError) -> None:
+    def report_failure(self, exc: KiwoomError) -> None:
+        """Bad keys are AUTH_FAILED; a server that cannot answer now is RECONNECTING; a
+        rate limit or a rejected query says nothing about the connection."""
         if isinstance(exc, AuthError):
             self._report(ConnectionState.AUTH_FAILED, exc.message)
         elif isinstance(exc, (TokenUnavailableError,)) or (
             isinstance(exc, RetryLaterError) and not isinstance(exc, RateLimitError)
         ):
             self._report(ConnectionState.RECONNECTING, exc.message)
-
-    def _report(self, state: ConnectionState, detail: str) -> None:
-        if state != self._state:
-            self._state = state
-            self.results.put(ConnectionStatus(self.kind, state, detail))
 
 
 def _retry_wait(exc: RetryLaterError, attempt: int) -> float:
