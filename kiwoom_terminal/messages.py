@@ -16,6 +16,9 @@ Queues (names as in seed 002; the supervisor owns them, see `workers/supervisor.
 | `websocket_req_queue` | engine → WebSocket worker | `WsCommand` subclasses, `Shutdown` |
 | `websocket_result_queue` | WebSocket worker → engine | `WsReply`, `TickBatch`, `OrderBookBatch`, `OrderEvents`, `BalanceEvents`, `ConditionEvents`, `ConnectionStatus`, `Resubscribed` |
 
+`order_tr_req_queue` is a `workers/channel.RequestChannel` (same `put` / `get` / `empty`), so
+an order skips the Queue's feeder thread; the others are `multiprocessing.Queue`s.
+
 Every request carries `request_id` (made for you when omitted) and its one reply echoes it:
 `TrReply` for queries, `OrderReply` for order commands, `WsReply` for WebSocket commands.
 When a worker dies, the supervisor answers every request it had not answered with a failed
