@@ -8,6 +8,7 @@ when down; buy is red and sell blue.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from typing import Any
 
@@ -31,10 +32,12 @@ def fmt_int_blank_zero(value: Any) -> str:
 
 
 def fmt_pct(value: Any) -> str:
-    """3.456 -> "+3.46%", -1.2 -> "-1.20%", 0 -> "0.00%"."""
+    """3.456 -> "+3.46%", -1.2 -> "-1.20%", 0 -> "0.00%", NaN (no position) -> blank."""
     if value is None or value == "":
         return ""
     v = float(value)
+    if math.isnan(v):
+        return ""
     return f"{v:+,.2f}%" if v else "0.00%"
 
 
@@ -79,7 +82,10 @@ def sign_of(key: str) -> Callable[[Row], float | None]:
 
     def rule(row: Row) -> float | None:
         value = row.get(key)
-        return None if value is None else float(value)
+        if value is None or value == "":
+            return None
+        v = float(value)
+        return None if math.isnan(v) else v
 
     return rule
 
@@ -130,8 +136,9 @@ TRACKING_COLUMNS = (
     ColumnSpec("code", "종목코드", width=62, alignment=CENTER),
     ColumnSpec("name", "종목명", width=104),
     ColumnSpec("price", "현재가", fmt_int, RIGHT, compared("price", "avg_price"), width=74),
-    ColumnSpec("avg_price", "매입가", fmt_int, RIGHT, width=74),
-    ColumnSpec("quantity", "수량", fmt_int, RIGHT, width=56),
+    # Blank until something is bought: a tracked stock without a position has no 매입가
+    ColumnSpec("avg_price", "매입가", fmt_int_blank_zero, RIGHT, width=74),
+    ColumnSpec("quantity", "수량", fmt_int_blank_zero, RIGHT, width=56),
     ColumnSpec("return_rate", "수익률", fmt_pct, RIGHT, sign_of("return_rate"), width=70),
     ColumnSpec(
         "trailing_armed",

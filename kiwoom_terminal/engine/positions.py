@@ -8,6 +8,7 @@ whenever a row changes for another reason), so a view never costs the tick path 
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -77,9 +78,10 @@ class TrackedPosition:
             "price": int(price),
             "avg_price": int(state.avg_price),
             "quantity": int(state.quantity),
+            # NaN, not 0.0, when nothing is held: the window shows a blank, not "0.00%"
             "return_rate": round(position_return_pct(rules, state.avg_price, price), 4)
             if state.quantity > 0
-            else 0.0,
+            else math.nan,
             "trailing_armed": bool(state.armed),
             "high_since_arm": int(state.high_since_arm),
             "protect_active": bool(state.protect_active),

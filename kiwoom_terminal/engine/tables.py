@@ -58,7 +58,7 @@ TRACKING = TableSchema(
         ("price", "int64"),
         ("avg_price", "int64"),
         ("quantity", "int64"),
-        ("return_rate", "float64"),
+        ("return_rate", "float64"),  # percent; NaN while nothing is held (waiting to buy)
         ("trailing_armed", "bool"),
         ("high_since_arm", "int64"),  # highest price since the trailing stop armed, 0 if not
         ("protect_active", "bool"),  # profit protect reached its trigger level

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kiwoom_terminal.constants import ConditionChange, Mode, OrderType, Side, Venue
-from kiwoom_terminal.decisions import BuyRefusal, PositionState, TickSummary
+from kiwoom_terminal.decisions import BuyRefusal, ExitRules, PositionState, TickSummary
 from kiwoom_terminal.engine.autotrade import AutoTrader
 from kiwoom_terminal.engine.clock import MarketClock
 from kiwoom_terminal.engine.context import EngineContext, Rules
@@ -149,3 +149,16 @@ def test_account_wide_skips_are_logged_once_for_all_stocks(tmp_path: Path) -> No
     rig.enter("4", "005380")
     assert len(logged) == 2 and "4건 더" in logged[1]
     assert rig.sent == []
+
+
+def test_tracking_row_has_no_return_until_something_is_held() -> None:
+    waiting = TrackedPosition("042700", "한미반도체", PositionState(0, 0))
+    waiting.price = 90_500
+    row = waiting.row(ExitRules())
+    assert (row["price"], row["avg_price"], row["quantity"]) == (90_500, 0, 0)
+    assert row["return_rate"] != row["return_rate"]  # NaN: shown blank, not "0.00%"
+    held = TrackedPosition("042700", "한미반도체", PositionState(90_000, 10))
+    held.price = 90_900
+    assert held.row(ExitRules(commission_rate=0.0, tax_rate=0.0))["return_rate"] == pytest.approx(
+        1.0
+    )

@@ -168,10 +168,29 @@ def test_formatting_and_korean_hts_colours(qtbot) -> None:
     )
 
 
+def test_tracked_stock_without_a_position_shows_blanks_not_zeros(qtbot) -> None:
+    waiting = dict(
+        tracking("042700", "한미반도체", 90_500, 1),
+        avg_price=0,
+        quantity=0,
+        return_rate=float("nan"),
+    )
+    model = DataFrameTableModel(cols.TRACKING_COLUMNS, Source(frame(tables.TRACKING, [waiting])))
+    model.sync_rows()
+
+    def cell(key: str, role=Qt.ItemDataRole.DisplayRole):
+        return model.index(0, model.column_of(key)).data(role)
+
+    assert cell("price") == "90,500"
+    assert (cell("avg_price"), cell("quantity"), cell("return_rate")) == ("", "", "")
+    assert cell("return_rate", Qt.ItemDataRole.ForegroundRole) is None
+
+
 def test_formatters() -> None:
     assert cols.fmt_int(1234567) == "1,234,567"
     assert cols.fmt_int_blank_zero(0) == ""
     assert cols.fmt_pct(0) == "0.00%"
+    assert cols.fmt_pct(float("nan")) == ""
     assert cols.fmt_pct(-0.456) == "-0.46%"
     assert cols.fmt_time("093015") == "09:30:15"
     assert cols.fmt_side("buy") == "매수"
