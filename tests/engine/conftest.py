@@ -63,14 +63,19 @@ BASE_SETTINGS: dict[str, str] = {
 }
 
 
-def settings_with(**raw: str) -> AppSettings:
-    """Default settings plus BASE_SETTINGS plus `raw` (keys with `__` for `/`)."""
+def settings_from(base: dict[str, str], **raw: str) -> AppSettings:
+    """Default settings plus `base` plus `raw` (keys with `__` for `/`)."""
     settings = AppSettings()
-    merged = dict(BASE_SETTINGS)
+    merged = dict(base)
     merged.update({k.replace("__", "/"): v for k, v in raw.items()})
     for key, value in merged.items():
         settings = replace_setting(settings, key, value)
     return settings
+
+
+def settings_with(**raw: str) -> AppSettings:
+    """Default settings plus BASE_SETTINGS plus `raw` (keys with `__` for `/`)."""
+    return settings_from(BASE_SETTINGS, **raw)
 
 
 def worker_config(sim: SimulatorProcess) -> WorkerConfig:

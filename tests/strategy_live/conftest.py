@@ -19,10 +19,10 @@ from typing import Any
 import pytest
 
 from kiwoom_terminal.engine.engine import TradingEngine
-from kiwoom_terminal.settings import AppSettings, replace_setting
+from kiwoom_terminal.settings import AppSettings
 from kiwoom_terminal.sim.launcher import SimulatorProcess, start_simulator
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
-from tests.engine.conftest import worker_config
+from tests.engine.conftest import settings_from, worker_config
 
 FROZEN_SIM = (
     "--seed",
@@ -75,12 +75,7 @@ STRATEGY_SETTINGS: dict[str, str] = {
 
 def strategy_settings(**raw: str) -> AppSettings:
     """Default settings + STRATEGY_SETTINGS + `raw` (keys with `__` for `/`)."""
-    settings = AppSettings()
-    merged = dict(STRATEGY_SETTINGS)
-    merged.update({k.replace("__", "/"): v for k, v in raw.items()})
-    for key, value in merged.items():
-        settings = replace_setting(settings, key, value)
-    return settings
+    return settings_from(STRATEGY_SETTINGS, **raw)
 
 
 @pytest.fixture(scope="module")
