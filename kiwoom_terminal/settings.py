@@ -245,6 +245,12 @@ class ScannerSettings:
     max_signal_age_s: int = setting(
         120, "봉 완성 후 이 시간(초)이 지나 발견된 신호는 무시", minimum=10, maximum=3600
     )
+    signal_dedup: str = setting(
+        "day",
+        "신호 중복 제거: day (종목·전략·매수/매도마다 하루 한 번) / "
+        "bar (봉마다 한 번: 오전 매도 신호가 오후 매도 신호를 막지 않음, 백테스트와 같은 거래)",
+        choices=("day", "bar"),
+    )
     route_buy_signals: bool = setting(
         False, "전략 매수 신호를 자동매수로 보냄 (조건식 편입과 같은 점검·위험 한도 적용)"
     )

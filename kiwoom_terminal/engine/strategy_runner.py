@@ -84,7 +84,9 @@ class StrategyRunner(QObject):
         self.turns = 0  # timer turns with a known server time (tests wait on it)
         data_dir = engine.data_dir
         self.watchlist = Watchlist(data_dir / "watchlist.json")
-        self.book = SignalBook(data_dir / "signals.sqlite", today=self.day)
+        self.book = SignalBook(
+            data_dir / "signals.sqlite", today=self.day, dedup=settings.scanner.signal_dedup
+        )
         self.scanner = Scanner(ScannerConfig.from_settings(settings), self.book)
         self.scheduler = Scheduler([], data_dir / "schedule.json")
         self.bars = EngineBars(engine)  # the 백테스트 tab's bars, through the engine's TR path
@@ -171,6 +173,7 @@ class StrategyRunner(QObject):
     def apply_settings(self, settings: AppSettings, *, initial: bool = False) -> None:
         """Rebuild what the settings decide (scanner, strategies, schedule). A setting that
         cannot be used is reported and that part stays off; the rest works."""
+        self.book.dedup = settings.scanner.signal_dedup
         config = ScannerConfig.from_settings(settings)
         if config != self.scanner.config:
             fresh = Scanner(config, self.book, names=self._names())

@@ -129,8 +129,13 @@ class SignalBook:
     it from the thread that owns the scanner (the engine's, i.e. the GUI thread).
     """
 
-    def __init__(self, path: Path | None, *, today: dt.date, keep_days: int = 5) -> None:
+    def __init__(
+        self, path: Path | None, *, today: dt.date, keep_days: int = 5, dedup: str = "day"
+    ) -> None:
         self.path = path
+        # "day": one signal per day, code, strategy and side; "bar": one per bar of those
+        # (`[scanner] signal_dedup`; the engine sets it again when the settings change).
+        self.dedup = dedup
         if path is not None:
             path.parent.mkdir(parents=True, exist_ok=True)
         self._db = sqlite3.connect(":memory:" if path is None else str(path))
@@ -180,10 +185,15 @@ class SignalBook:
         return key in self._frame.index
 
     def add(self, signal: SignalData) -> bool:
-        """Store a signal; False (and nothing changes) when this bar, code, strategy and
-        side already has one."""
+        """Store a signal; False (and nothing changes) when its day (`dedup="day"`) or its
+        bar (`dedup="bar"`), code, strategy and side already has one."""
         row = signal.row()
         with self._db:
+            if self.dedup == "day" and self._db.execute(
+                "SELECT 1 FROM signals WHERE day = ? AND code = ? AND strategy = ? AND side = ?",
+                (row["day"], row["code"], row["strategy"], row["side"]),
+            ).fetchone():
+                return False
             cursor = self._db.execute(
                 f"INSERT OR IGNORE INTO signals ({', '.join(_COLUMNS)}) "
                 f"VALUES ({', '.join('?' for _ in _COLUMNS)})",

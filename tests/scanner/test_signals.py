@@ -1,5 +1,5 @@
-"""The signals table keeps one signal per bar, code, strategy and side, also across
-restarts (and reads the version-1 file of one signal a day), and remembers what became of
+"""The signals table keeps one signal per day (default) or per bar, code, strategy and
+side, also across restarts (and reads the version-1 file), and remembers what became of
 each."""
 
 from __future__ import annotations
@@ -33,9 +33,26 @@ def signal(side: Side = Side.BUY, code: str = "005930", minute: int = 31) -> Sig
     )
 
 
-def test_one_signal_per_bar_code_strategy_and_side_across_restarts(tmp_path: Path) -> None:
+def test_one_signal_per_day_code_strategy_and_side_by_default(tmp_path: Path) -> None:
     path = tmp_path / "signals.sqlite"
     book = SignalBook(path, today=DAY)
+    assert book.dedup == "day"
+    assert book.add(signal()) and book.add(signal(Side.SELL, minute=40))
+    assert not book.add(signal(minute=45))  # a later bar's BUY: the day already has one
+    assert not book.add(signal(Side.SELL, minute=50))
+    assert book.add(signal(code="000660", minute=45))  # another code is another signal
+    book.close()
+    again = SignalBook(path, today=DAY)  # restart: still today's signals
+    assert not again.add(signal(minute=55))
+    assert list(again.table().index) == [BUY_31, SELL_40, "20251002:000660:sma_cross:buy:0945"]
+    again.dedup = "bar"  # [scanner] signal_dedup=bar, applied while running
+    assert again.add(signal(minute=55))
+    again.close()
+
+
+def test_one_signal_per_bar_code_strategy_and_side_across_restarts(tmp_path: Path) -> None:
+    path = tmp_path / "signals.sqlite"
+    book = SignalBook(path, today=DAY, dedup="bar")
     assert book.add(signal()) and book.add(signal(Side.SELL, minute=40))
     assert not book.add(signal())  # the same bar again (a late reply): duplicate
     assert book.add(signal(minute=45))  # a later bar's BUY is another signal
@@ -44,7 +61,7 @@ def test_one_signal_per_bar_code_strategy_and_side_across_restarts(tmp_path: Pat
     book.set_status(BUY_31, SignalStatus.SKIPPED, "이미 보유")
     book.close()
 
-    again = SignalBook(path, today=DAY)  # restart
+    again = SignalBook(path, today=DAY, dedup="bar")  # restart
     assert not again.add(signal()) and not again.add(signal(Side.SELL, minute=40))
     table = again.table()
     assert list(table.index) == [BUY_31, SELL_40, "20251002:005930:sma_cross:buy:0945"]
@@ -79,7 +96,7 @@ def test_a_version_1_file_is_migrated_with_its_rows(tmp_path: Path) -> None:
         """
     )
     db.close()
-    book = SignalBook(path, today=DAY)
+    book = SignalBook(path, today=DAY, dedup="bar")
     assert list(book.table().index) == [BUY_31]
     assert book.table().loc[BUY_31, ["status", "note"]].tolist() == ["bought", "주문"]
     assert not book.add(signal())  # still the same signal

@@ -66,6 +66,9 @@ STRATEGY_SETTINGS: dict[str, str] = {
     "scanner/requests_per_second": "20",
     "scanner/max_in_flight": "4",
     "scanner/check_ms": "100",
+    # Per bar, as the backtester trades: a second BUY of the day reaches the engine's guards
+    # (the re-buy block) and an afternoon SELL is not hidden by a morning one.
+    "scanner/signal_dedup": "bar",
     "scanner/route_buy_signals": "true",
     "scanner/route_sell_signals": "true",
     "schedule/rules": "",
