@@ -492,6 +492,10 @@ class TradingEngine(QObject):
         first = not self.ctx.ready
         again = self.recovery.apply(reply.data, why)
         self._activity = True
+        if first and self.ctx.ready:
+            # Before anything can be sent: every order of the day then lies after a
+            # snapshot of the day, and a restart replays the journal from that snapshot.
+            self._save_snapshot()
         if first:
             self._apply_condition_runs()
         self._deposit_wanted = True
