@@ -237,7 +237,10 @@ class TradingEngine(QObject):
             detail={"mode": ctx.settings.general.mode.value, "data_dir": str(self.data_dir)},
         )
         for line in self.recovery.restore():
-            self._emit_log("INFO", line)
+            warning = line in self.recovery.warnings  # e.g. a corrupt snapshot skipped
+            self._emit_log("WARNING" if warning else "INFO", line)
+            if warning:
+                self._emit_notice(line)
         self.supervisor.start()
         self._wakeup = Wakeup(self.supervisor.wakeup_fileno(), self._on_wakeup, self)
         shorten_gil_switch_interval()

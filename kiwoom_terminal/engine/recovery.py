@@ -69,6 +69,7 @@ class Recovery:
         self.gateway = gateway
         self.store = store
         self.adopt_holdings = False
+        self.warnings: list[str] = []  # problems met by the last `restore` (corrupt file …)
         self._reported_untracked: set[str] = set()
 
     # --- snapshots -----------------------------------------------------------------------
@@ -92,6 +93,7 @@ class Recovery:
         """Load the newest readable snapshot into the context; returns warnings/report."""
         ctx = self.ctx
         loaded = self.store.load()
+        self.warnings = list(loaded.warnings)  # the engine shows these as warnings
         lines = list(loaded.warnings)
         payload = loaded.payload
         if payload is None:

@@ -375,3 +375,31 @@ def test_a_buy_of_unknown_outcome_is_found_in_the_account_not_sent_again(
         timeout=DEADLINE_MS,
     )
     assert len(orders_for(control, code)) == 1
+
+
+def test_a_corrupt_snapshot_is_shown_as_a_warning_and_a_notice(engine_sim, tmp_path, qtbot) -> None:
+    from kiwoom_terminal.engine.engine import TradingEngine
+    from kiwoom_terminal.engine.snapshot import SnapshotStore
+    from kiwoom_terminal.workers.supervisor import WorkerSupervisor
+    from tests.engine.conftest import worker_config
+
+    data = tmp_path / "data"
+    store = SnapshotStore(data)
+    for _ in range(2):  # a current and a previous snapshot
+        store.save({"day": "20000101", "positions": [], "orders": [], "ledger": {}, "tables": {}})
+    store.current.write_bytes(b"\x80garbage")
+    engine = TradingEngine(settings_with(), WorkerSupervisor(worker_config(engine_sim)), data)
+    logs: list[tuple[str, str]] = []
+    notices: list[str] = []
+    engine.log.connect(lambda level, message: logs.append((level, message)))
+    engine.notice.connect(notices.append)
+    try:
+        engine.start()
+        qtbot.waitUntil(lambda: engine.status.ready, timeout=DEADLINE_MS)
+    finally:
+        engine.shutdown()
+    warned = [
+        m for level, m in logs if level == "WARNING" and "스냅샷 파일을 읽을 수 없습니다" in m
+    ]
+    assert len(warned) == 1 and "이전 스냅샷" in warned[0]
+    assert warned[0] in notices
