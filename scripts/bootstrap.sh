@@ -39,9 +39,19 @@ install_debian_packages() {
 }
 
 create_venv() {
+  # A .venv whose pip does not run is what an interrupted or failed `python3 -m venv` leaves
+  # (e.g. ensurepip missing before python3-venv was installed): start it again.
+  if [ -x .venv/bin/python ] && ! .venv/bin/python -m pip --version >/dev/null 2>&1; then
+    echo "bootstrap: .venv is incomplete (no working pip); creating it again"
+    rm -rf .venv
+  fi
   if [ ! -x .venv/bin/python ]; then
     echo "bootstrap: creating .venv"
-    python3 -m venv .venv
+    if ! python3 -m venv .venv; then
+      rm -rf .venv
+      echo "bootstrap: python3 -m venv failed; install Debian's python3-venv (sudo apt-get install python3-venv) and run this again" >&2
+      exit 1
+    fi
   fi
 }
 
