@@ -310,6 +310,7 @@ class AutoTrader:
             if code not in self._held_back:
                 self._held_back.add(code)
                 ctx.log("WARNING", f"{code} 매도 보류 (계좌 확인 중): {decision.detail}")
+                self._journal_waiting(position, decision, "계좌 확인(재조정) 중")
             return
         self._held_back.discard(code)
         # A buy still working for this code would add shares we then do not sell.
@@ -362,12 +363,26 @@ class AutoTrader:
                 ctx.log(
                     "WARNING", f"{code} 매도 주문을 보내지 못했습니다: {why} (1초마다 다시 시도)"
                 )
+                self._journal_waiting(position, decision, why)
             self._refused[code] = why
         else:
             self._refused.pop(code, None)
             position.sell_flagged = False
             position.flag_reason = ExitReason.SELL_CONDITION
             position.flag_text = ""
+
+    def _journal_waiting(self, position: TrackedPosition, decision: ExitDecision, why: str) -> None:
+        """An exit decided but not sent yet, with why, so the journal answers "why did it
+        not sell?" too (a NOTICE: the DECISION row comes when the order is sent)."""
+        self.ctx.journal.record(
+            JournalKind.NOTICE,
+            code=position.code,
+            side=Side.SELL.value,
+            price=decision.price,
+            quantity=position.quantity,
+            reason=f"매도 대기: {decision.detail} — {why}",
+            detail={"exit": decision.reason.value, "waiting": why},
+        )
 
     def check_clock_rules(self) -> None:
         """Every second: the end-of-day liquidation, flagged positions without ticks, and

@@ -178,6 +178,12 @@ def test_a_held_back_or_refused_exit_is_retried_every_second(tmp_path: Path) -> 
     assert rig.sent == []
     rig.trader.check_clock_rules()
     assert rig.sent == []  # still blocked / cooling down: nothing yet
+    waiting = [
+        (e.code, e.detail["exit"])
+        for e in rig.ctx.journal.entries(kinds=[JournalKind.NOTICE])
+        if "waiting" in e.detail
+    ]  # the journal says why each did not sell, once per stock, not once per retry
+    assert sorted(waiting) == [(c, "stop_loss") for c in ("000660", "005930", "035720")]
     # 035720 recovers before it may be sold: the reason to sell is gone
     rig.trader.on_ticks({"035720": TickSummary(70_500, 70_500, 70_500, 0, "103001")})
     rig.ctx.blocked.discard("005930")
