@@ -266,8 +266,8 @@ def test_kill_9_of_each_worker(running: tuple[WorkerSupervisor, Inbox, Simulator
 
 
 def _kill(sup: WorkerSupervisor, kind: WorkerKind) -> None:
-    """kill -9 the worker and wait until a new process runs (the issue asks for < 2 s; the
-    time is printed, not asserted, to keep the test robust on a loaded machine)."""
+    """kill -9 the worker and wait until a new process runs. The issue asks for < 2 s: that
+    is measured by bench/worker_restart.py (no timing thresholds in the tests)."""
     pid = sup.pid(kind)
     assert pid is not None
     started = time.monotonic()
