@@ -228,3 +228,57 @@ def test_kill_9_between_two_snapshots_keeps_the_new_position_managed(
     assert [o["qty"] for o in new_orders(sim, "sell")] == [quantity]
     assert "복원(저널)" in log.read_text(errors="replace")
     assert second.returncode == 0, log.read_text(errors="replace")[-3000:]
+
+
+def test_kill_9_with_a_sell_resting_then_restart_never_sells_twice(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """The trailing stop's limit sell rests unfilled when the terminal is killed; after the
+    restart a further fall must not send a second sell, and the first one still fills."""
+    settings_path = tmp_path / "settings.ini"
+    save_to_file(
+        settings_with(trading__sell_order_type="limit", trading__sell_tick_offset="5"),
+        settings_path,
+    )
+    data = tmp_path / "data"
+    log = tmp_path / "terminal.log"
+    journal_path = data / "journal.sqlite3"
+    control = sim.control
+    control.set_price(CODE, int(control.quote(CODE)["base"]), pause=True)
+
+    first = start_terminal(sim, settings_path, data, log)
+    try:
+        wait_for(lambda: reconciles(journal_path) >= 1 and conditions_running(sim), "first start")
+        control.condition(MANUAL_CONDITION, CODE, "add")
+        wait_for(lambda: account_qty(sim) > 0, "the buy to fill")
+        quantity = account_qty(sim)
+        avg = int(control.account()["positions"][0]["avg_price"])
+        high = at_least(avg, 4.0)
+        control.set_price(CODE, high, pause=True)
+        wait_for(lambda: (snapshot_position(data) or {}).get("high_since_arm") == high, "armed")
+        control.set_price(CODE, at_most(high, -1.6), pause=True)  # the trailing stop fires
+        wait_for(lambda: len(new_orders(sim, "sell")) == 1, "the limit sell")
+        (resting,) = new_orders(sim, "sell")
+        assert resting["remaining"] == quantity  # 5 ticks over the bid: it waits
+        first.kill()
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+
+    second = start_terminal(sim, settings_path, data, log)
+    try:
+        wait_for(lambda: reconciles(journal_path) >= 2 and conditions_running(sim), "the restart")
+        lower = at_most(high, -2.5)  # still under the stop: only sell_pending holds it back
+        control.set_price(CODE, lower, pause=True)
+        wait_for(lambda: (snapshot_position(data) or {}).get("price") == lower, "the new low seen")
+        assert len(new_orders(sim, "sell")) == 1
+        control.set_price(CODE, int(resting["price"]), pause=True)  # buyers reach the limit
+        wait_for(lambda: account_qty(sim) == 0, "the resting sell to fill")
+        wait_for(lambda: snapshot_position(data) is None, "the position closed")
+    finally:
+        second.terminate()
+        second.wait(20)
+    assert len(new_orders(sim, "buy")) == 1
+    assert len(new_orders(sim, "sell")) == 1
+    assert second.returncode == 0, log.read_text(errors="replace")[-3000:]
