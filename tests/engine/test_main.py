@@ -124,3 +124,30 @@ def test_headless_sim_mode_starts_and_stops_its_simulator(tmp_path: Path) -> Non
     with pytest.raises(requests.ConnectionError):
         requests.post(url + "/_sim/state", json={}, timeout=2)
     assert (data / "engine.pkl").exists()  # the final snapshot
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are the Linux convention")
+def test_first_start_seeds_the_user_settings_and_data_folders(tmp_path: Path, monkeypatch) -> None:
+    """Without --settings / --data-dir (a double-click start): the documented settings.ini is
+    copied into the user config folder, and the data folder is the user data folder."""
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "share"))
+    args = argparse.Namespace(
+        settings=None,
+        data_dir=None,
+        mode="sim",
+        rest_url="http://127.0.0.1:1",
+        ws_url="ws://127.0.0.1:2",
+        confirm_real=False,
+    )
+    launch = prepare(args)
+    seeded = tmp_path / "config" / "kiwoom-terminal" / "settings.ini"
+    assert launch.settings_path == seeded
+    assert seeded.read_text(encoding="utf-8") == (REPO / "settings.ini").read_text(encoding="utf-8")
+    assert launch.data_dir == tmp_path / "share" / "kiwoom-terminal" and launch.data_dir.is_dir()
+    seeded.write_text(
+        seeded.read_text(encoding="utf-8").replace("buy_amount=1000000", "buy_amount=2000000"),
+        encoding="utf-8",
+    )
+    again = prepare(args)  # a second start keeps the user's file
+    assert again.settings.trading.buy_amount == 2_000_000
