@@ -38,6 +38,25 @@ def test_per_api_bucket_answers_429_with_1700_and_refills(sim_factory: SimFactor
     assert last["return_code"] == 5 and "[1701:" in last["return_msg"]
 
 
+def test_token_endpoint_is_rate_limited_per_app_key(sim_factory: SimFactory) -> None:
+    """au10001 has its own bucket per app key (a 1700 was observed on it, §2.1): once it is
+    empty the token request is answered 429 / 1700 and issues nothing."""
+    sim = sim_factory("--faults", "rate=0.1,global_rate=0")  # 1 now, the next in 10 s
+    url = sim.rest_url + "/oauth2/token"
+    body = {"grant_type": "client_credentials", "appkey": "bucket-key", "secretkey": "s"}
+    first, second = (requests.post(url, json=body, timeout=10) for _ in range(2))
+    assert first.status_code == 200 and first.json()["token"]
+    assert second.status_code == 429
+    assert second.json() == {
+        "return_code": 5,
+        "return_msg": "허용된 요청 개수를 초과하였습니다[1700:허용된 API 요청 개수를 초과하였습니다. 유량=0.1, API ID=au10001]",
+    }
+    assert second.headers["api-id"] == "au10001"
+    other = requests.post(url, json={**body, "appkey": "other-key"}, timeout=10)
+    assert other.status_code == 200 and other.json()["return_code"] == 0  # its own bucket
+    assert sim.control.results()["au10001:5"] == 1
+
+
 def test_fixed_app_key_and_secret(sim_factory: SimFactory) -> None:
     sim = sim_factory("--appkey", "KEY1", "--secretkey", "SECRET1")
     url = sim.rest_url + "/oauth2/token"
