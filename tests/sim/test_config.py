@@ -60,25 +60,16 @@ def test_fee_flags_change_the_account_arithmetic(sim_factory: SimFactory) -> Non
 
 
 def test_session_flag_moves_the_krx_clock_and_its_order_rules(sim_factory: SimFactory) -> None:
-    """15:25 is the closing auction on the default schedule (IOC refused) and continuous
-    trading when --session moves the auction to 15:30 (IOC accepted)."""
+    """With the closing auction moved to 15:30-15:40, 15:25 is continuous trading (an IOC
+    order is accepted) and 15:31 the closing auction (IOC refused with RC4036). The default
+    schedule's 15:20 auction is covered in-process by test_clock.py."""
     day = krx.latest_business_day(dt.datetime.now(krx.KST).date())
     ioc = {"dmst_stex_tp": "KRX", "stk_cd": CODE, "ord_qty": "1", "trde_tp": "13", "ord_uv": ""}
-    default = sim_factory("--clock", "krx", "--start", f"{day:%Y%m%d} 15:25", "--speed", "0")
-    state = default.control.state()
-    assert state["phase"] == "closing_auction"
-    assert state["schedule"]["closing_auction"] == "15:20"
-    refused = Rest(default).call("kt10000", ioc).json()
-    assert refused == {
-        "return_code": 20,
-        "return_msg": "[2000](RC4036:모의투자 동시호가 시간에는 IOC/FOK 주문을 할 수 없습니다.)",
-    }
-    assert default.control.account()["orders"] == []
-    moved = sim_factory(
+    sim = sim_factory(
         "--clock", "krx", "--start", f"{day:%Y%m%d} 15:25", "--speed", "0",
         "--session", "08:30,09:00,15:30,15:40,16:00,18:00",
     )  # fmt: skip
-    state = moved.control.state()
+    state = sim.control.state()
     assert state["phase"] == "continuous"
     assert state["schedule"] == {
         "pre_open": "08:30",
@@ -88,5 +79,17 @@ def test_session_flag_moves_the_krx_clock_and_its_order_rules(sim_factory: SimFa
         "after_hours": "16:00",
         "end": "18:00",
     }
-    accepted = Rest(moved).call("kt10000", ioc).json()
+    rest = Rest(sim)
+    accepted = rest.call("kt10000", ioc).json()
     assert accepted["return_code"] == 0 and accepted["ord_no"], accepted
+    assert sim.control.advance(6 * 60) == f"{day:%Y%m%d}153100"
+    assert sim.control.state()["phase"] == "closing_auction"
+    refused = rest.call("kt10000", ioc).json()
+    assert refused == {
+        "return_code": 20,
+        "return_msg": "[2000](RC4036:모의투자 동시호가 시간에는 IOC/FOK 주문을 할 수 없습니다.)",
+    }
+    assert [o["order_no"] for o in sim.control.account()["orders"]] == [accepted["ord_no"]]
+    # A regular limit order is still taken in the auction.
+    price = sim.control.quote(CODE)["price"]
+    assert rest.ok("kt10000", {**ioc, "trde_tp": "0", "ord_uv": str(price)})["ord_no"]
