@@ -129,19 +129,36 @@ def _confirm_real(ask: Callable[[str], str] | None) -> None:
         raise LaunchError("실거래 모드를 확인하지 않아 종료합니다")
 
 
+def simulator_args(settings: AppSettings) -> list[str]:
+    """Command-line options of the embedded simulator from the settings: `[sim]`, plus the
+    `[fees]` rates and `[session]` times, so the simulated account charges what the P/L
+    display and the backtester assume, and a KRX-clock simulator keeps the same hours."""
+    sim, fees, session = settings.sim, settings.fees, settings.session
+    args = ["--rest-port", str(sim.rest_port), "--ws-port", str(sim.ws_port)]
+    args += ["--seed", str(sim.seed), "--speed", str(sim.speed)]
+    args += ["--commission-rate", repr(fees.commission_rate), "--tax-rate", repr(fees.tax_rate)]
+    times = (
+        session.pre_open,
+        session.continuous,
+        session.closing_auction,
+        session.close,
+        session.after_hours,
+        session.end,
+    )
+    args += ["--session", ",".join(t.strftime("%H:%M") for t in times)]
+    if sim.scenario:
+        args += ["--scenario", sim.scenario]
+    if sim.faults:
+        args += ["--faults", sim.faults]
+    return args
+
+
 def _start_simulator(settings: AppSettings) -> Any:
     try:
         from kiwoom_terminal.sim.launcher import start_simulator
     except ImportError as exc:  # pragma: no cover - the simulator ships with the terminal
         raise LaunchError(f"내장 시뮬레이터를 찾을 수 없습니다: {exc}") from None
-    sim = settings.sim
-    extra = ["--rest-port", str(sim.rest_port), "--ws-port", str(sim.ws_port)]
-    extra += ["--seed", str(sim.seed), "--speed", str(sim.speed)]
-    if sim.scenario:
-        extra += ["--scenario", sim.scenario]
-    if sim.faults:
-        extra += ["--faults", sim.faults]
     try:
-        return start_simulator(*extra)
+        return start_simulator(*simulator_args(settings))
     except Exception as exc:
         raise LaunchError(f"내장 시뮬레이터를 시작하지 못했습니다: {exc}") from None

@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import dataclasses
 import datetime as dt
 import gc
 import logging
@@ -20,6 +21,7 @@ import sys
 import threading
 from pathlib import Path
 
+from kiwoom_terminal import krx
 from kiwoom_terminal.sim.clock import ClockMode
 from kiwoom_terminal.sim.faults import Faults, parse_spec
 from kiwoom_terminal.sim.scenario import ScenarioError
@@ -36,6 +38,40 @@ def _start_time(text: str) -> dt.datetime:
     fmt = "%H:%M:%S" if clock.count(":") == 2 else "%H:%M"
     t = dt.datetime.strptime(clock, fmt).time()
     return dt.datetime.combine(day or dt.date.today(), t)
+
+
+SESSION_FIELDS = tuple(f.name for f in dataclasses.fields(krx.SessionSchedule))
+
+
+def _session(text: str) -> krx.SessionSchedule:
+    """Six `HH:MM` times, comma-separated, in `krx.SessionSchedule` order."""
+    parts = [p.strip() for p in text.split(",")]
+    if len(parts) != len(SESSION_FIELDS):
+        raise argparse.ArgumentTypeError(
+            f"{len(SESSION_FIELDS)} times HH:MM ({','.join(SESSION_FIELDS)}) expected, "
+            f"got {len(parts)}"
+        )
+    try:
+        schedule = krx.SessionSchedule.from_strings(**dict(zip(SESSION_FIELDS, parts)))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r}: every time must be HH:MM") from None
+    times = [getattr(schedule, name) for name in SESSION_FIELDS]
+    if any(a >= b for a, b in zip(times, times[1:])):
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: times must increase ({' < '.join(SESSION_FIELDS)})"
+        )
+    return schedule
+
+
+def _fee_rate(text: str) -> float:
+    """A fee rate as a fraction of the trade value (0.00015 = 0.015 %)."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"{text}: a fraction of the trade value, 0 <= x < 1")
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -55,6 +91,15 @@ def build_parser() -> argparse.ArgumentParser:
         help="continuous (always trading, default) or krx (real schedule and holidays)",
     )
     p.add_argument("--start", type=_start_time, help="start time: HH:MM[:SS] or YYYYMMDD HH:MM")
+    p.add_argument(
+        "--session",
+        type=_session,
+        default=krx.DEFAULT_SCHEDULE,
+        metavar="HH:MM,…",
+        help="KRX session times for --clock krx: "
+        + ",".join(SESSION_FIELDS)
+        + " (default 08:30,09:00,15:20,15:30,16:00,18:00)",
+    )
     p.add_argument("--scenario", type=Path, help="scenario JSON file")
     p.add_argument("--faults", default="", help="fault spec, e.g. ws_drop=5,rate=2")
     p.add_argument("--appkey", help="accept only this app key (others get 8001)")
@@ -66,6 +111,18 @@ def build_parser() -> argparse.ArgumentParser:
         "--book-interval", type=float, default=0.1, help="seconds between 0D pushes of a stock"
     )
     p.add_argument("--cash", type=int, default=100_000_000, help="starting cash (KRW)")
+    p.add_argument(
+        "--commission-rate",
+        type=_fee_rate,
+        default=krx.FeeSchedule.commission_rate,
+        help="commission on both sides, fraction of the trade value (default 0.00015)",
+    )
+    p.add_argument(
+        "--tax-rate",
+        type=_fee_rate,
+        default=krx.FeeSchedule.tax_rate,
+        help="transaction tax on sells, fraction of the trade value (default 0.002)",
+    )
     p.add_argument("--ws-ping-interval", type=float, default=10.0, help="seconds between PINGs")
     p.add_argument("--ws-max-missed", type=int, default=3, help="missed PING echoes before R10002")
     p.add_argument("--ws-login-timeout", type=float, default=10.0, help="seconds to LOGIN (R10004)")
@@ -88,6 +145,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         speed=args.speed,
         clock_mode=ClockMode(args.clock),
         start=args.start,
+        schedule=args.session,
         scenario=args.scenario,
         faults=args.faults,
         app_key=args.appkey,
@@ -97,6 +155,8 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         batch=max(1, args.batch),
         book_interval=max(0.0, args.book_interval),
         cash=args.cash,
+        commission_rate=args.commission_rate,
+        tax_rate=args.tax_rate,
         ws_ping_interval=args.ws_ping_interval,
         ws_max_missed=max(1, args.ws_max_missed),
         ws_login_timeout=args.ws_login_timeout,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from kiwoom_terminal import krx
+from kiwoom_terminal.krx import SessionPhase
 from kiwoom_terminal.sim import errors
 from kiwoom_terminal.sim.book import OwnFill
 from kiwoom_terminal.sim.formats import signed_price
@@ -22,6 +23,7 @@ from kiwoom_terminal.sim.market import Market, Stock
 from kiwoom_terminal.sim.orders import (
     BEST_TYPES,
     FOK_TYPES,
+    IOC_FOK_CODES,
     IOC_TYPES,
     MARKET_TYPES,
     ORDER_TYPES,
@@ -151,6 +153,12 @@ class Account:
             early = clock.before_open(now) and clock.forced_phase is None
             raise self._reject(errors.BEFORE_OPEN if early else errors.AFTER_CLOSE)
 
+    def _check_order_type_in_phase(self, trde_tp: str) -> None:
+        """The closing call auction collects orders for one price: an IOC / FOK order has
+        nothing to meet at once, so KRX takes regular orders only (kiwoom-api.md §11.3)."""
+        if trde_tp in IOC_FOK_CODES and self.market.clock.phase() is SessionPhase.CLOSING_AUCTION:
+            raise self._reject(errors.AUCTION_NO_IOC)
+
     def _check_venue(self, venue: str) -> None:
         if venue == "NXT" and self.mock:
             raise self._reject(errors.NOT_PROVIDED)
@@ -177,6 +185,7 @@ class Account:
         if trde_tp not in SIMULATED_TYPES:
             raise self._reject(errors.NOT_PROVIDED)
         self._check_session()
+        self._check_order_type_in_phase(trde_tp)
         book = stock.book
         if trde_tp in BEST_TYPES:
             price = book.best_ask() if buy else book.best_bid()

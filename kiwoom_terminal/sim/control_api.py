@@ -9,6 +9,7 @@ Python client; the README lists every command.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import TYPE_CHECKING, Any
 
@@ -93,6 +94,14 @@ class ControlApi:
             "tick_rate": sim.tick_rate,
             "paused_all": sim.market.paused_all,
             "faults": sim.faults.as_dict(),
+            "fees": {
+                "commission_rate": sim.account.fees.commission_rate,
+                "tax_rate": sim.account.fees.tax_rate,
+            },
+            "schedule": {
+                f.name: getattr(sim.clock.schedule, f.name).strftime("%H:%M")
+                for f in dataclasses.fields(sim.clock.schedule)
+            },
             "sessions": [
                 {
                     "id": s.id,

@@ -86,6 +86,8 @@ NO_ORIGINAL = ("RC4033", "원주문번호가 존재하지 않습니다.")
 OVER_REMAINING = ("RC4034", "정정/취소 가능수량을 초과하였습니다.")  # simulator-only
 OUT_OF_BAND = ("RC4004", "주문가격이 상하한가 범위를 벗어났습니다.")  # simulator-only
 NO_LIQUIDITY = ("RC4035", "최유리/최우선 지정가 주문가격을 정할 수 없습니다.")  # simulator-only
+# IOC / FOK in the closing call auction (§11.3: regular orders only); simulator-only.
+AUCTION_NO_IOC = ("RC4036", "동시호가 시간에는 IOC/FOK 주문을 할 수 없습니다.")
 
 
 def reject(reason: tuple[str, str], *, mock: bool = True) -> ApiError:

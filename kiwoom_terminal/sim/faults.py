@@ -8,11 +8,16 @@ SPEC is comma-separated `name=value`:
 | `global_rate` | requests per second over all keys and api-ids; 0 = unlimited | 20 |
 | `token_ttl` | lifetime of newly issued tokens, seconds | 86400 |
 | `ws_drop` | drop every WebSocket connection every N seconds (no close frame); 0 = off | 0 |
-| `delay_ms` | delay every REST reply by this many milliseconds (after processing) | 0 |
-| `order_delay_ms` | extra delay for order replies (kt10000–kt10003) only | 0 |
+| `delay_ms` | delay every REST reply by this many milliseconds (after processing), errors and rejections included | 0 |
+| `order_delay_ms` | extra delay for order replies (kt10000–kt10003) only, rejections included | 0 |
 | `error_rate` | share of REST requests answered with a 5xx before processing | 0 |
 | `nonjson_rate` | share of REST requests answered 200 with an HTML maintenance page | 0 |
 | `ghost_rate` | share of order requests that are processed but answered with a 500 | 0 |
+
+Why `global_rate` is 20 and not 5: kiwoom-api.md §4.3 gives queries and orders separate 5/s
+budgets and recommends a bucket per api-id plus a global one whose size it does not name. A
+client pacing queries and orders at 5/s each (the terminal does) sends 10/s; a global bucket
+of 5 would answer that with 1701 in normal use. `global_rate=5` gives the strict reading.
 """
 
 from __future__ import annotations

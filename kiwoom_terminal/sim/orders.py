@@ -36,6 +36,9 @@ BEST_TYPES = frozenset({"6", "16", "26"})  # 최유리: the best opposite price
 PRIORITY_TYPES = frozenset({"7"})  # 최우선: the best price on our own side
 IOC_TYPES = frozenset({"10", "13", "16"})
 FOK_TYPES = frozenset({"20", "23", "26"})
+# Every IOC / FOK code of §7.2 (중간가 30 / 31 included): the closing call auction takes
+# regular orders only (§11.3).
+IOC_FOK_CODES = frozenset({"10", "13", "16", "20", "23", "26", "30", "31"})
 
 
 def type_label(trde_tp: str) -> str:

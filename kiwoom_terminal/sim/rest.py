@@ -3,7 +3,9 @@
 Order of checks, as the real server answers them: path → method → api-id (1501 empty,
 1505 unknown, 1504 wrong path) → JSON body (1517) → token (1513/1514/1516, 8005) → rate
 limit (429, 1700/1701) → the TR's own input checks (1511/1517) → business rules. Faults
-(5xx, non-JSON, delay, processed-but-lost replies) wrap the whole thing.
+(5xx, non-JSON, delay, processed-but-lost replies) wrap the whole thing; the delay holds
+every reply this layer gives, errors and rejections included (a slow link does not know
+whether the answer is good news).
 """
 
 from __future__ import annotations
@@ -80,8 +82,19 @@ class RestApi:
             return await self.sim.control.handle(req)
         api_id = req.headers.get("api-id", "").strip()
         resp = await self._handle(req, api_id)
+        delay = self._delay_ms(req, api_id)
+        if delay:
+            await asyncio.sleep(delay / 1000.0)
         self.sim.after_request()
         return resp
+
+    def _delay_ms(self, req: Request, api_id: str) -> float:
+        """The `delay_ms` fault for every reply, plus `order_delay_ms` for the order TRs
+        (their rejections too); the token endpoint gets `delay_ms` only."""
+        faults = self.sim.faults
+        if req.path in OAUTH_PATHS:
+            return faults.delay_ms
+        return faults.delay_ms + (faults.order_delay_ms if api_id in ORDER_TRS else 0.0)
 
     async def _handle(self, req: Request, api_id: str) -> Response:
         if req.path not in PATHS:
@@ -151,9 +164,6 @@ class RestApi:
             log.info("ghost fault: %s processed, reply replaced by HTTP 500", api_id)
             self.results[(api_id, "ghost")] += 1
             return self._server_error()
-        delay = faults.delay_ms + (faults.order_delay_ms if api_id in ORDER_TRS else 0.0)
-        if delay:
-            await asyncio.sleep(delay / 1000.0)
         self.results[(api_id, "0")] += 1
         body = dict(reply.body)
         body["return_code"] = 0

@@ -84,6 +84,7 @@ class SimConfig:
     speed: float = 1.0
     clock_mode: ClockMode = ClockMode.CONTINUOUS
     start: dt.datetime | None = None
+    schedule: krx.SessionSchedule = krx.DEFAULT_SCHEDULE  # session times of the krx clock
     scenario: Path | None = None
     faults: str = ""
     app_key: str | None = None
@@ -125,6 +126,7 @@ class Simulator:
             mode=config.clock_mode,
             speed=config.speed,
             start=config.start,
+            schedule=config.schedule,
             monotonic=monotonic,
         )
         self.seed = config.seed or int(self.clock.now().strftime("%Y%m%d"))

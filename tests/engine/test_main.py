@@ -4,6 +4,7 @@ terminal in sim mode starts its own simulator and stops everything on Ctrl+C."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import os
 import re
 import signal
@@ -16,10 +17,12 @@ import pytest
 import requests
 
 import main
+from kiwoom_terminal import krx
 from kiwoom_terminal.engine.journal import Journal, JournalKind
-from kiwoom_terminal.engine.launch import LaunchError, prepare
-from kiwoom_terminal.settings import AppSettings, replace_setting
+from kiwoom_terminal.engine.launch import LaunchError, prepare, simulator_args
+from kiwoom_terminal.settings import AppSettings, load_settings, replace_setting, to_raw
 from kiwoom_terminal.settings_store import save_to_file
+from kiwoom_terminal.sim.__main__ import build_parser, config_from_args
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -69,6 +72,33 @@ def test_real_mode_needs_an_explicit_confirmation(tmp_path: Path, monkeypatch) -
 def test_urls_come_in_pairs(tmp_path: Path) -> None:
     with pytest.raises(LaunchError, match="--ws-url"):
         prepare(_args(tmp_path, mode="sim", rest_url="http://127.0.0.1:1"))
+
+
+def test_the_embedded_simulator_gets_the_fee_rates_and_session_times() -> None:
+    """[fees] and [session] reach the simulator's command line, so its account charges what
+    the P/L display and the backtester assume and its KRX clock keeps the same hours."""
+    raw = dict(to_raw(AppSettings()))
+    raw.update(
+        {
+            "fees/commission_rate": "0.0003",
+            "fees/tax_rate": "0.0018",
+            "session/closing_auction": "15:25",
+            "session/close": "15:35",
+            "sim/seed": "7",
+            "sim/speed": "2",
+            "sim/faults": "delay_ms=5",
+        }
+    )
+    args = simulator_args(load_settings(raw))
+    config = config_from_args(build_parser().parse_args(args))
+    assert (config.commission_rate, config.tax_rate) == (0.0003, 0.0018)
+    assert config.schedule == krx.SessionSchedule(
+        closing_auction=dt.time(15, 25), close=dt.time(15, 35)
+    )
+    assert (config.seed, config.speed, config.faults) == (7, 2.0, "delay_ms=5")
+    defaults = config_from_args(build_parser().parse_args(simulator_args(AppSettings())))
+    assert (defaults.commission_rate, defaults.tax_rate) == (0.00015, 0.002)
+    assert defaults.schedule == krx.DEFAULT_SCHEDULE
 
 
 @pytest.mark.skipif(sys.platform == "win32", reason="sends SIGINT")

@@ -13,6 +13,7 @@ from kiwoom_terminal.sim.days import BusinessDays
 from kiwoom_terminal.sim.errors import ApiError
 from kiwoom_terminal.sim.listings import BY_CODE
 from kiwoom_terminal.sim.market import Market
+from kiwoom_terminal.sim.orders import ORDER_TYPES
 
 FRIDAY = dt.date(2026, 11, 20)
 
@@ -74,3 +75,32 @@ def test_orders_outside_the_session_are_rejected(hour: int, message: str) -> Non
             buy=True, stock=market.stocks["005930"], qty=1, price=70_000, trde_tp="0", venue="KRX"
         )
     assert err.value.return_msg == message
+
+
+@pytest.mark.parametrize("trde_tp", ["10", "13", "16", "20", "23", "26"])
+def test_ioc_and_fok_are_refused_in_the_closing_auction(trde_tp: str) -> None:
+    """§11.3: the closing call auction (15:20–15:30) takes regular orders only."""
+    days = BusinessDays(FRIDAY)
+    clock = SimClock(days, mode=ClockMode.KRX, speed=0, start=dt.datetime(2026, 11, 20, 15, 25))
+    market = Market(clock, days, 1, listings=(BY_CODE["005930"],))
+    account = Account(market)
+    stock = market.stocks["005930"]
+    price = stock.price if ORDER_TYPES[trde_tp][1] else 0
+    with pytest.raises(ApiError) as err:
+        account.place(buy=True, stock=stock, qty=1, price=price, trde_tp=trde_tp, venue="KRX")
+    assert (err.value.return_code, err.value.return_msg) == (
+        20,
+        "[2000](RC4036:모의투자 동시호가 시간에는 IOC/FOK 주문을 할 수 없습니다.)",
+    )
+    assert account.orders == {}
+    regular = account.place(
+        buy=True, stock=stock, qty=1, price=stock.price, trde_tp="0", venue="KRX"
+    )
+    assert regular.order_no == "0000001"
+    clock.forced_phase = SessionPhase.CONTINUOUS  # the same order in continuous trading
+    assert (
+        account.place(
+            buy=True, stock=stock, qty=1, price=price, trde_tp=trde_tp, venue="KRX"
+        ).order_no
+        == "0000002"
+    )

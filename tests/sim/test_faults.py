@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import pytest
 import requests
@@ -35,6 +36,25 @@ def test_per_api_bucket_answers_429_with_1700_and_refills(sim_factory: SimFactor
     assert codes == [200, 429]
     last = rest.call("ka10001", {"stk_cd": "005930"}).json()
     assert last["return_code"] == 5 and "[1701:" in last["return_msg"]
+
+
+def test_token_endpoint_is_rate_limited_per_app_key(sim_factory: SimFactory) -> None:
+    """au10001 has its own bucket per app key (a 1700 was observed on it, §2.1): once it is
+    empty the token request is answered 429 / 1700 and issues nothing."""
+    sim = sim_factory("--faults", "rate=0.1,global_rate=0")  # 1 now, the next in 10 s
+    url = sim.rest_url + "/oauth2/token"
+    body = {"grant_type": "client_credentials", "appkey": "bucket-key", "secretkey": "s"}
+    first, second = (requests.post(url, json=body, timeout=10) for _ in range(2))
+    assert first.status_code == 200 and first.json()["token"]
+    assert second.status_code == 429
+    assert second.json() == {
+        "return_code": 5,
+        "return_msg": "허용된 요청 개수를 초과하였습니다[1700:허용된 API 요청 개수를 초과하였습니다. 유량=0.1, API ID=au10001]",
+    }
+    assert second.headers["api-id"] == "au10001"
+    other = requests.post(url, json={**body, "appkey": "other-key"}, timeout=10)
+    assert other.status_code == 200 and other.json()["return_code"] == 0  # its own bucket
+    assert sim.control.results()["au10001:5"] == 1
 
 
 def test_fixed_app_key_and_secret(sim_factory: SimFactory) -> None:
@@ -102,6 +122,59 @@ def test_error_nonjson_delay_and_ghost_faults_from_the_command_line(
     started = time.monotonic()
     assert rest.call("kt10000", order).json()["return_code"] == 0
     assert time.monotonic() - started >= 0.25
+
+
+def timed(call: Callable[[], requests.Response]) -> tuple[float, requests.Response]:
+    started = time.monotonic()
+    resp = call()
+    return time.monotonic() - started, resp
+
+
+def test_delay_faults_hold_error_replies_too(sim_factory: SimFactory) -> None:
+    """`delay_ms` is every reply and `order_delay_ms` every order reply: a rejection or an
+    error must not come back faster than an acceptance (a client's timeouts would be tested
+    against the good path only)."""
+    sim = sim_factory("--faults", "order_delay_ms=300,rate=0,global_rate=0")
+    rest = Rest(sim)
+    order = {"dmst_stex_tp": "KRX", "stk_cd": "005930", "ord_qty": "1", "trde_tp": "0"}
+    cases: list[tuple[Callable[[], requests.Response], int, str]] = [
+        (lambda: rest.call("kt10000", {**order, "ord_uv": "70010"}), 20, "RC4003"),  # grid
+        (lambda: rest.call("kt10001", {**order, "ord_uv": "70000"}), 20, "800033"),  # no stock
+        (lambda: rest.call("kt10000", {**order, "ord_qty": ""}), 2, "[1511:"),
+        (
+            lambda: rest.call("kt10003", order | {"orig_ord_no": "0000999", "cncl_qty": "0"}),
+            20,
+            "RC4033",
+        ),
+        (
+            lambda: rest.call("kt10000", order, headers={"authorization": "Bearer nope"}),
+            3,
+            "[8005:",
+        ),
+    ]
+    for call, code, text in cases:
+        took, resp = timed(call)
+        body = resp.json()
+        assert (body["return_code"], text in body["return_msg"]) == (code, True), body
+        assert took >= 0.25, (body, took)
+    sim.control.set_faults(rate=0.1)  # one request, then ten seconds to the next token
+    rest.call("kt10002", {})
+    took, resp = timed(lambda: rest.call("kt10002", {}))
+    assert resp.status_code == 429 and "[1700:" in resp.json()["return_msg"]
+    assert took >= 0.25
+    sim.control.set_faults(rate=0, ghost_rate=1)
+    took, resp = timed(lambda: rest.call("kt10000", {**order, "trde_tp": "3"}))
+    assert resp.status_code in (500, 503) and took >= 0.25
+    # delay_ms alone: query errors and the token endpoint's errors wait as well.
+    sim.control.set_faults(ghost_rate=0, order_delay_ms=0, delay_ms=300)
+    took, resp = timed(lambda: rest.call("ka10001", {"stk_cd": "999999"}))
+    assert "[1902:" in resp.json()["return_msg"] and took >= 0.25
+    took, resp = timed(
+        lambda: requests.post(sim.rest_url + "/oauth2/token", json={"appkey": "a"}, timeout=10)
+    )
+    assert "[8011:" in resp.json()["return_msg"] and took >= 0.25
+    results = sim.control.results()
+    assert results["kt10000:20"] == 1 and results["kt10000:ghost"] == 1
 
 
 def test_bad_fault_spec_stops_the_simulator_with_a_message(sim_factory: SimFactory) -> None:

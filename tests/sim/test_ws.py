@@ -10,6 +10,7 @@ from websockets.sync.client import connect
 
 from kiwoom_terminal import krx
 from kiwoom_terminal.sim.launcher import SimulatorProcess
+from kiwoom_terminal.sim.listings import BY_CODE
 from tests.conftest import SimFactory, issue_token
 from tests.sim.conftest import Rest, Ws
 
@@ -585,3 +586,282 @@ def test_revoking_the_token_closes_its_sessions(sim: SimulatorProcess) -> None:
     with pytest.raises(ConnectionClosed) as err:
         ws.wait(lambda m: False)
     assert err.value.rcvd is not None and err.value.rcvd.code == 1008
+
+
+def test_modify_and_cancel_rejections_leave_the_order_as_it_was(
+    sim: SimulatorProcess, token: str
+) -> None:
+    rest = Rest(sim, token)
+    price = sim.control.set_price("051910", 300_000)
+    band = sim.control.quote("051910")
+    buy = {"dmst_stex_tp": "KRX", "stk_cd": "051910", "ord_qty": "10", "trde_tp": "0"}
+    no = rest.ok("kt10000", {**buy, "ord_uv": str(price - 5_000)})["ord_no"]
+    modify = {"dmst_stex_tp": "KRX", "orig_ord_no": no, "stk_cd": "051910", "mdfy_cond_uv": ""}
+    cancel = {"dmst_stex_tp": "KRX", "orig_ord_no": no, "stk_cd": "051910"}
+    cases = [
+        (
+            "kt10002",
+            {**modify, "mdfy_qty": "11", "mdfy_uv": str(price - 5_000)},
+            "[2000](RC4034:모의투자 정정/취소 가능수량을 초과하였습니다.)",
+        ),
+        (
+            "kt10002",
+            {**modify, "mdfy_qty": "5", "mdfy_uv": str(price - 4_900)},  # tick is 500
+            "[2000](RC4003:모의투자 호가단위 오류입니다.)",
+        ),
+        (
+            "kt10002",
+            {**modify, "mdfy_qty": "0", "mdfy_uv": str(band["upper"] + 500)},
+            "[2000](RC4004:모의투자 주문가격이 상하한가 범위를 벗어났습니다.)",
+        ),
+        (
+            "kt10002",
+            {**modify, "orig_ord_no": "0999998", "mdfy_qty": "1", "mdfy_uv": str(price)},
+            "[2000](RC4033:모의투자 원주문번호가 존재하지 않습니다.)",
+        ),
+        (
+            "kt10003",
+            {**cancel, "cncl_qty": "11"},
+            "[2000](RC4034:모의투자 정정/취소 가능수량을 초과하였습니다.)",
+        ),
+        (
+            "kt10003",
+            {**cancel, "orig_ord_no": "0999998", "cncl_qty": "0"},
+            "[2000](RC4033:모의투자 원주문번호가 존재하지 않습니다.)",
+        ),
+        (
+            "kt10003",  # the order exists, but for another stock
+            {**cancel, "stk_cd": "005930", "cncl_qty": "0"},
+            "[2000](RC4033:모의투자 원주문번호가 존재하지 않습니다.)",
+        ),
+    ]
+    for api_id, body, message in cases:
+        d = rest.call(api_id, body).json()
+        assert d == {"return_code": 20, "return_msg": message}, (api_id, body, d)
+    oso = rest.ok(
+        "ka10075", {"all_stk_tp": "1", "trde_tp": "2", "stk_cd": "051910", "stex_tp": "0"}
+    )["oso"]
+    assert [(r["ord_no"], r["oso_qty"], r["ord_pric"]) for r in oso] == [
+        (no, "10", str(price - 5_000))
+    ]
+    # The whole order cancelled: a cancel of the cancelled order has nothing left to cancel.
+    rest.ok("kt10003", {**cancel, "cncl_qty": "0"})
+    again = rest.call("kt10003", {**cancel, "cncl_qty": "0"}).json()
+    assert again["return_msg"] == "[2000](RC4033:모의투자 원주문번호가 존재하지 않습니다.)"
+
+
+def test_sell_order_events_follow_the_documented_sequences(
+    sim: SimulatorProcess, token: str
+) -> None:
+    """The sell side of the buy test above: -매도 / -매도정정 / 매도취소 labels, tax in the 00
+    fill, and 04 pushes whose holding falls with each fill."""
+    fees = krx.FeeSchedule()
+    code = "068270"
+    rest = Rest(sim, token)
+    ws = Ws(sim, token)
+    ws.reply(
+        {
+            "trnm": "REG",
+            "grp_no": "11",
+            "refresh": "1",
+            "data": [{"item": [""], "type": ["00", "04"]}],
+        }
+    )
+    sim.control.set_crowd(code, 100)
+    price = sim.control.set_price(code, 170_000)
+    ask = price + krx.tick_size(price)
+    sim.control.set_account(holdings=[{"code": code, "qty": 200, "avg_price": 160_000}])
+    sell = {"dmst_stex_tp": "KRX", "stk_cd": code, "ord_qty": "150", "trde_tp": "0"}
+    ack = rest.ok("kt10001", {**sell, "ord_uv": str(ask)})
+    assert ack["return_msg"] == "모의투자 매도주문완료" and ack["dmst_stex_tp"] == "KRX"
+    no = ack["ord_no"]
+
+    def order_event(state: str, order_no: str) -> dict:
+        e = ws.wait_real(
+            lambda e: (
+                e["type"] == "00"
+                and e["values"]["913"] == state
+                and e["values"]["9203"] == order_no
+            )
+        )
+        assert set(e["values"]) == ORDER_FIDS and e["item"] == code
+        return e["values"]
+
+    accepted = order_event("접수", no)
+    assert (accepted["902"], accepted["904"], accepted["905"], accepted["906"]) == (
+        "150",
+        "0000000",
+        "-매도",
+        "보통",
+    )
+    assert (accepted["907"], accepted["938"], accepted["939"]) == ("1", "0", "0")
+    # A crowd buy of 150: the crowd's 100 at our price trade first, then 50 of ours.
+    sim.control.trade(code, "buy", 150)
+    fill = order_event("체결", no)
+    amount = 50 * ask
+    assert (fill["911"], fill["902"], fill["910"], fill["915"], fill["903"]) == (
+        "50",
+        "100",
+        str(ask),
+        "50",
+        str(amount),
+    )
+    assert (fill["938"], fill["939"]) == (
+        str(fees.commission(amount)),
+        str(fees.tax(amount, True)),
+    )
+    assert int(fill["939"]) > 0
+    first = ws.wait_real(lambda e: e["type"] == "04" and e["item"] == code)["values"]
+    assert set(first) == BALANCE_FIDS
+    # 150 held, 100 of them still offered: 50 sellable.
+    assert (first["930"], first["931"], first["933"], first["946"]) == ("150", "160000", "50", "1")
+    cost = 160_000 * 50
+    buy_fees = fees.commission(160_000 * 200) * 50 // 200
+    realized = amount - cost - fees.commission(amount) - fees.tax(amount, True) - buy_fees
+    assert first["950"] == first["990"] == str(realized)
+    # Modify 40 of the remaining 100 one tick higher: -매도정정, 접수 then 확인.
+    higher = ask + krx.tick_size(ask)
+    mod = rest.ok(
+        "kt10002",
+        {
+            "dmst_stex_tp": "KRX",
+            "orig_ord_no": no,
+            "stk_cd": code,
+            "mdfy_qty": "40",
+            "mdfy_uv": str(higher),
+            "mdfy_cond_uv": "",
+        },
+    )
+    assert mod["base_orig_ord_no"] == no and mod["mdfy_qty"] == "000000000040"
+    m_acc = order_event("접수", mod["ord_no"])
+    assert (m_acc["904"], m_acc["905"], m_acc["902"], m_acc["901"], m_acc["907"]) == (
+        no,
+        "-매도정정",
+        "40",
+        str(higher),
+        "1",
+    )
+    order_event("확인", mod["ord_no"])
+    # Cancel the rest of the original: 매도취소, 902 = cancelled qty, then 확인 with 0.
+    cancel = rest.ok(
+        "kt10003", {"dmst_stex_tp": "KRX", "orig_ord_no": no, "stk_cd": code, "cncl_qty": "0"}
+    )
+    assert cancel["cncl_qty"] == "000000000060"
+    c_acc = order_event("접수", cancel["ord_no"])
+    assert (c_acc["905"], c_acc["902"], c_acc["904"]) == ("매도취소", "60", no)
+    assert order_event("확인", cancel["ord_no"])["902"] == "0"
+    # The price runs through the modified order: it fills in full at its own price.
+    sim.control.set_price(code, higher + krx.tick_size(higher))
+    m_fill = order_event("체결", mod["ord_no"])
+    m_amount = 40 * higher
+    assert (m_fill["911"], m_fill["902"], m_fill["910"], m_fill["903"]) == (
+        "40",
+        "0",
+        str(higher),
+        str(m_amount),
+    )
+    assert m_fill["939"] == str(fees.tax(m_amount, True))
+    second = ws.wait_real(lambda e: e["type"] == "04" and e["item"] == code)["values"]
+    assert (second["930"], second["933"]) == ("110", "110")  # 200 → 150 → 110
+    holdings = rest.ok("kt00018", {"qry_tp": "1", "dmst_stex_tp": "KRX"})["acnt_evlt_remn_indv_tot"]
+    row = next(r for r in holdings if r["stk_cd"] == "A" + code)
+    assert (row["rmnd_qty"], row["trde_able_qty"], row["tdy_sellq"]) == (
+        "000000000000110",
+        "000000000000110",
+        "000000000000090",
+    )
+    fills = rest.ok("ka10076", {"qry_tp": "1", "stk_cd": code, "sell_tp": "1", "stex_tp": "0"})[
+        "cntr"
+    ]
+    assert sorted((r["ord_no"], r["cntr_qty"], r["cntr_pric"]) for r in fills) == sorted(
+        [(no, "50", str(ask)), (mod["ord_no"], "40", str(higher))]
+    )
+    ws.close()
+
+
+# Stocks no other test of this module moves (no ETFs: their tick is 5 KRW at any price).
+USED_ELSEWHERE = {"005930", "000660", "035420", "005380", "000270", "035720", "051910"}
+USED_ELSEWHERE |= {"068270", "005490", "006400"}
+CONDITION_CANDIDATES = tuple(
+    code for code, listing in BY_CODE.items() if code not in USED_ELSEWHERE and not listing.is_etf
+)
+
+
+def test_computed_conditions_take_in_a_stock_with_an_I_event(
+    sim: SimulatorProcess, token: str
+) -> None:
+    """거래량 급증 (seq 1) and 52주 신고가 근접 (seq 2) follow the market: a burst of volume
+    and a price near the 250-day high each bring a stock in with a 02 push, 843 = I."""
+    rest = Rest(sim, token)
+    ws = Ws(sim, token)
+    ws.reply({"trnm": "CNSRLST"})
+    members = {}
+    for seq in ("1", "2"):
+        reply = ws.reply({"trnm": "CNSRREQ", "seq": seq, "search_type": "1", "stex_tp": "K"})
+        assert reply["return_code"] == 0
+        members[seq] = {row["jmcode"].removeprefix("A") for row in reply["data"]}
+
+    def entered(seq: str, code: str) -> dict:
+        return ws.wait_real(
+            lambda e: (
+                e["type"] == "02" and e["values"]["841"] == seq and e["values"]["9001"] == code
+            )
+        )["values"]
+
+    # 52주 신고가 근접: the first candidate whose high is in reach of its band, moved to 95 %
+    # of that high.
+    near_high = None
+    for code in CONDITION_CANDIDATES:
+        high = int(rest.ok("ka10001", {"stk_cd": code})["250hgst"].lstrip("+-"))
+        target = krx.round_up_to_tick(-(-high * 95 // 100))
+        if code not in members["2"] and target <= sim.control.quote(code)["upper"]:
+            near_high = code
+            assert sim.control.set_price(code, target) == target
+            break
+    assert near_high is not None, "no candidate can reach 95 % of its 52-week high today"
+    assert entered("2", near_high)["843"] == "I"
+    # 거래량 급증: one print of twice the day's volume so far in the current minute.
+    surge = next(c for c in CONDITION_CANDIDATES if c not in members["1"] and c != near_high)
+    quote = sim.control.quote(surge)
+    sim.control.set_price(surge, quote["price"], qty=2 * quote["volume"] + 1)
+    assert entered("1", surge)["843"] == "I"
+    ws.close()
+
+
+def test_remove_of_one_group_keeps_the_other_groups_pushes(
+    sim: SimulatorProcess, token: str
+) -> None:
+    """Registrations are kept per group (§8.3): 006400 is in both groups, 005490 only in
+    group 21; removing group 21 stops 005490 and leaves 006400 to group 22."""
+    ws = Ws(sim, token)
+    for grp, items in (("21", ["005490", "006400"]), ("22", ["006400"])):
+        ack = ws.reply(
+            {
+                "trnm": "REG",
+                "grp_no": grp,
+                "refresh": "1",
+                "data": [{"item": items, "type": ["0B"]}],
+            }
+        )
+        assert ack == {"trnm": "REG", "return_code": 0, "return_msg": ""}
+    p1 = sim.control.set_price("005490", 300_000)
+    p2 = sim.control.set_price("006400", 250_000)
+    assert ws.wait_real(lambda e: e["item"] == "005490")["values"]["10"].lstrip("+-") == str(p1)
+    assert ws.wait_real(lambda e: e["item"] == "006400")["values"]["10"].lstrip("+-") == str(p2)
+    remove = ws.reply(
+        {
+            "trnm": "REMOVE",
+            "grp_no": "21",
+            "data": [{"item": ["005490", "006400"], "type": ["0B"]}],
+        }
+    )
+    assert remove == {"trnm": "REMOVE", "return_code": 0, "return_msg": ""}
+    groups = next(s["groups"] for s in sim.control.state()["sessions"] if "22" in s["groups"])
+    assert groups == {"22": ["006400:0B"]}
+    ws.real.clear()
+    sim.control.set_price("005490", krx.step_price(p1, 2))  # pushed first, if at all
+    p2 = sim.control.set_price("006400", krx.step_price(p2, 2))
+    tick = ws.wait_real(lambda e: e["item"] == "006400")
+    assert tick["values"]["10"].lstrip("+-") == str(p2)
+    assert [e for e in ws.real if e["item"] == "005490"] == []
+    ws.close()
