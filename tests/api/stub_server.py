@@ -99,7 +99,10 @@ def stub_kiwoom(stub: StubKiwoom | None = None) -> Iterator[StubKiwoom]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
-    thread = threading.Thread(target=server.serve_forever, name="stub-kiwoom", daemon=True)
+    # a short poll interval: shutdown() waits for it at the end of every test
+    thread = threading.Thread(
+        target=server.serve_forever, args=(0.02,), name="stub-kiwoom", daemon=True
+    )
     thread.start()
     try:
         yield stub
