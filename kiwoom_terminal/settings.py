@@ -107,7 +107,7 @@ class TradingSettings:
     buy_conditions: tuple[str, ...] = setting((), "매수 조건식 이름들 (쉼표로 구분)")
     sell_conditions: tuple[str, ...] = setting((), "매도 조건식 이름들 (쉼표로 구분)")
     buy_amount: int = setting(1_000_000, "종목당 매수 금액 (원)", minimum=0)
-    max_positions: int = setting(5, "최대 보유 종목 수", minimum=0, maximum=200)
+    max_positions: int = setting(5, "최대 보유 종목 수 (0 = 제한 없음)", minimum=0, maximum=200)
     buy_order_type: OrderType = setting(
         OrderType.LIMIT, "매수 주문 유형", choices=("limit", "market")
     )
@@ -172,7 +172,7 @@ class AmendSettings:
 class RiskSettings:
     """[risk] Limits checked before every order, manual ones included. Cancels always pass."""
 
-    max_order_value: int = setting(5_000_000, "주문 1건 최대 금액 (원)", minimum=0)
+    max_order_value: int = setting(5_000_000, "주문 1건 최대 금액 (원, 0 = 제한 없음)", minimum=0)
     max_orders_per_minute: int = setting(30, "분당 최대 주문 수", minimum=1)
     daily_loss_limit: int = setting(
         300_000, "일일 손실 한도 (원): 넘으면 자동매매를 끕니다 (0 = 사용 안 함)", minimum=0

@@ -60,6 +60,9 @@ class AutoTrader:
         self._awaiting_quote: dict[str, str] = {}  # code → source, buys waiting for a quote
         self._awaiting_why: dict[str, tuple[str, BuyOutcome | None]] = {}  # code → why, outcome
         self._held_back: set[str] = set()  # codes whose exit waits (not ready / blocked)
+        # codes whose sell the gateway refused (cool-down, order-rate limit), with why: the
+        # clock check retries them every second instead of waiting for the next trade
+        self._refused: dict[str, str] = {}
         self._skip_logged: dict[tuple[str, str], tuple[float, int]] = {}  # → (logged at, muted)
 
     # --- buying ------------------------------------------------------------------------
@@ -288,7 +291,12 @@ class AutoTrader:
         if state is not position.exit_state:
             position.exit_state = state
             ctx.positions_dirty = True
-        if decision is None or position.sell_pending:
+        if decision is None:
+            # the reason to sell went away (the price came back): nothing left to retry
+            self._held_back.discard(position.code)
+            self._refused.pop(position.code, None)
+            return None
+        if position.sell_pending:
             return decision
         if not ctx.auto_trade and not self.exits_when_off:
             return decision
@@ -350,21 +358,31 @@ class AutoTrader:
         position.reason = text if not why else f"{text} — 보류: {why}"
         ctx.positions_dirty = True
         if why:
-            ctx.log("WARNING", f"{code} 매도 주문을 보내지 못했습니다: {why}")
+            if self._refused.get(code) != why:  # once per reason, not on every retry
+                ctx.log(
+                    "WARNING", f"{code} 매도 주문을 보내지 못했습니다: {why} (1초마다 다시 시도)"
+                )
+            self._refused[code] = why
         else:
+            self._refused.pop(code, None)
             position.sell_flagged = False
             position.flag_reason = ExitReason.SELL_CONDITION
             position.flag_text = ""
 
     def check_clock_rules(self) -> None:
-        """Every second: the end-of-day liquidation and flagged positions without ticks."""
+        """Every second: the end-of-day liquidation, flagged positions without ticks, and
+        exits that were held back (reconciliation, a blocked code) or refused by the
+        gateway — a stop-loss on a quiet stock must not wait for its next trade."""
         ctx = self.ctx
         liquidation = ctx.rules.exit.liquidation_time
         for position in list(ctx.positions.values()):
             if not position.held or position.sell_pending:
                 continue
-            if position.sell_flagged or (
-                liquidation is not None and ctx.clock.time_of_day() >= liquidation
+            retry = position.code in self._held_back or position.code in self._refused
+            if (
+                position.sell_flagged
+                or retry
+                or (liquidation is not None and ctx.clock.time_of_day() >= liquidation)
             ):
                 price = position.price or position.avg_price
                 self.evaluate_position(position, price, price, price)

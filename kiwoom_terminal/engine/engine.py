@@ -237,7 +237,10 @@ class TradingEngine(QObject):
             detail={"mode": ctx.settings.general.mode.value, "data_dir": str(self.data_dir)},
         )
         for line in self.recovery.restore():
-            self._emit_log("INFO", line)
+            warning = line in self.recovery.warnings  # e.g. a corrupt snapshot skipped
+            self._emit_log("WARNING" if warning else "INFO", line)
+            if warning:
+                self._emit_notice(line)
         self.supervisor.start()
         self._wakeup = Wakeup(self.supervisor.wakeup_fileno(), self._on_wakeup, self)
         shorten_gil_switch_interval()
@@ -492,6 +495,10 @@ class TradingEngine(QObject):
         first = not self.ctx.ready
         again = self.recovery.apply(reply.data, why)
         self._activity = True
+        if first and self.ctx.ready:
+            # Before anything can be sent: every order of the day then lies after a
+            # snapshot of the day, and a restart replays the journal from that snapshot.
+            self._save_snapshot()
         if first:
             self._apply_condition_runs()
         self._deposit_wanted = True

@@ -147,26 +147,9 @@ class OrderGateway:
             entries.append((JournalKind.DECISION, {**fields, "price": seen}))
         entries.append((JournalKind.ORDER_REQUEST, fields))
         ctx.journal.record_many(entries)
-        order = ctx.orders.add_new(
-            request_id,
-            request,
-            purpose=purpose,
-            name=ctx.name(code),
-            now_mono=ctx.mono(),
-            now_wall=ctx.wall(),
+        order = self.register_sent(
+            request_id, request, purpose=purpose, source=source, reason=reason, sent_at=ctx.wall()
         )
-        position = ctx.positions.get(code)
-        if side is Side.BUY:
-            if position is None:
-                position = TrackedPosition(code, ctx.name(code), source=source or purpose)
-                ctx.positions[code] = position
-            position.buy_pending = True
-            ctx.ledger.bought.add(code)
-        elif position is not None:
-            position.sell_pending = True
-        if position is not None:
-            position.reason = reason
-        ctx.positions_dirty = True
         ctx.ledger.order_sent(ctx.mono())
         try:
             ctx.send(PlaceOrderRequest(request, request_id=request_id))
@@ -186,6 +169,44 @@ class OrderGateway:
             f"{side_text} 주문 {code} {ctx.name(code)} {request.quantity:,}주 {kind} — {reason}",
         )
         return order, ""
+
+    def register_sent(
+        self,
+        request_id: str,
+        request: OrderRequest,
+        *,
+        purpose: str,
+        source: str,
+        reason: str,
+        sent_at: float,
+    ) -> ManagedOrder:
+        """Register a new order as sent and mark its position buy / sell pending (a buy also
+        starts tracking the code and counts for the re-buy block). `place` calls it just
+        before the order is queued; restart recovery calls it for orders the journal holds
+        but the snapshot does not."""
+        ctx = self.ctx
+        code = request.code
+        order = ctx.orders.add_new(
+            request_id,
+            request,
+            purpose=purpose,
+            name=ctx.name(code),
+            now_mono=ctx.mono(),
+            now_wall=sent_at,
+        )
+        position = ctx.positions.get(code)
+        if request.side is Side.BUY:
+            if position is None:
+                position = TrackedPosition(code, ctx.name(code), source=source or purpose)
+                ctx.positions[code] = position
+            position.buy_pending = True
+            ctx.ledger.bought.add(code)
+        elif position is not None:
+            position.sell_pending = True
+        if position is not None:
+            position.reason = reason
+        ctx.positions_dirty = True
+        return order
 
     def modify(self, order: ManagedOrder, price: int, quantity: int, reason: str) -> bool:
         """Amend (정정) `order` to `price` for `quantity` shares on its venue."""

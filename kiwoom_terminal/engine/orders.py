@@ -637,11 +637,14 @@ class OrderManager:
         """Open orders as plain values for the snapshot."""
         return [o.to_record() for o in self.open_orders()]
 
-    def restore(self, records: Iterable[dict[str, Any]]) -> None:
+    def restore(self, records: Iterable[dict[str, Any]], now_mono: float) -> None:
+        """Open orders of a snapshot. Their amend clocks restart at `now_mono`: the saved
+        `last_action_at` is the old process's monotonic time, meaningless after a reboot."""
         for record in records:
             order = ManagedOrder.from_record(record)
             if not order.is_open:
                 continue
+            order.last_action_at = now_mono
             if not order.order_no and order.status is OrderStatus.SUBMITTING:
                 # Sent by the previous process without a reply: we cannot know.
                 order.status = OrderStatus.UNKNOWN

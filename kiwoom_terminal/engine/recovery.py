@@ -23,11 +23,12 @@ import datetime as dt
 import logging
 from typing import Any
 
-from kiwoom_terminal.constants import OrderStatus, Side
+from kiwoom_terminal.constants import OrderStatus, OrderType, Side, Venue
 from kiwoom_terminal.engine.context import EngineContext
 from kiwoom_terminal.engine.gateway import OrderGateway
 from kiwoom_terminal.engine.journal import JournalKind
 from kiwoom_terminal.engine.ledger import DayLedger
+from kiwoom_terminal.engine.orders import MANUAL
 from kiwoom_terminal.engine.positions import TrackedPosition
 from kiwoom_terminal.engine.reconcile import (
     ManagedView,
@@ -39,7 +40,7 @@ from kiwoom_terminal.engine.snapshot import SnapshotStore
 from kiwoom_terminal.engine.tables import FILLS
 from kiwoom_terminal.krx import KST
 from kiwoom_terminal.messages import AccountSnapshot
-from kiwoom_terminal.objects import PositionData
+from kiwoom_terminal.objects import OrderRequest, PositionData
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +69,7 @@ class Recovery:
         self.gateway = gateway
         self.store = store
         self.adopt_holdings = False
+        self.warnings: list[str] = []  # problems met by the last `restore` (corrupt file …)
         self._reported_untracked: set[str] = set()
 
     # --- snapshots -----------------------------------------------------------------------
@@ -91,6 +93,7 @@ class Recovery:
         """Load the newest readable snapshot into the context; returns warnings/report."""
         ctx = self.ctx
         loaded = self.store.load()
+        self.warnings = list(loaded.warnings)  # the engine shows these as warnings
         lines = list(loaded.warnings)
         payload = loaded.payload
         if payload is None:
@@ -111,11 +114,14 @@ class Recovery:
             )
         if same_day:
             ctx.ledger = DayLedger.from_record(payload.get("ledger", {"day": ctx.ledger.day}))
-            ctx.orders.restore(payload.get("orders", []))
+            ctx.orders.restore(payload.get("orders", []), now_mono=ctx.mono())
             fills = payload.get("tables", {}).get(FILLS.name)
             if fills is not None:
                 for key, row in fills.to_dict("index").items():
                     ctx.tables.set_row(FILLS.name, key, row)
+            saved_at = payload.get("saved_at")
+            if saved_at:
+                lines += self.replay_journal(dt.datetime.fromisoformat(saved_at))
         ctx.positions_dirty = True
         lines.append(
             f"스냅샷({loaded.source}, {payload.get('saved_at', '?')}) 복원: 추적 {len(ctx.positions)}종목, "
@@ -126,6 +132,69 @@ class Recovery:
             reason="스냅샷 복원",
             detail={"lines": lines, "source": loaded.source},
         )
+        return lines
+
+    def replay_journal(self, since: dt.datetime) -> list[str]:
+        """New orders the journal recorded at or after `since` (the snapshot's capture)
+        that the snapshot cannot know: the process died between two snapshots. Each is
+        registered again as the gateway registered it — position pending, re-buy block —
+        with its order number if the server's acknowledgement was journaled, else with an
+        UNKNOWN outcome, so the start-up reconciliation finds it in the account (fills
+        included) instead of the engine forgetting it or buying again. Orders the journal
+        saw rejected stay out. Returns report lines.
+
+        The engine takes a snapshot as soon as its first reconciliation is done, before it
+        may send anything, so every order of the day lies after some snapshot of the day."""
+        ctx = self.ctx
+        entries = ctx.journal.entries(
+            since=since,
+            kinds=(JournalKind.ORDER_REQUEST, JournalKind.ORDER_ACK, JournalKind.ORDER_REJECT),
+        )
+        acks = {e.request_id: e for e in entries if e.kind is JournalKind.ORDER_ACK}
+        rejected = {e.request_id for e in entries if e.kind is JournalKind.ORDER_REJECT}
+        lines: list[str] = []
+        for entry in entries:
+            if entry.kind is not JournalKind.ORDER_REQUEST or not entry.request_id:
+                continue
+            if entry.request_id in ctx.orders.by_request or entry.request_id in rejected:
+                continue
+            detail = entry.detail
+            try:
+                request = OrderRequest(
+                    entry.code,
+                    Side(entry.side),
+                    entry.quantity,
+                    entry.price,
+                    OrderType(detail.get("order_type", OrderType.LIMIT.value)),
+                    Venue(detail.get("venue", Venue.KRX.value)),
+                )
+            except ValueError:
+                log.warning("journal order request %s not understood", entry.request_id)
+                continue
+            order = self.gateway.register_sent(
+                entry.request_id,
+                request,
+                purpose=str(detail.get("purpose") or MANUAL),
+                source=str(detail.get("source") or ""),
+                reason=entry.reason,
+                sent_at=entry.at.timestamp(),
+            )
+            ack = acks.get(entry.request_id)
+            if ack is not None and ack.order_no:
+                order.order_no = ack.order_no
+                order.status = OrderStatus.ACCEPTED
+                order.answered_at = ack.at.timestamp()
+                ctx.orders.by_no[ack.order_no] = order
+                ctx.orders.dirty.add(order.key)
+                state = f"주문번호 {ack.order_no}"
+            else:
+                order.status = OrderStatus.UNKNOWN  # sent, answer never seen: ask the account
+                state = "결과 확인 필요"
+            side = "매수" if request.side is Side.BUY else "매도"
+            lines.append(
+                f"복원(저널): 마지막 스냅샷 뒤에 보낸 {entry.code} {side} "
+                f"{request.quantity:,}주 ({state})"
+            )
         return lines
 
     # --- reconciliation ------------------------------------------------------------------

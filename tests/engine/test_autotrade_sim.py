@@ -331,3 +331,75 @@ def test_emergency_flatten_cancels_and_sells_everything(make_engine, control, qt
     assert held_quantity(control, resting) == 0
     sells = [o for o in orders_for(control, held, "new") if o["side"] == "sell"]
     assert len(sells) == 1 and sells[0]["trde_tp"] == "3" and sells[0]["qty"] == 3
+
+
+def test_a_buy_of_unknown_outcome_is_found_in_the_account_not_sent_again(
+    make_engine, control, qtbot
+) -> None:
+    """The server takes the buy but its reply is lost (HTTP 500): the engine blocks the
+    code, reconciles, finds the order and its fill in the account and manages the position
+    — one order at the server, never a second one."""
+    code = "012330"
+    engine = make_engine()
+    pin(control, code)
+    control.set_faults(ghost_rate=1)
+    try:
+        control.condition(MANUAL_CONDITION, code, "add")
+        qtbot.waitUntil(lambda: len(orders_for(control, code)) == 1, timeout=DEADLINE_MS)
+        qtbot.waitUntil(
+            lambda: bool(journal_entries(engine, code, JournalKind.ORDER_UNKNOWN)),
+            timeout=DEADLINE_MS,
+        )
+    finally:
+        control.set_faults(ghost_rate=0)
+    qtbot.waitUntil(
+        lambda: (
+            position(engine, code) is not None
+            and position(engine, code).held
+            and not position(engine, code).buy_pending
+            and code not in engine.ctx.blocked
+        ),
+        timeout=DEADLINE_MS,
+    )
+    (order,) = orders_for(control, code)
+    assert position(engine, code).quantity == held_quantity(control, code) == order["filled"]
+    (managed,) = [o for o in engine.ctx.orders.by_request.values() if o.code == code]
+    assert managed.order_no == order["order_no"] and managed.status is OrderStatus.FILLED
+    assert managed.purpose == "entry"
+    control.condition(MANUAL_CONDITION, code, "remove")
+    control.condition(MANUAL_CONDITION, code, "add")  # bought today: no second buy
+    qtbot.waitUntil(
+        lambda: any(
+            e.detail.get("refusal") for e in journal_entries(engine, code, JournalKind.DECISION)
+        ),
+        timeout=DEADLINE_MS,
+    )
+    assert len(orders_for(control, code)) == 1
+
+
+def test_a_corrupt_snapshot_is_shown_as_a_warning_and_a_notice(engine_sim, tmp_path, qtbot) -> None:
+    from kiwoom_terminal.engine.engine import TradingEngine
+    from kiwoom_terminal.engine.snapshot import SnapshotStore
+    from kiwoom_terminal.workers.supervisor import WorkerSupervisor
+    from tests.engine.conftest import worker_config
+
+    data = tmp_path / "data"
+    store = SnapshotStore(data)
+    for _ in range(2):  # a current and a previous snapshot
+        store.save({"day": "20000101", "positions": [], "orders": [], "ledger": {}, "tables": {}})
+    store.current.write_bytes(b"\x80garbage")
+    engine = TradingEngine(settings_with(), WorkerSupervisor(worker_config(engine_sim)), data)
+    logs: list[tuple[str, str]] = []
+    notices: list[str] = []
+    engine.log.connect(lambda level, message: logs.append((level, message)))
+    engine.notice.connect(notices.append)
+    try:
+        engine.start()
+        qtbot.waitUntil(lambda: engine.status.ready, timeout=DEADLINE_MS)
+    finally:
+        engine.shutdown()
+    warned = [
+        m for level, m in logs if level == "WARNING" and "스냅샷 파일을 읽을 수 없습니다" in m
+    ]
+    assert len(warned) == 1 and "이전 스냅샷" in warned[0]
+    assert warned[0] in notices

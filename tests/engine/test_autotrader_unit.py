@@ -162,3 +162,29 @@ def test_tracking_row_has_no_return_until_something_is_held() -> None:
     assert held.row(ExitRules(commission_rate=0.0, tax_rate=0.0))["return_rate"] == pytest.approx(
         1.0
     )
+
+
+def test_a_held_back_or_refused_exit_is_retried_every_second(tmp_path: Path) -> None:
+    """A stop-loss decided while its code was blocked, or refused by the gateway, is sent
+    by the next clock check once it may be, without waiting for another trade."""
+    rig = Rig(tmp_path)
+    for code in ("005930", "000660", "035720"):
+        rig.ctx.positions[code] = TrackedPosition(code, exit_state=PositionState(70_000, 10))
+    rig.ctx.blocked.add("005930")  # an order of unknown outcome: reconciling
+    rig.gateway.cooldown[("000660", Side.SELL)] = rig.ctx.mono() + 60  # after a rejection
+    rig.gateway.cooldown[("035720", Side.SELL)] = rig.ctx.mono() + 60
+    below = TickSummary(67_500, 67_500, 67_500, 0, "103000")  # -3.6 %: under the stop-loss
+    rig.trader.on_ticks({code: below for code in ("005930", "000660", "035720")})
+    assert rig.sent == []
+    rig.trader.check_clock_rules()
+    assert rig.sent == []  # still blocked / cooling down: nothing yet
+    # 035720 recovers before it may be sold: the reason to sell is gone
+    rig.trader.on_ticks({"035720": TickSummary(70_500, 70_500, 70_500, 0, "103001")})
+    rig.ctx.blocked.discard("005930")
+    rig.gateway.cooldown.clear()
+    rig.trader.check_clock_rules()
+    sold = sorted(r.order.code for r in rig.sent)
+    assert sold == ["000660", "005930"]
+    assert all(r.order.side is Side.SELL and r.order.quantity == 10 for r in rig.sent)
+    rig.trader.check_clock_rules()
+    assert len(rig.sent) == 2  # pending sells are not sent twice

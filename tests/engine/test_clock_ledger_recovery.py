@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from pathlib import Path
 
 from kiwoom_terminal import krx
-from kiwoom_terminal.constants import Mode, OrderStatus, OrderType, Side
+from kiwoom_terminal.constants import Mode, OrderAction, OrderStatus, OrderType, Side, Venue
 from kiwoom_terminal.decisions import PositionState
 from kiwoom_terminal.engine.clock import MarketClock
 from kiwoom_terminal.engine.context import EngineContext, Rules
@@ -17,7 +18,21 @@ from kiwoom_terminal.engine.positions import TrackedPosition
 from kiwoom_terminal.engine.recovery import Recovery
 from kiwoom_terminal.engine.snapshot import SnapshotStore
 from kiwoom_terminal.krx import KST
-from kiwoom_terminal.objects import OrderRequest
+from kiwoom_terminal.messages import (
+    AccountSnapshot,
+    ErrorInfo,
+    ErrorKind,
+    OrderOutcome,
+    OrderReply,
+)
+from kiwoom_terminal.objects import (
+    AccountBalanceData,
+    FillData,
+    OpenOrderData,
+    OrderAckData,
+    OrderRequest,
+    PositionData,
+)
 from kiwoom_terminal.settings import AppSettings
 
 WALL = dt.datetime(2026, 1, 5, 14, 0, 0, tzinfo=KST)
@@ -143,3 +158,79 @@ def test_corrupt_snapshot_falls_back_to_the_previous_one(tmp_path: Path) -> None
     lines = Recovery(fresh, OrderGateway(fresh), store).restore()
     assert fresh.positions["005930"].exit_state.high_since_arm == 73_000
     assert any("이전 스냅샷" in line for line in lines)
+
+
+def test_orders_sent_after_the_last_snapshot_come_back_from_the_journal(tmp_path: Path) -> None:
+    """kill -9 between two snapshots: the orders the journal holds are not forgotten."""
+    store = SnapshotStore(tmp_path / "data")
+    ctx = _context(tmp_path, "20260105")
+    ctx.ready = True
+    gateway = OrderGateway(ctx)
+    Recovery(ctx, gateway, store).save()  # the last snapshot before the crash
+    unanswered, _ = gateway.place(
+        OrderRequest("035720", Side.BUY, 3, 40_000), purpose="entry", reason="매수", source="조건1"
+    )
+    acked, _ = gateway.place(
+        OrderRequest("000660", Side.BUY, 2, 190_000), purpose="entry", reason=""
+    )
+    refused, _ = gateway.place(
+        OrderRequest("005380", Side.BUY, 1, 200_000), purpose="entry", reason=""
+    )
+    assert unanswered and acked and refused
+    gateway.on_reply(
+        OrderReply(acked.request_id, OrderOutcome.ACCEPTED, OrderAckData("0000007"), None, 1)
+    )
+    error = ErrorInfo(ErrorKind.REJECTED, "RC4003", "호가단위 오류")
+    gateway.on_reply(OrderReply(refused.request_id, OrderOutcome.REJECTED, None, error, 1))
+    # kill -9 here, before the next snapshot; then a restart:
+    sent: list[object] = []
+    again = _context(tmp_path, "20260105")
+    again.send = lambda request: sent.append(request) or request.request_id
+    recovery = Recovery(again, OrderGateway(again), store)
+    lines = recovery.restore()
+
+    orders = again.orders.by_request
+    assert orders[unanswered.request_id].status is OrderStatus.UNKNOWN
+    assert orders[unanswered.request_id].purpose == "entry"
+    assert again.positions["035720"].buy_pending and again.positions["035720"].source == "조건1"
+    assert orders[acked.request_id].status is OrderStatus.ACCEPTED
+    assert again.orders.by_no["0000007"] is orders[acked.request_id]
+    assert refused.request_id not in orders and "005380" not in again.positions
+    assert {"035720", "000660"} <= again.ledger.bought  # the re-buy block holds
+    assert sum("복원(저널)" in line for line in lines) == 2
+
+    # The account shows the unanswered buy filled and the acknowledged one resting.
+    account = AccountSnapshot(
+        [OpenOrderData("0000007", "", "000660", "", Side.BUY, OrderAction.NEW,
+                       OrderType.LIMIT, 2, 190_000, 2, 0, "100001", Venue.KRX)],
+        [FillData("0000006", "", "035720", "", Side.BUY, OrderType.LIMIT, 40_000, 3, 40_000,
+                  3, 0, 0, 0, "100000", Venue.KRX)],
+        AccountBalanceData(0, 0, 0, 0.0, 0, (
+            PositionData("035720", "", 3, 3, 40_000, 40_000, 40_000, 120_000, 120_000, 0, 0.0),
+        )),
+        time.time(),
+    )  # fmt: skip
+    recovery.apply(account, "시작")
+    bought = again.positions["035720"]
+    assert bought.quantity == 3 and bought.exit_state.avg_price == 40_000 and not bought.buy_pending
+    assert orders[unanswered.request_id].order_no == "0000006"
+    assert orders[unanswered.request_id].status is OrderStatus.FILLED
+    assert orders[acked.request_id].is_open and again.positions["000660"].buy_pending
+    assert sent == []  # nothing is sent again
+
+
+def test_restored_orders_restart_their_amend_clock(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "data")
+    ctx = _context(tmp_path, "20260105")
+    ctx.ready = True
+    gateway = OrderGateway(ctx)
+    order, _ = gateway.place(
+        OrderRequest("035720", Side.BUY, 3, 40_000), purpose="entry", reason=""
+    )
+    assert order is not None
+    order.last_action_at = 123.0  # the old process's monotonic clock (before a reboot)
+    Recovery(ctx, gateway, store).save()
+    again = _context(tmp_path, "20260105")
+    again.mono = lambda: 5.0  # this boot's clock
+    Recovery(again, OrderGateway(again), store).restore()
+    assert again.orders.by_request[order.request_id].last_action_at == 5.0

@@ -182,3 +182,49 @@ def test_kill_9_mid_position_then_restart(sim: SimulatorProcess, tmp_path: Path)
     assert sells[0].detail["high_since_arm"] == high
     assert second.returncode == 0, log.read_text(errors="replace")[-3000:]
     assert "Traceback" not in log.read_text(errors="replace")
+
+
+def test_kill_9_between_two_snapshots_keeps_the_new_position_managed(
+    sim: SimulatorProcess, tmp_path: Path
+) -> None:
+    """The buy is sent and filled after the last snapshot (taken when the engine got ready;
+    the next one is an hour away), then kill -9: the restart finds the order in the journal,
+    so the position is managed — its stop-loss sells it — and is not bought again."""
+    settings_path = tmp_path / "settings.ini"
+    save_to_file(settings_with(timers__snapshot_ms="3600000"), settings_path)
+    data = tmp_path / "data"
+    log = tmp_path / "terminal.log"
+    journal_path = data / "journal.sqlite3"
+    control = sim.control
+    control.set_price(CODE, int(control.quote(CODE)["base"]), pause=True)
+
+    first = start_terminal(sim, settings_path, data, log)
+    try:
+        wait_for(lambda: reconciles(journal_path) >= 1 and conditions_running(sim), "first start")
+        wait_for(lambda: SnapshotStore(data).load().payload is not None, "the start-up snapshot")
+        assert snapshot_position(data) is None
+        control.condition(MANUAL_CONDITION, CODE, "add")
+        wait_for(lambda: account_qty(sim) > 0, "the buy to fill")
+        first.kill()
+        first.wait(10)
+    finally:
+        if first.poll() is None:
+            first.kill()
+    assert snapshot_position(data) is None  # the snapshot never saw this position
+    quantity = account_qty(sim)
+    avg = int(control.account()["positions"][0]["avg_price"])
+
+    second = start_terminal(sim, settings_path, data, log)
+    try:
+        wait_for(lambda: reconciles(journal_path) >= 2 and conditions_running(sim), "the restart")
+        control.condition(MANUAL_CONDITION, CODE, "remove")
+        control.condition(MANUAL_CONDITION, CODE, "add")
+        control.set_price(CODE, at_most(avg, -4.0), pause=True)  # under the -3 % stop-loss
+        wait_for(lambda: account_qty(sim) == 0, "the stop-loss sell after the restart")
+    finally:
+        second.terminate()
+        second.wait(20)
+    assert len(new_orders(sim, "buy")) == 1
+    assert [o["qty"] for o in new_orders(sim, "sell")] == [quantity]
+    assert "복원(저널)" in log.read_text(errors="replace")
+    assert second.returncode == 0, log.read_text(errors="replace")[-3000:]
