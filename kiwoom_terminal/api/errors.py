@@ -209,7 +209,9 @@ def embedded_code(return_code: Any, return_msg: str) -> tuple[str, str]:
 
 
 def is_success(return_code: Any) -> bool:
-    """True for return_code 0 in any of its forms (0, "0", missing)."""
+    """True for return_code 0 in any of its forms (0, "0", missing). A missing return_code
+    is lenient on purpose (WebSocket acks, market data); RestClient refuses it for the
+    account TRs orders are reconciled against (wire.STRICT_REPLY_TRS)."""
     if return_code is None:
         return True
     return str(return_code).strip() in ("0", "")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,6 +55,10 @@ class RestClient:
     processes share one token (see token.py). `call()` re-issues the token once and repeats
     the call after 8005/8031/8103 when `reissue_retry` is true (queries); order placement
     passes False and reports the error instead of sending twice.
+
+    For the TRs in `strict_trs` (default: the account TRs, see wire.STRICT_REPLY_TRS) a
+    success reply without `return_code`, a page without its list key or paging that does
+    not end is a BadReplyError instead of an empty answer.
     """
 
     def __init__(
@@ -66,8 +71,10 @@ class RestClient:
         token_store: TokenStore | None = None,
         renew_margin_s: float = 600.0,
         session: requests.Session | None = None,
+        strict_trs: Collection[str] = wire.STRICT_REPLY_TRS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.strict_trs = frozenset(strict_trs)
         self._credentials = credentials
         self.timeout_s = timeout_s
         self.limiter = limiter
@@ -121,16 +128,38 @@ class RestClient:
     ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
         """Follow cont-yn / next-key to the end (or until `max_rows` rows) and return the
         first page's body and all rows of `list_key` in server order (newest first for
-        charts). Each page passes the rate limiter like any call (§3 asks for a pause)."""
+        charts). Each page passes the rate limiter like any call (§3 asks for a pause).
+
+        Paging that does not end (more than `max_pages` pages, or `cont-yn: Y` without a
+        next-key) gives an incomplete list: a BadReplyError for the strict (account) TRs,
+        a warning and the rows so far for the others."""
+        strict = api_id in self.strict_trs
         reply = self.call(api_id, body)
         first = reply.body
-        rows = _rows(reply.body, list_key, api_id)
+        rows = _rows(reply.body, list_key, api_id, required=strict)
         pages = 1
-        while reply.has_more and reply.next_key and pages < max_pages:
+        while reply.has_more:
             if max_rows is not None and len(rows) >= max_rows:
                 break
+            if not reply.next_key or pages >= max_pages:
+                problem = (
+                    f"{max_pages}쪽을 넘었습니다" if reply.next_key else "next-key 가 없습니다"
+                )
+                if strict:
+                    raise BadReplyError(
+                        f"연속조회 목록을 끝까지 받지 못했습니다 ({problem}); "
+                        "목록이 불완전하여 사용하지 않습니다",
+                        api_id=api_id,
+                    )
+                log.warning(
+                    "%s: paging stopped after %d pages (%s); the list is incomplete",
+                    api_id,
+                    pages,
+                    "max_pages reached" if reply.next_key else "cont-yn Y without next-key",
+                )
+                break
             reply = self.call(api_id, body, next_key=reply.next_key)
-            rows.extend(_rows(reply.body, list_key, api_id))
+            rows.extend(_rows(reply.body, list_key, api_id, required=strict))
             pages += 1
         if max_rows is not None:
             del rows[max_rows:]
@@ -211,6 +240,10 @@ class RestClient:
                 self.limiter.penalize(error.retry_after)
             raise error
         assert parsed is not None
+        if "return_code" not in parsed and api_id in self.strict_trs:
+            raise BadReplyError(
+                "서버 응답에 return_code 가 없어 결과를 믿을 수 없습니다", api_id=api_id
+            )
         return RestReply(
             api_id=api_id,
             body=parsed,
@@ -240,9 +273,14 @@ class RestClient:
         return AccessToken(value=value, expires_at=expires_at, issued_at=time.time())
 
 
-def _rows(body: dict[str, Any], key: str, api_id: str) -> list[dict[str, Any]]:
+def _rows(
+    body: dict[str, Any], key: str, api_id: str, *, required: bool = False
+) -> list[dict[str, Any]]:
+    """The rows of list `key`; a missing list is empty unless `required`."""
     rows = body.get(key)
     if rows is None:
+        if required:
+            raise BadReplyError(f"응답에 {key} 목록이 없습니다", api_id=api_id)
         return []
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise BadReplyError(f"{key} 목록 형식이 아닙니다", api_id=api_id)

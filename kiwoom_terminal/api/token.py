@@ -19,7 +19,9 @@ The token never touches disk: the shared block lives in memory only, and the val
 registered with the log redaction filter as soon as it is received. Issuing failures back
 off exponentially with jitter (stored in the shared block, so all processes back off
 together); a permanent refusal (wrong key, real/mock mismatch) backs off longer and is
-reported as an AuthError instead of being retried in a loop.
+reported as an AuthError instead of being retried in a loop. A failed or backing-off
+*renewal* never blocks: the current token is used until shortly before it really expires,
+because an order refused for want of a token (a lost stop-loss) is worse than a late renewal.
 """
 
 from __future__ import annotations
@@ -229,8 +231,10 @@ class TokenManager:
     """Hands out a valid token, issuing or renewing it through `issuer` when needed.
 
     `issuer()` performs au10001 and returns an AccessToken or raises a KiwoomError.
-    `get()` raises TokenUnavailableError while issuing is backing off, AuthError when the
-    server refused the credentials (that back-off is long; the user must fix the keys).
+    When there is no valid token, `get()` raises TokenUnavailableError while issuing is
+    backing off, AuthError when the server refused the credentials (that back-off is long;
+    the user must fix the keys). A failed *renewal* keeps handing out the current token
+    while it is valid for more than `expiry_skew_s`.
     """
 
     def __init__(
@@ -243,6 +247,7 @@ class TokenManager:
         max_backoff_s: float = 60.0,
         auth_backoff_s: float = 60.0,
         lock_timeout_s: float = 15.0,
+        expiry_skew_s: float = 5.0,
         clock: Callable[[], float] = time.time,
         rng: Callable[[], float] = random.random,
     ) -> None:
@@ -253,23 +258,49 @@ class TokenManager:
         self._max_backoff = max_backoff_s
         self._auth_backoff = auth_backoff_s
         self._lock_timeout = lock_timeout_s
+        self._skew = expiry_skew_s
         self._clock = clock
         self._rng = rng
 
     def get(self) -> str:
-        """A usable token value, issuing one when there is none or it is due for renewal."""
+        """A usable token value, issuing one when there is none or it is due for renewal.
+
+        A renewal that fails (network, 1700, server error) or is backing off never takes
+        a still-valid token away: the current one is returned until it is within
+        `expiry_skew_s` of its expiry, so an order (a stop-loss sell) is not refused
+        because of the renewal. Only when no valid token is left does `get()` raise."""
         state = self._store.load()
         if self._usable(state):
             assert state.token is not None
             register_secret(state.token.value)
             return state.token.value
+        kept = self._still_valid(state)
+        if kept is not None and self._clock() < state.next_attempt_at:
+            register_secret(kept.value)  # a failed renewal is backing off: no lock, no request
+            return kept.value
         with self._store.locked(self._lock_timeout):
             state = self._store.load()  # another process may have renewed meanwhile
             if self._usable(state):
                 assert state.token is not None
                 register_secret(state.token.value)
                 return state.token.value
-            return self._issue(state)
+            kept = self._still_valid(state)
+            if kept is not None and self._clock() < state.next_attempt_at:
+                register_secret(kept.value)
+                return kept.value
+            try:
+                return self._issue(state)
+            except KiwoomError as exc:
+                kept = self._still_valid(state)
+                if kept is None:
+                    raise
+                log.warning(
+                    "token renewal failed (%s); the current token stays in use, valid %.0f s more",
+                    type(exc).__name__,
+                    kept.expires_at - self._clock(),
+                )
+                register_secret(kept.value)
+                return kept.value
 
     def invalidate(self, value: str) -> None:
         """The server rejected `value` (8005…): forget it unless it was already replaced."""
@@ -279,6 +310,14 @@ class TokenManager:
                 state.token = None
                 state.renew_at = 0.0
                 self._store.save(state)
+
+    def _still_valid(self, state: TokenState) -> AccessToken | None:
+        """The current token when it is still valid for more than `expiry_skew_s` (the
+        margin for clock differences and the time a request takes to reach the server)."""
+        tok = state.token
+        if tok is not None and self._clock() < tok.expires_at - self._skew:
+            return tok
+        return None
 
     def _usable(self, state: TokenState) -> bool:
         now = self._clock()

@@ -73,6 +73,17 @@ TR_PATHS: dict[str, str] = {
 # Token-specific codes the official client answers by re-issuing the token once (§4.2).
 REISSUE_CODES = frozenset({"8005", "8031", "8103"})
 
+# The account TRs orders are reconciled against (§6). A malformed success reply of one of
+# them must not read as "no open orders / no holdings / no fills" (the engine could then
+# send an order twice), so for these the client insists on the documented envelope:
+# `return_code` present, the list key present on every page (`[]` when empty), paging that
+# ends (RestClient raises BadReplyError otherwise). Every official example and observed
+# reply carries both (§4.1, §6; kt00001 sends `stk_entr_prst: []`, an untraded code still
+# gets its list with a blank row, §3), and kiwoom-api.md does not list their absence as an
+# unknown. Other TRs stay lenient (a missing return_code reads as success, a missing list as
+# empty). `RestClient(strict_trs=...)` changes the set should a server prove different.
+STRICT_REPLY_TRS = frozenset({DEPOSIT, BALANCE, OPEN_ORDERS, FILLS})
+
 # --- Order types (§7.2) -----------------------------------------------------------------
 
 TRDE_TP: dict[OrderType, str] = {

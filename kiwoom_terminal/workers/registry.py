@@ -10,26 +10,51 @@ from kiwoom_terminal.api import wire
 from kiwoom_terminal.api.values import wire_code
 from kiwoom_terminal.constants import Feed, Venue
 from kiwoom_terminal.messages import (
+    ErrorKind,
     StartCondition,
     StopCondition,
     Subscribe,
     Unsubscribe,
     WsCommand,
+    WsReply,
 )
 
 Item = tuple[str, Venue]
 
+# Failures after which the WebSocket client's own registry (api/ws.py) still holds a
+# command's effect: a Subscribe that timed out or lost its connection stays registered
+# (the REG is sent again after the next LOGIN; only a refusal reverts it); Unsubscribe and
+# StopCondition forget their items before anything is sent. StartCondition is recorded by
+# the client only once the search started, so only its success counts. Input errors and
+# internal errors happen before the registry is touched.
+_KEPT_AFTER_FAILURE: dict[type, frozenset[ErrorKind]] = {
+    Subscribe: frozenset({ErrorKind.TIMEOUT, ErrorKind.DISCONNECTED}),
+    Unsubscribe: frozenset({ErrorKind.TIMEOUT, ErrorKind.DISCONNECTED, ErrorKind.REJECTED}),
+    StopCondition: frozenset({ErrorKind.TIMEOUT, ErrorKind.DISCONNECTED, ErrorKind.REJECTED}),
+}
+
+
+def kept_by_worker(command: WsCommand, reply: WsReply) -> bool:
+    """True when the WebSocket worker's registry holds the effect of `command` after
+    `reply`, so the supervisor must record it too: a restarted worker then restores exactly
+    what the old one would have restored after a reconnect."""
+    if reply.ok:
+        return True
+    if reply.error is None:
+        return False
+    return reply.error.kind in _KEPT_AFTER_FAILURE.get(type(command), frozenset())
+
 
 @dataclass
 class Subscriptions:
-    """group → feed → (code, venue) items, and the real-time condition seqs. Updated only
-    from commands the worker acknowledged."""
+    """group → feed → (code, venue) items, and the real-time condition seqs. Updated from
+    the commands whose effect the worker's own registry holds (`kept_by_worker`)."""
 
     groups: dict[str, dict[Feed, set[Item]]] = field(default_factory=dict)
     conditions: set[str] = field(default_factory=set)
 
     def apply(self, command: WsCommand) -> None:
-        """Record the effect of an acknowledged command."""
+        """Record the effect of a command the worker kept (`kept_by_worker`)."""
         if isinstance(command, Subscribe):
             items = {(c, command.venue) for c in command.codes}
             group = {} if not command.refresh else self.groups.setdefault(command.group, {})

@@ -78,7 +78,7 @@ from kiwoom_terminal.workers.channel import RequestChannel
 from kiwoom_terminal.workers.config import WorkerConfig
 from kiwoom_terminal.workers.order_worker import run_order_worker
 from kiwoom_terminal.workers.pending import PendingRequests
-from kiwoom_terminal.workers.registry import Subscriptions
+from kiwoom_terminal.workers.registry import Subscriptions, kept_by_worker
 from kiwoom_terminal.workers.tr_worker import run_tr_worker
 from kiwoom_terminal.workers.ws_worker import run_ws_worker
 
@@ -496,8 +496,10 @@ class WorkerSupervisor:
                     request is not None
                     and isinstance(request, WsCommand)
                     and isinstance(message, WsReply)
-                    and message.ok
+                    and kept_by_worker(request, message)
                 ):
+                    # also a Subscribe that timed out: the worker keeps it and restores it
+                    # after a reconnect, so a restarted worker must restore it as well
                     self._subscriptions.apply(request)
                 was_empty = not slot.buffer
                 slot.buffer.append(message)

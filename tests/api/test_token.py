@@ -1,11 +1,18 @@
 """Token life cycle: issue, renew ahead of expiry, invalidate, back off, share."""
 
+import logging
 import multiprocessing
 from multiprocessing.reduction import ForkingPickler
 
 import pytest
 
-from kiwoom_terminal.api.errors import AuthError, ServerError, TokenUnavailableError
+from kiwoom_terminal.api.errors import (
+    AuthError,
+    NetworkError,
+    RateLimitError,
+    ServerError,
+    TokenUnavailableError,
+)
 from kiwoom_terminal.api.token import (
     AccessToken,
     LocalTokenStore,
@@ -158,3 +165,67 @@ def test_shared_store_round_trip_and_lock_release() -> None:
     assert store.release_if_owner(4242)
     with store.locked(0.1) as got:
         assert got
+
+
+@pytest.mark.parametrize(
+    "failure",
+    [
+        RateLimitError("요청 한도를 넘었습니다 (1700)", code="1700", api_id="au10001"),
+        NetworkError("서버 연결이 끊어졌습니다", api_id="au10001"),
+        ServerError("서버 오류입니다 (HTTP 503)", api_id="au10001"),
+    ],
+    ids=["1700", "network", "5xx"],
+)
+def test_failed_renewal_keeps_the_still_valid_token(
+    failure: Exception, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Renewal is due 10 min before expiry; if au10001 fails then, orders must still get
+    the old token (a stop-loss sell must not be refused for want of a token)."""
+    clock = Clock()
+    issuer = Issuer(clock, lifetime=3600.0)
+    tm = TokenManager(
+        issuer, renew_margin_s=600, clock=clock, min_backoff_s=10.0, expiry_skew_s=5.0
+    )
+    old = tm.get()
+    clock.now += 3600 - 300  # inside the renewal margin, 300 s before expiry
+    issuer.fail_with = failure
+    with caplog.at_level(logging.WARNING, logger="kiwoom_terminal.api.token"):
+        assert tm.get() == old
+    assert issuer.calls == 2
+    assert "renewal failed" in caplog.text and old not in caplog.text
+    for _ in range(20):  # backing off: the old token, without asking the server again
+        assert tm.get() == old
+    assert issuer.calls == 2
+    clock.now += 10.0  # the back-off is over: the next call tries again and succeeds
+    issuer.fail_with = None
+    assert tm.get() == "token-value-0003" and issuer.calls == 3
+
+
+def test_no_valid_token_left_raises_again() -> None:
+    clock = Clock()
+    issuer = Issuer(clock, lifetime=3600.0)
+    tm = TokenManager(issuer, renew_margin_s=600, clock=clock, expiry_skew_s=5.0, rng=lambda: 0.0)
+    old = tm.get()
+    issuer.fail_with = ServerError("점검")
+    clock.now += 3600 - 6  # still valid past the skew: kept
+    assert tm.get() == old
+    clock.now += 1.5  # within 5 s of expiry: no longer handed out
+    with pytest.raises(TokenUnavailableError):
+        tm.get()
+
+
+def test_failed_renewal_is_shared_by_all_users_of_the_store() -> None:
+    """Another worker sees the back-off and keeps the valid token without its own request."""
+    clock = Clock()
+    issuer = Issuer(clock, lifetime=3600.0)
+    store = LocalTokenStore()
+    a = TokenManager(issuer, store, clock=clock, min_backoff_s=10.0)
+    b = TokenManager(issuer, store, clock=clock, min_backoff_s=10.0)
+    old = a.get()
+    clock.now += 3400
+    issuer.fail_with = RateLimitError("1700", code="1700")
+    assert a.get() == old and b.get() == old
+    assert issuer.calls == 2
+    a.invalidate(old)  # the server called it invalid: nothing valid is left
+    with pytest.raises(TokenUnavailableError):
+        b.get()

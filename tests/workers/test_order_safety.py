@@ -136,3 +136,25 @@ def test_1700_is_the_only_automatic_resend(
     assert len(numbers) == 3
     qtys = sorted(o["qty"] for o in fresh_sim.control.account()["orders"])
     assert qtys == [1, 2, 3]
+
+
+def test_order_with_an_expired_token_is_not_processed_and_the_next_reissues_once(
+    workers: tuple[OrderWorker, TrWorker], fresh_sim: SimulatorProcess
+) -> None:
+    """The server no longer knows the token: the order is refused with 8005, reaches the
+    server once, is reported NOT_PROCESSED (never resent with a new token behind the
+    engine's back) and the next order gets exactly one new token and is accepted."""
+    orders, _ = workers
+    fresh_sim.control.reset_requests()
+    fresh_sim.control.expire_tokens()
+    refused = orders.handle(_limit_buy(qty=1))
+    assert refused.outcome is OrderOutcome.NOT_PROCESSED and refused.attempts == 1, refused
+    assert refused.error is not None and refused.error.code == "8005"
+    counts = fresh_sim.control.requests()
+    assert counts.get("kt10000", 0) == 1 and counts.get("au10001", 0) == 0
+    assert fresh_sim.control.results().get("kt10000:3") == 1  # refused: return_code 3
+    placed = orders.handle(_limit_buy(qty=2))
+    assert placed.outcome is OrderOutcome.ACCEPTED and placed.attempts == 1, placed
+    counts = fresh_sim.control.requests()
+    assert counts["kt10000"] == 2 and counts["au10001"] == 1
+    assert [o["qty"] for o in fresh_sim.control.account()["orders"]] == [2]

@@ -3,6 +3,7 @@ their 00/04 events, real-time conditions, dropped WebSockets, kill -9 of each wo
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import signal
 import time
@@ -333,3 +334,31 @@ def test_crash_loop_backs_off_and_refuses_orders_meanwhile(api_sim: SimulatorPro
 
 def _waiting(sup: WorkerSupervisor) -> bool:
     return sup._slots[WorkerKind.ORDER].phase == "waiting"
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGSTOP"), reason="needs SIGSTOP to freeze the server")
+def test_subscribe_that_timed_out_is_restored_by_a_restarted_worker(
+    fresh_sim: SimulatorProcess,
+) -> None:
+    """A REG whose ack does not come in time stays in the worker's registry (it is sent
+    again after a reconnect); the supervisor must record it too, or a restarted worker
+    would restore a different set than the old one."""
+    ws = sim_config(fresh_sim).ws
+    config = sim_config(fresh_sim, ws=dataclasses.replace(ws, command_timeout_s=1.0))
+    with WorkerSupervisor(config, kinds=(WorkerKind.WS,)) as sup:
+        inbox = Inbox(sup)
+        inbox.wait_for(
+            lambda m: isinstance(m, ConnectionStatus) and m.state is ConnectionState.CONNECTED
+        )
+        _ok(inbox, sup.send(Subscribe("1", (CODE,), (Feed.TRADES,))))
+        os.kill(fresh_sim.pid, signal.SIGSTOP)  # the server takes the REG but cannot answer
+        try:
+            late = inbox.reply(sup.send(Subscribe("2", ("000660",), (Feed.TRADES,))))
+        finally:
+            os.kill(fresh_sim.pid, signal.SIGCONT)
+        assert isinstance(late, WsReply) and late.error is not None
+        assert late.error.kind is ErrorKind.TIMEOUT
+        mark = len(inbox.messages)
+        sup.restart(WorkerKind.WS)
+        restored = inbox.wait_for(lambda m: isinstance(m, Resubscribed), start=mark)
+        assert restored.groups == ("1", "2")
