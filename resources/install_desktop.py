@@ -4,10 +4,12 @@
     python3 resources/install_desktop.py --remove   # remove it again
 
 Writes `kiwoom-terminal.desktop` to `$XDG_DATA_HOME/applications` (normally
-`~/.local/share/applications`), pointing at this repository's `run.sh` (which sets up on
-first run and starts the terminal) with the icon from `resources/`. Standard library only,
-so it works before the virtual environment exists. Linux desktops only; for Windows see the
-README.
+`~/.local/share/applications`), pointing at this repository's `run.sh` with the icon from
+`resources/`. It first runs the set-up (`scripts/bootstrap.sh runtime`: Debian packages, the
+virtual environment, Python packages) here, in the terminal, where a sudo prompt or an error
+can be seen: a launcher has no terminal, and a first start doing that set-up would sit
+silent for minutes or fail unseen. `--no-setup` skips it. Standard library only, so it works
+before the virtual environment exists. Linux desktops only; for Windows see the README.
 """
 
 from __future__ import annotations
@@ -76,6 +78,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--remove", action="store_true", help="remove the launcher")
     parser.add_argument(
+        "--no-setup", action="store_true", help="do not run scripts/bootstrap.sh first"
+    )
+    parser.add_argument(
         "--dir", type=Path, default=None, help="launcher folder (default: XDG applications)"
     )
     args = parser.parse_args(argv)
@@ -87,6 +92,18 @@ def main(argv: list[str] | None = None) -> int:
     if not (REPO / "run.sh").exists():
         print(f"run.sh not found in {REPO}; is this a kiwoom-terminal checkout?", file=sys.stderr)
         return 1
+    if not args.no_setup:
+        print("setting up first (scripts/bootstrap.sh runtime) so the launcher starts at once")
+        done = subprocess.run(
+            ["bash", str(REPO / "scripts" / "bootstrap.sh"), "runtime"], check=False
+        )
+        if done.returncode != 0:
+            print(
+                "set-up failed (see above); the launcher was not installed. Fix it and run "
+                "this again, or use --no-setup",
+                file=sys.stderr,
+            )
+            return done.returncode
     path = install(target_dir)
     print(f"installed {path} -> {REPO / 'run.sh'}")
     return 0

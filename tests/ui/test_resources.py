@@ -49,9 +49,28 @@ def test_a_hangul_font_is_chosen() -> None:
     assert theme.app_font().family() == theme.korean_font_family()
 
 
+def test_desktop_launcher_sets_up_first_and_installs_nothing_if_that_fails(
+    tmp_path, monkeypatch
+) -> None:
+    installer = _installer()
+    calls: list[list[str]] = []
+    for code in (1, 0):
+        monkeypatch.setattr(
+            installer.subprocess,
+            "run",
+            lambda cmd, code=code, **kw: (
+                calls.append(cmd) or subprocess.CompletedProcess(cmd, code)
+            ),
+        )
+        result = installer.main(["--dir", str(tmp_path)])
+        assert result == code and (tmp_path / "kiwoom-terminal.desktop").exists() == (code == 0)
+    setup = ["bash", str(REPO / "scripts" / "bootstrap.sh"), "runtime"]
+    assert [c for c in calls if c[0] == "bash"] == [setup, setup]  # (then the menu refresh)
+
+
 def test_desktop_launcher_install_and_remove(tmp_path, capsys) -> None:
     installer = _installer()
-    assert installer.main(["--dir", str(tmp_path)]) == 0
+    assert installer.main(["--dir", str(tmp_path), "--no-setup"]) == 0
     path = tmp_path / "kiwoom-terminal.desktop"
     assert os.access(path, os.X_OK)
     parser = configparser.ConfigParser(interpolation=None)
