@@ -433,7 +433,7 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(self._close_confirmed_by_user)
         self._keep(dialog)
         dialog.open()
-        dialog.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        dialog.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
         return dialog
 
     def _close_confirmed_by_user(self) -> None:
@@ -467,14 +467,15 @@ class MainWindow(QMainWindow):
             self.status_bar.show_notice("취소할 미체결 주문이 없습니다", error=False)
 
     def ask_emergency(self) -> EmergencyDialog:
-        """Open the emergency confirmation; `emergency_requested` fires only on confirm."""
+        """Open the emergency confirmation; `emergency_requested` fires only on confirm
+        (Alt+Y or a click on the execute button: Enter cancels, see `EmergencyDialog`)."""
         holdings = len(self._table_source(tables.HOLDINGS.name))
         orders = len(self._table_source(tables.OPEN_ORDERS.name))
         dialog = EmergencyDialog(holdings, orders, self)
         dialog.accepted.connect(self.emergency_requested)
         self._keep(dialog)
         dialog.open()
-        dialog.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        dialog.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
         return dialog
 
     def show_key_help(self) -> KeyHelpDialog:

@@ -147,40 +147,68 @@ def test_nothing_is_saved_before_the_layout_was_restored(qtbot, settings, state_
     assert state_path.exists()
 
 
-def test_emergency_key_asks_first(qtbot, settings, state_path) -> None:
+def test_emergency_key_asks_first_and_enter_cancels(qtbot, settings, state_path) -> None:
     data = Tables()
     data.set(tables.HOLDINGS, [holding("005930", "삼성전자", 10, 70_000, 71_000)])
     window = open_window(qtbot, settings, state_path, data=data)
     fired: list[bool] = []
     window.emergency_requested.connect(lambda: fired.append(True))
 
-    def dialog() -> EmergencyDialog:
+    def open_dialog() -> EmergencyDialog:
+        window.activateWindow()  # the offscreen platform has no window manager to do it
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        press(
+            qtbot,
+            Qt.Key.Key_F12,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
         qtbot.waitUntil(lambda: isinstance(QApplication.activeWindow(), EmergencyDialog))
         active = QApplication.activeWindow()
         assert isinstance(active, EmergencyDialog)
         return active
 
-    press(
-        qtbot,
-        Qt.Key.Key_F12,
-        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-    )
-    assert (
-        "보유 종목 <b>1개</b>"
-        in dialog().findChildren(type(window.status_bar.notice_label))[0].text()
-    )
+    def closed() -> None:
+        qtbot.waitUntil(
+            lambda: not any(d.isVisible() for d in window.findChildren(EmergencyDialog))
+        )
+
+    dialog = open_dialog()
+    assert "보유 종목 <b>1개</b>" in dialog.text.text()
+    # 취소 is the default and has the focus; the execute button shows its own key.
+    assert dialog.cancel_button.isDefault() and dialog.cancel_button.hasFocus()
+    assert not dialog.confirm_button.isDefault() and not dialog.confirm_button.autoDefault()
+    assert dialog.confirm_button.text() == "비상 정리 실행 (Alt+Y)"
     press(qtbot, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not any(d.isVisible() for d in window.findChildren(EmergencyDialog)))
-    window.activateWindow()  # the offscreen platform has no window manager to do it
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    closed()
     assert fired == []
-    press(
-        qtbot,
-        Qt.Key.Key_F12,
-        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-    )
-    dialog()
+
+    # The habitual Enter (the order-send key) cancels instead of selling everything.
+    dialog = open_dialog()
     press(qtbot, Qt.Key.Key_Return)
+    closed()
+    assert dialog.result() == EmergencyDialog.DialogCode.Rejected
+    assert fired == []
+
+    # Even with the execute button focused by Tab, Enter does not run it.
+    dialog = open_dialog()
+    dialog.confirm_button.setFocus(Qt.FocusReason.TabFocusReason)
+    press(qtbot, Qt.Key.Key_Enter)
+    closed()
+    assert fired == []
+
+    # Alt+Y is the deliberate confirmation.
+    open_dialog()
+    press(qtbot, Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: fired == [True])
+    closed()
+
+
+def test_emergency_runs_on_a_click_of_the_execute_button(qtbot, settings, state_path) -> None:
+    window = open_window(qtbot, settings, state_path)
+    fired: list[bool] = []
+    window.emergency_requested.connect(lambda: fired.append(True))
+    dialog = window.ask_emergency()
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert fired == [True]
 
 
