@@ -15,6 +15,7 @@ from PyQt5.QtWidgets import QApplication
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.settings import replace_setting
 from ui.chart import ChartWidget
+from ui.theme import UP
 
 
 def minute_bars(n: int = 390, start: str = "2025-03-04 09:00") -> pd.DataFrame:
@@ -150,6 +151,33 @@ def test_crosshair_readout_shows_ohlcv(chart) -> None:
     assert f"{chart.series.high[i]:,.0f}" in text
     assert f"거래량 <b>{chart.series.volume[i]:,.0f}</b>" in text
     assert chart.cross_v.value() == i
+
+
+def test_readout_follows_the_live_bar_unless_the_crosshair_is_on_another(chart) -> None:
+    s = chart.series
+    last = len(s) - 1
+    close = int(s.close[-1])
+    assert f"{close:,.0f}" in chart.readout.text()
+    live = close + 1_300  # a price no bar of the history closed at
+    chart.apply_tick(live, live, live, 5_000_000, s.time_at(last) + dt.timedelta(seconds=30))
+    chart.flush()
+    text = chart.readout.text()
+    assert f"종 <b style='color:{UP.name()}'>{live:,.0f} (" in text
+    assert s.time_at(last).strftime("%H:%M") in text
+
+    # With the crosshair on an older bar the readout stays on that bar while ticks arrive.
+    i = 300
+    chart._on_mouse_moved((chart.price_plot.getViewBox().mapViewToScene(QPointF(i, live)),))
+    hovered = chart.readout_text(i)
+    assert chart.readout.text() == hovered
+    chart.apply_tick(live + 100, live + 100, live, 5_000_100, s.time_at(last))
+    chart.flush()
+    assert chart.readout.text() == hovered
+
+    # The mouse leaves the chart: the crosshair goes and the readout shows the live bar.
+    QApplication.sendEvent(chart.price_widget, QEvent(QEvent.Type.Leave))
+    assert not chart.cross_v.isVisible()
+    assert f"{live + 100:,.0f} (" in chart.readout.text()
 
 
 def _mouse(viewport, kind: QEvent.Type, pos: QPoint, buttons) -> None:

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PyQt5.QtCore import QPointF, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QEvent, QObject, QPointF, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import (
     QButtonGroup,
@@ -60,6 +60,7 @@ class ChartWidget(QWidget):
         self.fills: list[FillMarker] = []
         self.ma_periods = _periods(settings.chart.ma_periods)
         self._dirty_from: int | None = None
+        self._cross_index: int | None = None  # bar under the crosshair; None: not shown
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self.flush)
@@ -207,6 +208,10 @@ class ChartWidget(QWidget):
             self.volume_widget.scene().sigMouseMoved, rateLimit=60, slot=self._on_volume_mouse_moved
         )
         self.price_plot.getViewBox().sigXRangeChanged.connect(self._fit_y)
+        # The crosshair goes when the mouse leaves the plots, and the readout returns to the
+        # live bar.
+        self.price_widget.installEventFilter(self)
+        self.volume_widget.installEventFilter(self)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("chart_splitter")
@@ -352,6 +357,7 @@ class ChartWidget(QWidget):
         self._update_fill_markers()
         self._update_limits()
         self._fit_y()
+        self._update_readout()
 
     # --- Reading ------------------------------------------------------------------------
 
@@ -370,6 +376,22 @@ class ChartWidget(QWidget):
             f"종 <b style='color:{colour}'>{s.close[i]:,.0f} ({change:+.2f}%)</b> "
             f"&nbsp;거래량 <b>{s.volume[i]:,.0f}</b>"
         )
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if (
+            event is not None
+            and event.type() == QEvent.Type.Leave
+            and watched in (self.price_widget, self.volume_widget)
+        ):
+            self.hide_cross()
+        return False
+
+    def hide_cross(self) -> None:
+        """Remove the crosshair; the readout shows the live (last) bar again."""
+        self._cross_index = None
+        for line in (self.cross_v, self.cross_h, self.cross_v_volume):
+            line.hide()
+        self._update_readout()
 
     def visible_range(self) -> tuple[float, float]:
         x0, x1 = self.price_plot.getViewBox().viewRange()[0]
@@ -396,7 +418,7 @@ class ChartWidget(QWidget):
         self._update_indicators()
         self._update_fill_markers()
         self._update_limits()
-        self.readout.setText(self.readout_text(len(self.series) - 1))
+        self.hide_cross()  # the bars changed under it; the readout shows the last one
 
     def _following(self) -> bool:
         """True when the view shows the live (last) bar, so new bars scroll into view."""
@@ -504,7 +526,15 @@ class ChartWidget(QWidget):
         if y is not None:
             self.cross_h.setValue(y)
             self.cross_h.show()
-        self.readout.setText(self.readout_text(i))
+        self._cross_index = i
+        self._update_readout()
+
+    def _update_readout(self) -> None:
+        """The OHLCV line: the bar under the crosshair, else the live bar, whose close is
+        the last trade (as in 주문 / 호가 / 잔고)."""
+        n = len(self.series)
+        i = self._cross_index if self._cross_index is not None else n - 1
+        self.readout.setText(self.readout_text(min(i, n - 1)))
 
 
 def _line_options(line: pg.PlotDataItem) -> None:
