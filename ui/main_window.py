@@ -370,7 +370,10 @@ class MainWindow(QMainWindow):
         if version == LAYOUT_VERSION and not state.isEmpty():
             restored = self.restoreState(state, LAYOUT_VERSION)
         for name, view in self.views.items():
-            view.restore_header_state(_bytes(qs.value(f"{STATE_GROUP}/headers/{name}")))
+            view.restore_header_state(
+                _bytes(qs.value(f"{STATE_GROUP}/headers/{name}")),
+                str(qs.value(f"{STATE_GROUP}/header_columns/{name}", "")),
+            )
         splitter = _bytes(qs.value(f"{STATE_GROUP}/splitters/chart"))
         if not splitter.isEmpty():
             self.chart.splitter.restoreState(splitter)
@@ -387,6 +390,7 @@ class MainWindow(QMainWindow):
         qs.setValue(f"{STATE_GROUP}/state", self.saveState(LAYOUT_VERSION))
         for name, view in self.views.items():
             qs.setValue(f"{STATE_GROUP}/headers/{name}", view.header_state())
+            qs.setValue(f"{STATE_GROUP}/header_columns/{name}", view.column_keys())
         qs.setValue(f"{STATE_GROUP}/splitters/chart", self.chart.splitter.saveState())
         qs.sync()
         return qs.status() == QSettings.Status.NoError
