@@ -516,7 +516,7 @@ class MainWindow(QMainWindow):
         name = stock.name if stock else ""
         base = stock.last_close if stock else 0
         self.orderbook.set_stock(code, name, base)
-        self.chart.set_stock(code, name)
+        self.chart.set_stock(code, name, etf=stock.is_etf if stock else False)
         self.stock_selected.emit(code)
         self.bars_requested.emit(code, self.chart.interval)
 

@@ -7,6 +7,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyqtgraph as pg
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt5.QtGui import QMouseEvent, QWheelEvent
@@ -136,9 +137,45 @@ def test_fill_markers_and_price_levels(chart) -> None:
     chart.set_levels(avg_price=71_000, stop_loss=68_870, take_profit=None, trailing_stop=72_000)
     lines = chart.level_lines
     assert lines["avg_price"].isVisible() and lines["avg_price"].value() == 71_000
-    assert lines["stop_loss"].value() == 68_870
+    assert lines["stop_loss"].value() == 68_800  # the grid price where the stop fires
     assert not lines["take_profit"].isVisible()
-    assert lines["trailing_stop"].label.toPlainText() == "트레일링 72,000"
+    assert lines["trailing_stop"].label.toPlainText() == "트레일링 72,000 이하"
+
+
+def test_level_labels_are_tick_prices_with_the_side_that_fires(chart) -> None:
+    # As the exit rules give them: exact prices with a tolerance, off the KRX grid.
+    chart.set_levels(
+        avg_price=70_333.33,
+        stop_loss=68_950.000001,
+        take_profit=73_149.99,
+        trailing_stop=49_990.4,
+    )
+    text = {name: line.label.toPlainText() for name, line in chart.level_lines.items()}
+    assert text == {
+        "avg_price": "평균단가 70,333",
+        "stop_loss": "손절 68,900 이하",  # 100원 ticks: 68,950 is no price
+        "take_profit": "익절 73,200 이상",
+        "trailing_stop": "트레일링 49,950 이하",  # 50원 ticks below 50,000
+    }
+    assert chart.level_lines["take_profit"].value() == 73_200
+    chart.set_stock("069500", "KODEX 200", etf=True)  # ETFs: a flat 5원 grid
+    chart.set_levels(stop_loss=35_123.5, take_profit=36_001.2)
+    assert chart.level_lines["stop_loss"].label.toPlainText() == "손절 35,120 이하"
+    assert chart.level_lines["take_profit"].label.toPlainText() == "익절 36,005 이상"
+
+
+def test_moving_averages_have_a_legend_in_their_colours(chart) -> None:
+    legend = chart.ma_legend
+    entries = [(label.text, label.opts["color"]) for _sample, label in legend.items]
+    assert [text for text, _ in entries] == ["MA5", "MA20", "MA60"]  # [chart] ma_periods
+    for (_, colour), line in zip(entries, chart.ma_lines):
+        assert pg.mkColor(colour) == line.opts["pen"].color()
+    assert [sample.item for sample, _ in legend.items] == chart.ma_lines
+    assert legend.isVisible()
+    chart.ma_button.click()
+    assert not legend.isVisible()
+    chart.ma_button.click()
+    assert legend.isVisible()
 
 
 def test_crosshair_readout_shows_ohlcv(chart) -> None:

@@ -31,6 +31,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from kiwoom_terminal import krx
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.settings import AppSettings
 from ui.chart.items import BarItem, NumberAxis, TimeAxis
@@ -43,6 +44,14 @@ BACKGROUND = "#ffffff"
 AXIS_COLOUR = "#5c6570"
 GRID_ALPHA = 0.12
 LEVEL_REACH = 0.5  # position lines this far (× the bars' range) outside the bars are fitted in
+# The exit levels and the side of them at which each fires: a stop fires at or below its
+# price (이하), a take-profit at or above (이상). The average price is no trigger.
+LEVEL_NAMES = {
+    "avg_price": ("평균단가", ""),
+    "stop_loss": ("손절", "이하"),
+    "take_profit": ("익절", "이상"),
+    "trailing_stop": ("트레일링", "이하"),
+}
 
 
 class ChartWidget(QWidget):
@@ -55,6 +64,7 @@ class ChartWidget(QWidget):
         self.setObjectName("chart")
         self.settings = settings
         self.code = ""
+        self.etf = False  # ETFs trade on a flat 5원 grid (the levels' prices are on it)
         self.interval = settings.chart.interval if settings.chart.interval in (DAY, MINUTE) else DAY
         self.series = BarSeries()
         self.fills: list[FillMarker] = []
@@ -147,6 +157,21 @@ class ChartWidget(QWidget):
             _line_options(line)
             self.price_plot.addItem(line)
             self.ma_lines.append(line)
+        # Which line is which period: a one-row legend at the top left, label in its colour.
+        self.ma_legend = pg.LegendItem(
+            offset=(4, 2),
+            horSpacing=8,
+            colCount=max(len(self.ma_lines), 1),
+            brush=pg.mkBrush(255, 255, 255, 200),
+            pen=pg.mkPen(None),
+            labelTextSize="8pt",
+        )
+        self.ma_legend.setParentItem(self.price_plot.getViewBox())
+        self.ma_legend.setZValue(40)
+        for i, (period, line) in enumerate(zip(self.ma_periods, self.ma_lines)):
+            self.ma_legend.addItem(line, f"MA{period}")
+            _sample, text = self.ma_legend.items[-1]
+            text.setText(f"MA{period}", color=MA_COLOURS[i % len(MA_COLOURS)], size="8pt")
         bb_pen = pg.mkPen("#8d6e63", width=1, style=Qt.PenStyle.DashLine)
         self.bb_mid = pg.PlotDataItem(pen=pg.mkPen("#8d6e63", width=1))
         self.bb_upper = pg.PlotDataItem(pen=bb_pen)
@@ -164,17 +189,18 @@ class ChartWidget(QWidget):
         self.price_plot.addItem(self.fill_scatter)
 
         self.level_lines: dict[str, pg.InfiniteLine] = {}
-        for name, label, colour, style, position in (
-            ("avg_price", "평균단가", "#333333", Qt.PenStyle.SolidLine, 0.02),
-            ("stop_loss", "손절", DOWN.name(), Qt.PenStyle.DashLine, 0.2),
-            ("take_profit", "익절", UP.name(), Qt.PenStyle.DashLine, 0.2),
-            ("trailing_stop", "트레일링", "#f08c00", Qt.PenStyle.DashDotLine, 0.38),
+        for name, colour, style, position in (
+            ("avg_price", "#333333", Qt.PenStyle.SolidLine, 0.02),
+            ("stop_loss", DOWN.name(), Qt.PenStyle.DashLine, 0.2),
+            ("take_profit", UP.name(), Qt.PenStyle.DashLine, 0.2),
+            ("trailing_stop", "#f08c00", Qt.PenStyle.DashDotLine, 0.38),
         ):
+            label, side = LEVEL_NAMES[name]
             line = pg.InfiniteLine(
                 angle=0,
                 movable=False,
                 pen=pg.mkPen(colour, width=1, style=style),
-                label=f"{label} {{value:,.0f}}",
+                label=f"{label} {{value:,.0f}}{' ' + side if side else ''}",
                 labelOpts={
                     # Left of the live bar, staggered so close levels do not overlap, and
                     # centred on the line so a level at the edge of the view stays legible.
@@ -231,10 +257,11 @@ class ChartWidget(QWidget):
 
     # --- Data in ------------------------------------------------------------------------
 
-    def set_stock(self, code: str, name: str = "") -> None:
+    def set_stock(self, code: str, name: str = "", *, etf: bool = False) -> None:
         """Switch to a stock: clears bars, fills and levels until its history arrives."""
         self.code = code
         self._name = name
+        self.etf = etf
         self.fills = []
         self.series.load(empty_bars())
         self.set_levels()
@@ -298,7 +325,12 @@ class ChartWidget(QWidget):
         take_profit: float | None = None,
         trailing_stop: float | None = None,
     ) -> None:
-        """Horizontal lines for the position's prices; None hides a line."""
+        """Horizontal lines for the position's prices; None hides a line.
+
+        The exit levels come from the rules as exact prices (68,870.3); each line is drawn
+        at the first KRX grid price at which its rule fires (`level_price`) and labelled
+        with it and the side, e.g. "손절 68,800 이하". The average price is drawn as it is.
+        """
         for name, value in (
             ("avg_price", avg_price),
             ("stop_loss", stop_loss),
@@ -310,13 +342,25 @@ class ChartWidget(QWidget):
                 line.hide()
             else:
                 line.show()  # before setValue: a hidden line's label does not update
-                line.setValue(float(value))
+                line.setValue(float(self.level_price(name, value)))
         self._fit_y()
+
+    def level_price(self, name: str, value: float) -> float:
+        """Where the `name` line is drawn: a stop (fires when the price ≤ `value`) at the
+        highest grid price at or below it, a take-profit (fires when ≥) at the lowest grid
+        price at or above it; the average price unchanged."""
+        side = LEVEL_NAMES[name][1]
+        if side == "이하":
+            return krx.round_down_to_tick(max(int(math.floor(value)), 1), etf=self.etf)
+        if side == "이상":
+            return krx.round_up_to_tick(max(int(math.ceil(value)), 1), etf=self.etf)
+        return value
 
     def set_ma_visible(self, visible: bool) -> None:
         self.ma_button.setChecked(visible)
         for line in self.ma_lines:
             line.setVisible(visible)
+        self.ma_legend.setVisible(visible and bool(self.ma_lines))
         if visible:
             self._update_indicators()
 
