@@ -166,12 +166,25 @@ def test_level_labels_are_tick_prices_with_the_side_that_fires(chart) -> None:
 
 def test_moving_averages_have_a_legend_in_their_colours(chart) -> None:
     legend = chart.ma_legend
-    entries = [(label.text, label.opts["color"]) for _sample, label in legend.items]
+    entries = chart.ma_legend_entries
     assert [text for text, _ in entries] == ["MA5", "MA20", "MA60"]  # [chart] ma_periods
-    for (_, colour), line in zip(entries, chart.ma_lines):
+    for (text, colour), line in zip(entries, chart.ma_lines):
         assert pg.mkColor(colour) == line.opts["pen"].color()
-    assert [sample.item for sample, _ in legend.items] == chart.ma_lines
+        assert f"color:{colour}; font-weight:bold'>{text}</span>" in legend.text
+    assert legend.item.toPlainText().split() == ["MA5", "MA20", "MA60"]
     assert legend.isVisible()
+    # Levels at the top of the view (where the legend is) keep their labels legible, also
+    # in the narrower chart of a 1366×768 laptop.
+    top = float(chart.series.high[-120:].max())
+    chart.set_levels(avg_price=top, take_profit=top, trailing_stop=top)
+    for width in (900, 600):
+        chart.resize(width, 520)
+        QApplication.processEvents()
+        box = legend.sceneBoundingRect()
+        assert 0 < box.width() < 200
+        for name in ("avg_price", "take_profit", "trailing_stop"):
+            label = chart.level_lines[name].label.sceneBoundingRect()
+            assert not box.intersects(label), (width, name)
     chart.ma_button.click()
     assert not legend.isVisible()
     chart.ma_button.click()

@@ -157,21 +157,23 @@ class ChartWidget(QWidget):
             _line_options(line)
             self.price_plot.addItem(line)
             self.ma_lines.append(line)
-        # Which line is which period: a one-row legend at the top left, label in its colour.
-        self.ma_legend = pg.LegendItem(
-            offset=(4, 2),
-            horSpacing=8,
-            colCount=max(len(self.ma_lines), 1),
-            brush=pg.mkBrush(255, 255, 255, 200),
-            pen=pg.mkPen(None),
-            labelTextSize="8pt",
+        # Which line is which period: "MA5 MA20 MA60" at the top left, each in its line's
+        # colour. Text only (no line samples), so it stays narrow and clear of the level labels.
+        self.ma_legend_entries = [
+            (f"MA{period}", MA_COLOURS[i % len(MA_COLOURS)])
+            for i, period in enumerate(self.ma_periods)
+        ]
+        self.ma_legend = pg.LabelItem(
+            "&nbsp;".join(
+                f"<span style='color:{colour}; font-weight:bold'>{text}</span>"
+                for text, colour in self.ma_legend_entries
+            ),
+            size="8pt",
+            justify="left",
         )
         self.ma_legend.setParentItem(self.price_plot.getViewBox())
+        self.ma_legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 0))
         self.ma_legend.setZValue(40)
-        for i, (period, line) in enumerate(zip(self.ma_periods, self.ma_lines)):
-            self.ma_legend.addItem(line, f"MA{period}")
-            _sample, text = self.ma_legend.items[-1]
-            text.setText(f"MA{period}", color=MA_COLOURS[i % len(MA_COLOURS)], size="8pt")
         bb_pen = pg.mkPen("#8d6e63", width=1, style=Qt.PenStyle.DashLine)
         self.bb_mid = pg.PlotDataItem(pen=pg.mkPen("#8d6e63", width=1))
         self.bb_upper = pg.PlotDataItem(pen=bb_pen)
@@ -190,10 +192,10 @@ class ChartWidget(QWidget):
 
         self.level_lines: dict[str, pg.InfiniteLine] = {}
         for name, colour, style, position in (
-            ("avg_price", "#333333", Qt.PenStyle.SolidLine, 0.02),
-            ("stop_loss", DOWN.name(), Qt.PenStyle.DashLine, 0.2),
-            ("take_profit", UP.name(), Qt.PenStyle.DashLine, 0.2),
-            ("trailing_stop", "#f08c00", Qt.PenStyle.DashDotLine, 0.38),
+            ("avg_price", "#333333", Qt.PenStyle.SolidLine, 0.24),
+            ("stop_loss", DOWN.name(), Qt.PenStyle.DashLine, 0.41),
+            ("take_profit", UP.name(), Qt.PenStyle.DashLine, 0.41),
+            ("trailing_stop", "#f08c00", Qt.PenStyle.DashDotLine, 0.58),
         ):
             label, side = LEVEL_NAMES[name]
             line = pg.InfiniteLine(
@@ -202,8 +204,9 @@ class ChartWidget(QWidget):
                 pen=pg.mkPen(colour, width=1, style=style),
                 label=f"{label} {{value:,.0f}}{' ' + side if side else ''}",
                 labelOpts={
-                    # Left of the live bar, staggered so close levels do not overlap, and
-                    # centred on the line so a level at the edge of the view stays legible.
+                    # Left of the live bar and right of the MA legend (top left), staggered
+                    # so close levels do not overlap, and centred on the line so a level at
+                    # the edge of the view stays legible.
                     "position": position,
                     "color": colour,
                     "fill": pg.mkBrush(255, 255, 255, 225),
