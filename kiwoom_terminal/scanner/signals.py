@@ -189,10 +189,13 @@ class SignalBook:
         bar (`dedup="bar"`), code, strategy and side already has one."""
         row = signal.row()
         with self._db:
-            if self.dedup == "day" and self._db.execute(
-                "SELECT 1 FROM signals WHERE day = ? AND code = ? AND strategy = ? AND side = ?",
-                (row["day"], row["code"], row["strategy"], row["side"]),
-            ).fetchone():
+            if (
+                self.dedup == "day"
+                and self._db.execute(
+                    "SELECT 1 FROM signals WHERE day = ? AND code = ? AND strategy = ? AND side = ?",
+                    (row["day"], row["code"], row["strategy"], row["side"]),
+                ).fetchone()
+            ):
                 return False
             cursor = self._db.execute(
                 f"INSERT OR IGNORE INTO signals ({', '.join(_COLUMNS)}) "
