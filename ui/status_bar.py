@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QLabel, QStatusBar, QWidget
+from PyQt5.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from kiwoom_terminal.constants import ConnectionState, Mode
 from kiwoom_terminal.krx import KST, SessionPhase, is_business_day
@@ -42,6 +42,10 @@ class TerminalStatusBar(QStatusBar):
         self.snapshot_label = self._field("snapshot_label", "마지막 상태 저장 시각")
         self.notice_label = QLabel(self)
         self.notice_label.setObjectName("notice_label")
+        # The notice takes the room that is left and is cut there (the tooltip has all of
+        # it): a long message must not make the window wider, or change the size the user
+        # saved (the status bar's minimum width is the window's).
+        self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.addWidget(self.notice_label, 1)
         self._notice_timer = QTimer(self)
         self._notice_timer.setSingleShot(True)

@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from PyQt5.QtWidgets import QApplication
 
 from kiwoom_terminal.constants import ConnectionState, Mode
 from kiwoom_terminal.krx import SessionPhase
@@ -78,3 +79,14 @@ def test_connections_throttling_auto_trade_snapshot_and_notice(bar) -> None:
     assert bar.snapshot_label.text() == "저장 09:31:00"
     bar.show_notice("수량을 1주 이상 입력하세요")
     assert bar.notice() == "수량을 1주 이상 입력하세요"
+
+
+def test_a_long_notice_does_not_widen_the_window(bar) -> None:
+    bar.show()
+    width = bar.minimumSizeHint().width()
+    long = "주문 거부: " + "주문가능금액이 부족합니다 " * 20
+    bar.show_notice(long)
+    QApplication.processEvents()  # the layout takes the new text in
+    assert bar.notice_label.sizeHint().width() > 1_000  # it would need this much
+    assert bar.minimumSizeHint().width() == width
+    assert bar.notice() == long  # all of it in the tooltip
