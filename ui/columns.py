@@ -119,36 +119,42 @@ def flag_colour(positive: bool) -> Callable[[Row], float | None]:
 
 # --- The five tables --------------------------------------------------------------------
 
+# 잔고 and 실시간 추적 share a ~500 px dock with 미체결 / 체결: what a trader watches (price,
+# P&L, return, trailing) comes right after the name, so it is in view without scrolling;
+# the code and name are as narrow as a 6-digit code and a typical name allow.
+CODE_WIDTH = 60
+NAME_WIDTH = 90
+
 HOLDINGS_COLUMNS = (
-    ColumnSpec("code", "종목코드", width=62, alignment=CENTER),
-    ColumnSpec("name", "종목명", width=104),
-    ColumnSpec("quantity", "보유수량", fmt_int, RIGHT, width=66),
-    ColumnSpec("sellable_qty", "매도가능", fmt_int, RIGHT, width=66),
-    ColumnSpec("avg_price", "평균단가", fmt_int, RIGHT, width=74),
-    ColumnSpec("price", "현재가", fmt_int, RIGHT, compared("price", "avg_price"), width=74),
-    ColumnSpec("purchase_amount", "매입금액", fmt_int, RIGHT, width=92),
-    ColumnSpec("eval_amount", "평가금액", fmt_int, RIGHT, width=92),
-    ColumnSpec("pnl", "평가손익", fmt_int, RIGHT, sign_of("pnl"), width=86),
-    ColumnSpec("return_rate", "수익률", fmt_pct, RIGHT, sign_of("return_rate"), width=70),
+    ColumnSpec("code", "종목코드", width=CODE_WIDTH, alignment=CENTER),
+    ColumnSpec("name", "종목명", width=NAME_WIDTH),
+    ColumnSpec("price", "현재가", fmt_int, RIGHT, compared("price", "avg_price"), width=70),
+    ColumnSpec("pnl", "평가손익", fmt_int, RIGHT, sign_of("pnl"), width=80),
+    ColumnSpec("return_rate", "수익률", fmt_pct, RIGHT, sign_of("return_rate"), width=64),
+    ColumnSpec("quantity", "보유수량", fmt_int, RIGHT, width=62),
+    ColumnSpec("sellable_qty", "매도가능", fmt_int, RIGHT, width=62),
+    ColumnSpec("avg_price", "평균단가", fmt_int, RIGHT, width=70),
+    ColumnSpec("purchase_amount", "매입금액", fmt_int, RIGHT, width=88),
+    ColumnSpec("eval_amount", "평가금액", fmt_int, RIGHT, width=88),
 )
 
 TRACKING_COLUMNS = (
-    ColumnSpec("code", "종목코드", width=62, alignment=CENTER),
-    ColumnSpec("name", "종목명", width=104),
-    ColumnSpec("price", "현재가", fmt_int, RIGHT, compared("price", "avg_price"), width=74),
-    # Blank until something is bought: a tracked stock without a position has no 매입가
-    ColumnSpec("avg_price", "매입가", fmt_int_blank_zero, RIGHT, width=74),
-    ColumnSpec("quantity", "수량", fmt_int_blank_zero, RIGHT, width=56),
-    ColumnSpec("return_rate", "수익률", fmt_pct, RIGHT, sign_of("return_rate"), width=70),
+    ColumnSpec("code", "종목코드", width=CODE_WIDTH, alignment=CENTER),
+    ColumnSpec("name", "종목명", width=NAME_WIDTH),
+    ColumnSpec("price", "현재가", fmt_int, RIGHT, compared("price", "avg_price"), width=70),
+    ColumnSpec("return_rate", "수익률", fmt_pct, RIGHT, sign_of("return_rate"), width=64),
     ColumnSpec(
         "trailing_armed",
         "트레일링",
         fmt_flag("발동"),
         CENTER,
         flag_colour(True),
-        width=58,
+        width=60,
         tooltip="트레일링 스탑이 발동되었는지",
     ),
+    # Blank until something is bought: a tracked stock without a position has no 매입가
+    ColumnSpec("avg_price", "매입가", fmt_int_blank_zero, RIGHT, width=70),
+    ColumnSpec("quantity", "수량", fmt_int_blank_zero, RIGHT, width=56),
     ColumnSpec(
         "high_since_arm",
         "발동후고가",

@@ -2,12 +2,14 @@
 
 All of them are opened with `open()` (window-modal, non-blocking) and report through
 `accepted` / `finished`, so the event loop keeps running (ticks keep arriving) while they are
-up. Enter presses the focused default button, Esc cancels.
+up. Enter presses the focused default button, Esc cancels. The emergency flatten is the
+exception: Enter cancels it too, and only its own key (Alt+Y) or a click runs it.
 """
 
 from __future__ import annotations
 
 from PyQt5.QtCore import Qt
+from PyQt5.QtGui import QKeySequence
 from PyQt5.QtWidgets import (
     QAbstractItemView,
     QDialog,
@@ -88,8 +90,16 @@ class OrderConfirmDialog(QDialog):
         self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
+EMERGENCY_CONFIRM_KEY = "Alt+Y"
+
+
 class EmergencyDialog(QDialog):
-    """Confirmation of the emergency flatten: auto-trade off, cancel all, sell all at market."""
+    """Confirmation of the emergency flatten: auto-trade off, cancel all, sell all at market.
+
+    Enter is the order-send key, so a trader presses it by habit: here it cancels. 취소 is
+    the default and focused button; running the flatten takes a deliberate act, its own key
+    (`EMERGENCY_CONFIRM_KEY`, written on the button) or a click on the button.
+    """
 
     def __init__(self, holdings: int, open_orders: int, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -103,15 +113,31 @@ class EmergencyDialog(QDialog):
             f"<li>미체결 주문 <b>{open_orders}건</b>을 모두 취소합니다</li>"
             f"<li>보유 종목 <b>{holdings}개</b>를 전량 <b>시장가로 매도</b>합니다</li>"
             "</ol><p>되돌릴 수 없습니다.</p>"
+            f"<p>실행하려면 <b>{EMERGENCY_CONFIRM_KEY}</b> 를 누르거나 실행 버튼을 클릭하세요. "
+            "Enter 는 취소입니다.</p>"
         )
         text.setTextFormat(Qt.TextFormat.RichText)
-        self.confirm_button, self.cancel_button, buttons = _confirm_buttons(
-            self, "비상 정리 실행 (Enter)", "취소 (Esc)", "emergency_confirm"
-        )
+        self.text = text
+        self.confirm_button = QPushButton(f"비상 정리 실행 ({EMERGENCY_CONFIRM_KEY})")
+        self.confirm_button.setObjectName("emergency_confirm")
+        self.confirm_button.setShortcut(QKeySequence(EMERGENCY_CONFIRM_KEY))
+        # Never the default, even when focused by Tab: Enter must not reach it.
+        self.confirm_button.setAutoDefault(False)
+        self.cancel_button = QPushButton("취소 (Enter/Esc)")
+        self.cancel_button.setObjectName("emergency_cancel")
+        self.cancel_button.setAutoDefault(True)
+        buttons = QDialogButtonBox()
+        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
+        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
+        buttons.accepted.connect(self.accept)
+        buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(buttons)
-        self.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        # Only now that the button is inside the dialog does this make it the dialog's main
+        # default, the one Enter returns to whichever button has the focus.
+        self.cancel_button.setDefault(True)
+        self.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
 
 
 class CloseConfirmDialog(QDialog):

@@ -58,6 +58,8 @@ class EngineLink(QObject):
         e.order_book.connect(w.show_order_book)
         e.bars_loaded.connect(self.on_bars)
         e.fill.connect(self.on_fill)
+        # Log lines carry the server's time, as the fills and the status bar clock do.
+        w.log_view.set_clock(self.server_now)
         e.log.connect(w.show_log)
         e.notice.connect(w.show_notice)
         e.status_changed.connect(self.on_status)
@@ -250,6 +252,11 @@ class EngineLink(QObject):
             self._rules = ExitRules.from_settings(settings.trading, settings.fees)
             self._rules_for = settings
         return self._rules
+
+    def server_now(self) -> dt.datetime:
+        """The server's time (KST): the clock `EngineStatus.server_time` is read from, which
+        in sim mode follows the simulator's stamps."""
+        return self.engine.ctx.clock.now()
 
     def session_time(self, hhmmss: str) -> dt.datetime:
         """A server HHmmss stamp as a datetime on the chart's trading day.

@@ -84,8 +84,11 @@ SESSION_PHASE = {
     SessionPhase.CLOSING_AUCTION: "장마감 동시호가",
     SessionPhase.POST_CLOSE: "장 종료",
     SessionPhase.AFTER_HOURS: "시간외 단일가",
-    SessionPhase.CLOSED: "휴장",
+    # Outside the day's sessions on a trading day; the status bar says 휴장 (HOLIDAY) on a day
+    # KRX does not trade at all.
+    SessionPhase.CLOSED: "장 운영시간 외",
 }
+HOLIDAY = "휴장"
 
 LOG_LEVEL = {
     "DEBUG": "디버그",

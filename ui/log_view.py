@@ -1,6 +1,8 @@
 """The 로그 dock: engine messages with time, level and text, coloured by level.
 
-The model keeps at most `max_rows` lines; when full, the oldest tenth is dropped in one
+Times are the market's (KST; in sim mode the simulator's clock once the engine is linked, see
+`LogView.set_clock`), the same clock the fills and the status bar show, never the PC's local
+zone. The model keeps at most `max_rows` lines; when full, the oldest tenth is dropped in one
 removal so a busy log costs one signal per batch, not one per line. A proxy filters by
 minimum level and by text; the view follows the newest line while it is scrolled to the end.
 """
@@ -9,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -31,6 +34,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from kiwoom_terminal.krx import KST, now_kst
 from ui import labels
 from ui.qt import ReadOnlyTableModel
 from ui.theme import ERROR, MUTED, WARNING
@@ -58,6 +62,7 @@ class LogModel(ReadOnlyTableModel):
         if max_rows < 10:
             raise ValueError(f"max_rows must be at least 10, got {max_rows}")
         self.max_rows = max_rows
+        self.clock: Callable[[], dt.datetime] = now_kst  # stamps lines added without a time
         self._entries: deque[LogEntry] = deque()
         self._brushes = {
             "DEBUG": QBrush(MUTED),
@@ -78,7 +83,7 @@ class LogModel(ReadOnlyTableModel):
         col = index.column()
         if role == Qt.ItemDataRole.DisplayRole:
             if col == 0:
-                return entry.time.strftime("%H:%M:%S")
+                return entry.time.strftime("%H:%M:%S")  # KST: see `append`
             if col == 1:
                 return labels.label(labels.LOG_LEVEL, entry.level)
             return entry.message
@@ -93,8 +98,12 @@ class LogModel(ReadOnlyTableModel):
         return None
 
     def append(self, level: str, message: str, when: dt.datetime | None = None) -> None:
-        """Add one line (level as in `logging`: DEBUG, INFO, WARNING, ERROR)."""
-        self.extend([LogEntry(when or dt.datetime.now(), level.upper(), message)])
+        """Add one line (level as in `logging`: DEBUG, INFO, WARNING, ERROR), at `when`
+        (naive = KST; aware is converted to KST), else now by `clock`."""
+        at = when if when is not None else self.clock()
+        if at.tzinfo is not None:
+            at = at.astimezone(KST)
+        self.extend([LogEntry(at, level.upper(), message)])
 
     def extend(self, entries: list[LogEntry]) -> None:
         """Add lines in one insert; drops the oldest tenth first when the cap is reached."""
@@ -191,6 +200,10 @@ class LogView(QWidget):
         layout.addLayout(top)
         layout.addWidget(self.table, 1)
         self.proxy.rowsInserted.connect(self._follow)
+
+    def set_clock(self, clock: Callable[[], dt.datetime]) -> None:
+        """Stamp new lines with `clock` (the engine's server clock) instead of KST wall time."""
+        self.model.clock = clock
 
     def append(self, level: str, message: str, when: dt.datetime | None = None) -> None:
         """Slot for the engine's `log(level, message)`."""

@@ -370,7 +370,10 @@ class MainWindow(QMainWindow):
         if version == LAYOUT_VERSION and not state.isEmpty():
             restored = self.restoreState(state, LAYOUT_VERSION)
         for name, view in self.views.items():
-            view.restore_header_state(_bytes(qs.value(f"{STATE_GROUP}/headers/{name}")))
+            view.restore_header_state(
+                _bytes(qs.value(f"{STATE_GROUP}/headers/{name}")),
+                str(qs.value(f"{STATE_GROUP}/header_columns/{name}", "")),
+            )
         splitter = _bytes(qs.value(f"{STATE_GROUP}/splitters/chart"))
         if not splitter.isEmpty():
             self.chart.splitter.restoreState(splitter)
@@ -387,6 +390,7 @@ class MainWindow(QMainWindow):
         qs.setValue(f"{STATE_GROUP}/state", self.saveState(LAYOUT_VERSION))
         for name, view in self.views.items():
             qs.setValue(f"{STATE_GROUP}/headers/{name}", view.header_state())
+            qs.setValue(f"{STATE_GROUP}/header_columns/{name}", view.column_keys())
         qs.setValue(f"{STATE_GROUP}/splitters/chart", self.chart.splitter.saveState())
         qs.sync()
         return qs.status() == QSettings.Status.NoError
@@ -433,7 +437,7 @@ class MainWindow(QMainWindow):
         dialog.accepted.connect(self._close_confirmed_by_user)
         self._keep(dialog)
         dialog.open()
-        dialog.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        dialog.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
         return dialog
 
     def _close_confirmed_by_user(self) -> None:
@@ -467,14 +471,15 @@ class MainWindow(QMainWindow):
             self.status_bar.show_notice("취소할 미체결 주문이 없습니다", error=False)
 
     def ask_emergency(self) -> EmergencyDialog:
-        """Open the emergency confirmation; `emergency_requested` fires only on confirm."""
+        """Open the emergency confirmation; `emergency_requested` fires only on confirm
+        (Alt+Y or a click on the execute button: Enter cancels, see `EmergencyDialog`)."""
         holdings = len(self._table_source(tables.HOLDINGS.name))
         orders = len(self._table_source(tables.OPEN_ORDERS.name))
         dialog = EmergencyDialog(holdings, orders, self)
         dialog.accepted.connect(self.emergency_requested)
         self._keep(dialog)
         dialog.open()
-        dialog.confirm_button.setFocus(Qt.FocusReason.OtherFocusReason)
+        dialog.cancel_button.setFocus(Qt.FocusReason.OtherFocusReason)
         return dialog
 
     def show_key_help(self) -> KeyHelpDialog:
@@ -511,7 +516,7 @@ class MainWindow(QMainWindow):
         name = stock.name if stock else ""
         base = stock.last_close if stock else 0
         self.orderbook.set_stock(code, name, base)
-        self.chart.set_stock(code, name)
+        self.chart.set_stock(code, name, etf=stock.is_etf if stock else False)
         self.stock_selected.emit(code)
         self.bars_requested.emit(code, self.chart.interval)
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 import datetime as dt
 
 from PyQt5.QtCore import QTimer
-from PyQt5.QtWidgets import QLabel, QStatusBar, QWidget
+from PyQt5.QtWidgets import QLabel, QSizePolicy, QStatusBar, QWidget
 
 from kiwoom_terminal.constants import ConnectionState, Mode
-from kiwoom_terminal.krx import SessionPhase
+from kiwoom_terminal.krx import KST, SessionPhase, is_business_day
 from ui import labels
 
 # Worker names as `EngineStatus.connections` keys them (`WorkerKind` values), with their
@@ -26,6 +26,7 @@ class TerminalStatusBar(QStatusBar):
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
         self.setObjectName("status_bar")
+        self._business_day: tuple[dt.date, bool] | None = None  # (day, KRX trades that day)
         self.mode_label = self._field("mode_label", "모드")
         self.worker_labels: dict[str, QLabel] = {}
         for name in WORKER_LABELS:
@@ -41,6 +42,10 @@ class TerminalStatusBar(QStatusBar):
         self.snapshot_label = self._field("snapshot_label", "마지막 상태 저장 시각")
         self.notice_label = QLabel(self)
         self.notice_label.setObjectName("notice_label")
+        # The notice takes the room that is left and is cut there (the tooltip has all of
+        # it): a long message must not make the window wider, or change the size the user
+        # saved (the status bar's minimum width is the window's).
+        self.notice_label.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.addWidget(self.notice_label, 1)
         self._notice_timer = QTimer(self)
         self._notice_timer.setSingleShot(True)
@@ -82,14 +87,26 @@ class TerminalStatusBar(QStatusBar):
         self.throttle_label.setText(
             "<span style='color:#b45f06'><b>요청 제한 대기</b></span>"
             if throttling
-            else "제한 없음"
+            else "요청 정상"  # requests go out at once (not "limits off")
         )
         self.throttle_label.setProperty("throttling", throttling)
 
     def set_clock(self, server_time: dt.datetime | None, phase: SessionPhase) -> None:
-        """Server clock (HH:MM:SS) and the KRX session phase in Korean."""
-        clock = server_time.strftime("%H:%M:%S") if server_time else "--:--:--"
-        self.clock_label.setText(f"{clock} {labels.label(labels.SESSION_PHASE, phase)}")
+        """Server clock (HH:MM:SS) and the KRX session phase in Korean: closed hours of a
+        trading day are 장 운영시간 외, a weekend or KRX holiday is 휴장."""
+        local = server_time.astimezone(KST) if server_time and server_time.tzinfo else server_time
+        clock = local.strftime("%H:%M:%S") if local else "--:--:--"
+        text = labels.label(labels.SESSION_PHASE, phase)
+        closed = phase is SessionPhase.CLOSED
+        if closed and local is not None and not self._is_business_day(local.date()):
+            text = labels.HOLIDAY
+        self.clock_label.setText(f"{clock} {text}")
+
+    def _is_business_day(self, day: dt.date) -> bool:
+        """`krx.is_business_day`, asked once per day (the clock updates every second)."""
+        if self._business_day is None or self._business_day[0] != day:
+            self._business_day = (day, is_business_day(day))
+        return self._business_day[1]
 
     def set_engine_state(
         self, ready: bool, positions: int, day_pnl: int, blocked: tuple[str, ...] = ()

@@ -204,12 +204,19 @@ class TableView(QWidget):
     def header_state(self) -> QByteArray:
         return hheader(self.table).saveState()
 
-    def restore_header_state(self, state: QByteArray) -> bool:
+    def column_keys(self) -> str:
+        """The columns in their built-in order ("code,name,…"), saved with the header state:
+        the state stores widths by column position, so it only fits the same columns."""
+        return ",".join(spec.key for spec in self.model.columns)
+
+    def restore_header_state(self, state: QByteArray, columns: str | None = None) -> bool:
         """Restore widths and order saved by `header_state`; False (and defaults) if the
-        saved state no longer fits, e.g. after columns changed."""
+        saved state no longer fits: `columns` (the `column_keys()` saved with it, when
+        given) differ from today's, e.g. after a release reordered them."""
         header = hheader(self.table)
         if (
             state.isEmpty()
+            or (columns is not None and columns != self.column_keys())
             or not header.restoreState(state)
             or header.count() != len(self.model.columns)
         ):

@@ -1,5 +1,6 @@
 """The market closes while the window is open: the status bar says so and a keyboard order
-after 15:30 is refused with a clear message, nothing sent.
+after 15:30 is refused with a clear message, nothing sent. The log shows the server's time,
+as the status bar does, not the PC's.
 
 The simulator runs the KRX session clock, frozen at 15:29:58 of a business day until the
 terminal is up and has seen a trade (the engine follows the server's time stamps in sim
@@ -37,6 +38,11 @@ def test_an_order_after_the_close_is_refused(sim_factory, open_terminal, qtbot, 
     control.set_speed(1.0)
     qtbot.waitUntil(lambda: "장 종료" in bar.clock_label.text(), timeout=DEADLINE_MS)
     assert engine.status.session_phase is krx.SessionPhase.POST_CLOSE
+    # The simulator's clock is hours away from the PC's: a new log line has its time.
+    window.show_log("INFO", "장 종료 확인")
+    log = window.log_view.model
+    stamp = log.index(log.rowCount() - 1, 0).data()
+    assert stamp.startswith("15:3"), stamp  # the status bar's clock reads 15:3x too
     orders = len(control.account()["orders"])
     price = engine.last_price(CODE)
     assert price is not None

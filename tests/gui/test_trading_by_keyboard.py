@@ -239,13 +239,18 @@ def test_a_trader_at_the_keyboard(gui_sim, open_terminal, qtbot, check_model, tm
     qtbot.waitUntil(lambda: engine.status.connected(WorkerKind.ORDER), timeout=DEADLINE_MS)
     qtbot.waitUntil(lambda: "연결됨" in bar.worker_labels["order"].text(), timeout=DEADLINE_MS)
 
-    # --- Ctrl+Shift+F12, Enter: auto-trade off, cancel all, sell everything at market ----
+    # --- Ctrl+Shift+F12, Alt+Y: auto-trade off, cancel all, sell everything at market ----
+    # (Enter alone cancels the dialog: tests/ui/test_main_window.py)
     press(qtbot, Qt.Key.Key_A, CTRL | SHIFT)
     qtbot.waitUntil(lambda: engine.status.auto_trade, timeout=DEADLINE_MS)
     assert window.ui.action_auto_trade.isChecked()
     press(qtbot, Qt.Key.Key_F12, CTRL | SHIFT)
     confirm_dialog(qtbot, EmergencyDialog)
-    press(qtbot, Qt.Key.Key_Return)
+    press(qtbot, Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(  # the button's shortcut clicks it after a short press animation
+        lambda: not any(d.isVisible() for d in window.findChildren(EmergencyDialog)),
+        timeout=DEADLINE_MS,
+    )
     back_to(qtbot, window)
     qtbot.waitUntil(lambda: held(control) == 0, timeout=DEADLINE_MS)
     assert not engine.status.auto_trade and not window.ui.action_auto_trade.isChecked()

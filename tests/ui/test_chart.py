@@ -7,6 +7,7 @@ import datetime as dt
 
 import numpy as np
 import pandas as pd
+import pyqtgraph as pg
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
 from PyQt5.QtGui import QMouseEvent, QWheelEvent
@@ -15,6 +16,7 @@ from PyQt5.QtWidgets import QApplication
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.settings import replace_setting
 from ui.chart import ChartWidget
+from ui.theme import UP
 
 
 def minute_bars(n: int = 390, start: str = "2025-03-04 09:00") -> pd.DataFrame:
@@ -135,9 +137,58 @@ def test_fill_markers_and_price_levels(chart) -> None:
     chart.set_levels(avg_price=71_000, stop_loss=68_870, take_profit=None, trailing_stop=72_000)
     lines = chart.level_lines
     assert lines["avg_price"].isVisible() and lines["avg_price"].value() == 71_000
-    assert lines["stop_loss"].value() == 68_870
+    assert lines["stop_loss"].value() == 68_800  # the grid price where the stop fires
     assert not lines["take_profit"].isVisible()
-    assert lines["trailing_stop"].label.toPlainText() == "트레일링 72,000"
+    assert lines["trailing_stop"].label.toPlainText() == "트레일링 72,000 이하"
+
+
+def test_level_labels_are_tick_prices_with_the_side_that_fires(chart) -> None:
+    # As the exit rules give them: exact prices with a tolerance, off the KRX grid.
+    chart.set_levels(
+        avg_price=70_333.33,
+        stop_loss=68_950.000001,
+        take_profit=73_149.99,
+        trailing_stop=49_990.4,
+    )
+    text = {name: line.label.toPlainText() for name, line in chart.level_lines.items()}
+    assert text == {
+        "avg_price": "평균단가 70,333",
+        "stop_loss": "손절 68,900 이하",  # 100원 ticks: 68,950 is no price
+        "take_profit": "익절 73,200 이상",
+        "trailing_stop": "트레일링 49,950 이하",  # 50원 ticks below 50,000
+    }
+    assert chart.level_lines["take_profit"].value() == 73_200
+    chart.set_stock("069500", "KODEX 200", etf=True)  # ETFs: a flat 5원 grid
+    chart.set_levels(stop_loss=35_123.5, take_profit=36_001.2)
+    assert chart.level_lines["stop_loss"].label.toPlainText() == "손절 35,120 이하"
+    assert chart.level_lines["take_profit"].label.toPlainText() == "익절 36,005 이상"
+
+
+def test_moving_averages_have_a_legend_in_their_colours(chart) -> None:
+    legend = chart.ma_legend
+    entries = chart.ma_legend_entries
+    assert [text for text, _ in entries] == ["MA5", "MA20", "MA60"]  # [chart] ma_periods
+    for (text, colour), line in zip(entries, chart.ma_lines):
+        assert pg.mkColor(colour) == line.opts["pen"].color()
+        assert f"color:{colour}; font-weight:bold'>{text}</span>" in legend.text
+    assert legend.item.toPlainText().split() == ["MA5", "MA20", "MA60"]
+    assert legend.isVisible()
+    # Levels at the top of the view (where the legend is) keep their labels legible, also
+    # in the narrower chart of a 1366×768 laptop.
+    top = float(chart.series.high[-120:].max())
+    chart.set_levels(avg_price=top, take_profit=top, trailing_stop=top)
+    for width in (900, 600):
+        chart.resize(width, 520)
+        QApplication.processEvents()
+        box = legend.sceneBoundingRect()
+        assert 0 < box.width() < 200
+        for name in ("avg_price", "take_profit", "trailing_stop"):
+            label = chart.level_lines[name].label.sceneBoundingRect()
+            assert not box.intersects(label), (width, name)
+    chart.ma_button.click()
+    assert not legend.isVisible()
+    chart.ma_button.click()
+    assert legend.isVisible()
 
 
 def test_crosshair_readout_shows_ohlcv(chart) -> None:
@@ -150,6 +201,33 @@ def test_crosshair_readout_shows_ohlcv(chart) -> None:
     assert f"{chart.series.high[i]:,.0f}" in text
     assert f"거래량 <b>{chart.series.volume[i]:,.0f}</b>" in text
     assert chart.cross_v.value() == i
+
+
+def test_readout_follows_the_live_bar_unless_the_crosshair_is_on_another(chart) -> None:
+    s = chart.series
+    last = len(s) - 1
+    close = int(s.close[-1])
+    assert f"{close:,.0f}" in chart.readout.text()
+    live = close + 1_300  # a price no bar of the history closed at
+    chart.apply_tick(live, live, live, 5_000_000, s.time_at(last) + dt.timedelta(seconds=30))
+    chart.flush()
+    text = chart.readout.text()
+    assert f"종 <b style='color:{UP.name()}'>{live:,.0f} (" in text
+    assert s.time_at(last).strftime("%H:%M") in text
+
+    # With the crosshair on an older bar the readout stays on that bar while ticks arrive.
+    i = 300
+    chart._on_mouse_moved((chart.price_plot.getViewBox().mapViewToScene(QPointF(i, live)),))
+    hovered = chart.readout_text(i)
+    assert chart.readout.text() == hovered
+    chart.apply_tick(live + 100, live + 100, live, 5_000_100, s.time_at(last))
+    chart.flush()
+    assert chart.readout.text() == hovered
+
+    # The mouse leaves the chart: the crosshair goes and the readout shows the live bar.
+    QApplication.sendEvent(chart.price_widget, QEvent(QEvent.Type.Leave))
+    assert not chart.cross_v.isVisible()
+    assert f"{live + 100:,.0f} (" in chart.readout.text()
 
 
 def _mouse(viewport, kind: QEvent.Type, pos: QPoint, buttons) -> None:

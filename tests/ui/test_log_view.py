@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from PyQt5.QtCore import Qt
 
+from kiwoom_terminal.krx import KST, now_kst
 from ui.log_view import LogModel, LogView
 from ui.theme import ERROR, WARNING
 
@@ -46,3 +48,42 @@ def test_level_and_text_filters(qtbot) -> None:
     assert view.proxy.rowCount() == 3
     view.filter_edit.setText("005930")
     assert view.proxy.rowCount() == 1
+
+
+@pytest.fixture
+def new_york_pc(monkeypatch):
+    """The PC's local zone 13-14 hours away from Korea (POSIX: TZ + tzset)."""
+    if not hasattr(time, "tzset"):
+        pytest.skip("needs time.tzset to change the local zone")
+    monkeypatch.setenv("TZ", "America/New_York")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def _seconds(hhmmss: str) -> int:
+    h, m, s = (int(x) for x in hhmmss.split(":"))
+    return h * 3600 + m * 60 + s
+
+
+def test_times_are_korean_whatever_the_pcs_zone(qtbot, new_york_pc) -> None:
+    assert dt.datetime.now().hour != now_kst().hour  # the zone change took
+    model = LogModel(100)
+    before = now_kst()
+    model.append("INFO", "자동매매를 시작했습니다")
+    after = now_kst()
+    shown = _seconds(model.index(0, 0).data())
+    lo, hi = (_seconds(t.strftime("%H:%M:%S")) for t in (before, after))
+    assert lo <= shown <= hi or (hi < lo and (shown >= lo or shown <= hi))  # midnight
+    # A time in another zone is shown in KST.
+    model.append("INFO", "체결", dt.datetime(2025, 3, 4, 0, 30, 5, tzinfo=dt.timezone.utc))
+    assert model.index(1, 0).data() == "09:30:05"
+
+
+def test_lines_take_the_engines_server_clock(qtbot) -> None:
+    view = LogView(100)
+    qtbot.addWidget(view)
+    view.set_clock(lambda: dt.datetime(2025, 3, 4, 15, 29, 58, tzinfo=KST))  # the simulator's
+    view.append("WARNING", "요청 제한 대기")
+    assert view.model.index(0, 0).data() == "15:29:58"

@@ -14,9 +14,10 @@ from kiwoom_terminal.engine import tables
 from kiwoom_terminal.objects import OrderRequest
 from kiwoom_terminal.settings import AppSettings, replace_setting
 from kiwoom_terminal.settings_store import open_qsettings
-from tests.ui.frames import Tables, holding, open_order
+from tests.ui.frames import Tables, holding, open_order, tracking
+from ui.columns import HOLDINGS_COLUMNS
 from ui.dialogs import CloseConfirmDialog, EmergencyDialog, KeyHelpDialog
-from ui.main_window import LAYOUT_VERSION, MainWindow
+from ui.main_window import DEFAULT_SIZE, LAYOUT_VERSION, MainWindow
 
 DOCKS = {
     "dock_order_entry": "주문",
@@ -122,8 +123,67 @@ def test_layout_is_saved_on_close_and_restored_at_start(qtbot, settings, state_p
         second.dockWidgetArea(second.docks["dock_orderbook"])
         == Qt.DockWidgetArea.LeftDockWidgetArea
     )
-    assert second.views[tables.HOLDINGS.name].table.horizontalHeader().sectionSize(1) == 104
+    assert (
+        second.views[tables.HOLDINGS.name].table.horizontalHeader().sectionSize(1)
+        == HOLDINGS_COLUMNS[1].width
+    )
     assert "기본 배치" in second.status_bar.notice()
+
+
+def _shown_columns(view) -> list[str]:
+    """Headers of the columns wholly inside the table's viewport, left to right."""
+    table = view.table
+    header = table.horizontalHeader()
+    width = table.viewport().width()
+    shown = []
+    for logical in range(header.count()):
+        x = header.sectionViewportPosition(logical)
+        if (
+            not header.isSectionHidden(logical)
+            and x >= 0
+            and x + header.sectionSize(logical) <= width
+        ):
+            shown.append(str(view.model.headerData(logical, Qt.Orientation.Horizontal)))
+    return shown
+
+
+@pytest.mark.parametrize("size", [DEFAULT_SIZE, (1366, 700)], ids=["default", "laptop"])
+def test_pnl_and_return_are_in_view_without_scrolling(qtbot, settings, state_path, size) -> None:
+    data = Tables()
+    codes = [f"{i:06d}" for i in range(1, 16)]  # enough rows for a vertical scroll bar
+    data.set(tables.HOLDINGS, [holding(c, "에코프로비엠", 10, 70_000, 71_000) for c in codes])
+    data.set(tables.TRACKING, [tracking(c, "에코프로비엠", 71_000, 70_000) for c in codes])
+    window = open_window(qtbot, settings, state_path, data=data)
+    assert (window.width(), window.height()) == DEFAULT_SIZE  # nothing saved: built-in size
+    window.resize(*size)
+    for name in (tables.HOLDINGS.name, tables.TRACKING.name):
+        window.on_table_changed(name, [])
+    window.flush_tables()
+    QApplication.processEvents()
+    holdings = _shown_columns(window.views[tables.HOLDINGS.name])
+    assert holdings[:5] == ["종목코드", "종목명", "현재가", "평가손익", "수익률"]
+    assert _shown_columns(window.views[tables.TRACKING.name])[:5] == [
+        "종목코드",
+        "종목명",
+        "현재가",
+        "수익률",
+        "트레일링",
+    ]
+
+
+def test_header_state_of_other_columns_is_not_applied(qtbot, settings, state_path) -> None:
+    first = open_window(qtbot, settings, state_path)
+    first.views[tables.HOLDINGS.name].table.horizontalHeader().resizeSection(3, 150)
+    first.close()
+    qs = open_qsettings(state_path)
+    assert qs.value("window/header_columns/holdings") == ",".join(
+        spec.key for spec in HOLDINGS_COLUMNS
+    )
+    qs.setValue("window/header_columns/holdings", "code,name,quantity")  # an older release's
+    qs.sync()
+    second = open_window(qtbot, settings, state_path)
+    header = second.views[tables.HOLDINGS.name].table.horizontalHeader()
+    assert header.sectionSize(3) == HOLDINGS_COLUMNS[3].width
 
 
 def test_an_old_layout_version_is_ignored(qtbot, settings, state_path) -> None:
@@ -147,40 +207,68 @@ def test_nothing_is_saved_before_the_layout_was_restored(qtbot, settings, state_
     assert state_path.exists()
 
 
-def test_emergency_key_asks_first(qtbot, settings, state_path) -> None:
+def test_emergency_key_asks_first_and_enter_cancels(qtbot, settings, state_path) -> None:
     data = Tables()
     data.set(tables.HOLDINGS, [holding("005930", "삼성전자", 10, 70_000, 71_000)])
     window = open_window(qtbot, settings, state_path, data=data)
     fired: list[bool] = []
     window.emergency_requested.connect(lambda: fired.append(True))
 
-    def dialog() -> EmergencyDialog:
+    def open_dialog() -> EmergencyDialog:
+        window.activateWindow()  # the offscreen platform has no window manager to do it
+        qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+        press(
+            qtbot,
+            Qt.Key.Key_F12,
+            Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
+        )
         qtbot.waitUntil(lambda: isinstance(QApplication.activeWindow(), EmergencyDialog))
         active = QApplication.activeWindow()
         assert isinstance(active, EmergencyDialog)
         return active
 
-    press(
-        qtbot,
-        Qt.Key.Key_F12,
-        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-    )
-    assert (
-        "보유 종목 <b>1개</b>"
-        in dialog().findChildren(type(window.status_bar.notice_label))[0].text()
-    )
+    def closed() -> None:
+        qtbot.waitUntil(
+            lambda: not any(d.isVisible() for d in window.findChildren(EmergencyDialog))
+        )
+
+    dialog = open_dialog()
+    assert "보유 종목 <b>1개</b>" in dialog.text.text()
+    # 취소 is the default and has the focus; the execute button shows its own key.
+    assert dialog.cancel_button.isDefault() and dialog.cancel_button.hasFocus()
+    assert not dialog.confirm_button.isDefault() and not dialog.confirm_button.autoDefault()
+    assert dialog.confirm_button.text() == "비상 정리 실행 (Alt+Y)"
     press(qtbot, Qt.Key.Key_Escape)
-    qtbot.waitUntil(lambda: not any(d.isVisible() for d in window.findChildren(EmergencyDialog)))
-    window.activateWindow()  # the offscreen platform has no window manager to do it
-    qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
+    closed()
     assert fired == []
-    press(
-        qtbot,
-        Qt.Key.Key_F12,
-        Qt.KeyboardModifier.ControlModifier | Qt.KeyboardModifier.ShiftModifier,
-    )
-    dialog()
+
+    # The habitual Enter (the order-send key) cancels instead of selling everything.
+    dialog = open_dialog()
     press(qtbot, Qt.Key.Key_Return)
+    closed()
+    assert dialog.result() == EmergencyDialog.DialogCode.Rejected
+    assert fired == []
+
+    # Even with the execute button focused by Tab, Enter does not run it.
+    dialog = open_dialog()
+    dialog.confirm_button.setFocus(Qt.FocusReason.TabFocusReason)
+    press(qtbot, Qt.Key.Key_Enter)
+    closed()
+    assert fired == []
+
+    # Alt+Y is the deliberate confirmation.
+    open_dialog()
+    press(qtbot, Qt.Key.Key_Y, Qt.KeyboardModifier.AltModifier)
+    qtbot.waitUntil(lambda: fired == [True])
+    closed()
+
+
+def test_emergency_runs_on_a_click_of_the_execute_button(qtbot, settings, state_path) -> None:
+    window = open_window(qtbot, settings, state_path)
+    fired: list[bool] = []
+    window.emergency_requested.connect(lambda: fired.append(True))
+    dialog = window.ask_emergency()
+    qtbot.mouseClick(dialog.confirm_button, Qt.MouseButton.LeftButton)
     assert fired == [True]
 
 

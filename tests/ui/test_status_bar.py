@@ -3,6 +3,7 @@
 import datetime as dt
 
 import pytest
+from PyQt5.QtWidgets import QApplication
 
 from kiwoom_terminal.constants import ConnectionState, Mode
 from kiwoom_terminal.krx import SessionPhase
@@ -34,12 +35,31 @@ def test_real_mode_is_marked_red(bar) -> None:
         (SessionPhase.CLOSING_AUCTION, "장마감 동시호가"),
         (SessionPhase.POST_CLOSE, "장 종료"),
         (SessionPhase.AFTER_HOURS, "시간외 단일가"),
-        (SessionPhase.CLOSED, "휴장"),
+        (SessionPhase.CLOSED, "장 운영시간 외"),
     ],
 )
 def test_clock_and_session_phase_in_korean(bar, phase, text) -> None:
     bar.set_clock(dt.datetime(2025, 3, 4, 9, 30, 15), phase)
     assert bar.clock_label.text() == f"09:30:15 {text}"
+
+
+@pytest.mark.parametrize(
+    ("moment", "text"),
+    [
+        (dt.datetime(2025, 3, 4, 20, 0, 0), "20:00:00 장 운영시간 외"),  # a Tuesday evening
+        (dt.datetime(2025, 3, 5, 7, 59, 0), "07:59:00 장 운영시간 외"),  # before the open
+        (dt.datetime(2025, 3, 3, 10, 0, 0), "10:00:00 휴장"),  # 삼일절 대체공휴일
+        (dt.datetime(2025, 10, 3, 10, 0, 0), "10:00:00 휴장"),  # 개천절
+        (dt.datetime(2025, 3, 8, 10, 0, 0), "10:00:00 휴장"),  # Saturday
+        # An aware time is shown in KST: 2025-03-02 23:00 UTC is Monday 03-03 08:00 in Seoul.
+        (dt.datetime(2025, 3, 2, 23, 0, 0, tzinfo=dt.timezone.utc), "08:00:00 휴장"),
+    ],
+)
+def test_closed_hours_and_holidays_read_differently(bar, moment, text) -> None:
+    bar.set_clock(moment, SessionPhase.CLOSED)
+    assert bar.clock_label.text() == text
+    bar.set_clock(None, SessionPhase.CLOSED)  # time not known yet: no claim of a holiday
+    assert bar.clock_label.text() == "--:--:-- 장 운영시간 외"
 
 
 def test_connections_throttling_auto_trade_snapshot_and_notice(bar) -> None:
@@ -50,6 +70,7 @@ def test_connections_throttling_auto_trade_snapshot_and_notice(bar) -> None:
     assert "재연결중" in bar.worker_labels["websocket"].text()
     bar.set_connection("scanner", ConnectionState.DEAD)  # a new worker gets its own field
     assert "중단" in bar.worker_labels["scanner"].text()
+    assert bar.throttle_label.text() == "요청 정상"  # requests go out, limits still on
     bar.set_throttling(True)
     assert "요청 제한 대기" in bar.throttle_label.text()
     bar.set_auto_trade(True)
@@ -58,3 +79,14 @@ def test_connections_throttling_auto_trade_snapshot_and_notice(bar) -> None:
     assert bar.snapshot_label.text() == "저장 09:31:00"
     bar.show_notice("수량을 1주 이상 입력하세요")
     assert bar.notice() == "수량을 1주 이상 입력하세요"
+
+
+def test_a_long_notice_does_not_widen_the_window(bar) -> None:
+    bar.show()
+    width = bar.minimumSizeHint().width()
+    long = "주문 거부: " + "주문가능금액이 부족합니다 " * 20
+    bar.show_notice(long)
+    QApplication.processEvents()  # the layout takes the new text in
+    assert bar.notice_label.sizeHint().width() > 1_000  # it would need this much
+    assert bar.minimumSizeHint().width() == width
+    assert bar.notice() == long  # all of it in the tooltip

@@ -18,7 +18,7 @@ import math
 import numpy as np
 import pandas as pd
 import pyqtgraph as pg
-from PyQt5.QtCore import QPointF, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QEvent, QObject, QPointF, Qt, QTimer, pyqtSignal
 from PyQt5.QtGui import QColor
 from PyQt5.QtWidgets import (
     QButtonGroup,
@@ -31,6 +31,7 @@ from PyQt5.QtWidgets import (
     QWidget,
 )
 
+from kiwoom_terminal import krx
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.settings import AppSettings
 from ui.chart.items import BarItem, NumberAxis, TimeAxis
@@ -43,6 +44,14 @@ BACKGROUND = "#ffffff"
 AXIS_COLOUR = "#5c6570"
 GRID_ALPHA = 0.12
 LEVEL_REACH = 0.5  # position lines this far (× the bars' range) outside the bars are fitted in
+# The exit levels and the side of them at which each fires: a stop fires at or below its
+# price (이하), a take-profit at or above (이상). The average price is no trigger.
+LEVEL_NAMES = {
+    "avg_price": ("평균단가", ""),
+    "stop_loss": ("손절", "이하"),
+    "take_profit": ("익절", "이상"),
+    "trailing_stop": ("트레일링", "이하"),
+}
 
 
 class ChartWidget(QWidget):
@@ -55,11 +64,13 @@ class ChartWidget(QWidget):
         self.setObjectName("chart")
         self.settings = settings
         self.code = ""
+        self.etf = False  # ETFs trade on a flat 5원 grid (the levels' prices are on it)
         self.interval = settings.chart.interval if settings.chart.interval in (DAY, MINUTE) else DAY
         self.series = BarSeries()
         self.fills: list[FillMarker] = []
         self.ma_periods = _periods(settings.chart.ma_periods)
         self._dirty_from: int | None = None
+        self._cross_index: int | None = None  # bar under the crosshair; None: not shown
         self._redraw_timer = QTimer(self)
         self._redraw_timer.setInterval(REDRAW_MS)
         self._redraw_timer.timeout.connect(self.flush)
@@ -146,6 +157,23 @@ class ChartWidget(QWidget):
             _line_options(line)
             self.price_plot.addItem(line)
             self.ma_lines.append(line)
+        # Which line is which period: "MA5 MA20 MA60" at the top left, each in its line's
+        # colour. Text only (no line samples), so it stays narrow and clear of the level labels.
+        self.ma_legend_entries = [
+            (f"MA{period}", MA_COLOURS[i % len(MA_COLOURS)])
+            for i, period in enumerate(self.ma_periods)
+        ]
+        self.ma_legend = pg.LabelItem(
+            "&nbsp;".join(
+                f"<span style='color:{colour}; font-weight:bold'>{text}</span>"
+                for text, colour in self.ma_legend_entries
+            ),
+            size="8pt",
+            justify="left",
+        )
+        self.ma_legend.setParentItem(self.price_plot.getViewBox())
+        self.ma_legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 0))
+        self.ma_legend.setZValue(40)
         bb_pen = pg.mkPen("#8d6e63", width=1, style=Qt.PenStyle.DashLine)
         self.bb_mid = pg.PlotDataItem(pen=pg.mkPen("#8d6e63", width=1))
         self.bb_upper = pg.PlotDataItem(pen=bb_pen)
@@ -163,20 +191,22 @@ class ChartWidget(QWidget):
         self.price_plot.addItem(self.fill_scatter)
 
         self.level_lines: dict[str, pg.InfiniteLine] = {}
-        for name, label, colour, style, position in (
-            ("avg_price", "평균단가", "#333333", Qt.PenStyle.SolidLine, 0.02),
-            ("stop_loss", "손절", DOWN.name(), Qt.PenStyle.DashLine, 0.2),
-            ("take_profit", "익절", UP.name(), Qt.PenStyle.DashLine, 0.2),
-            ("trailing_stop", "트레일링", "#f08c00", Qt.PenStyle.DashDotLine, 0.38),
+        for name, colour, style, position in (
+            ("avg_price", "#333333", Qt.PenStyle.SolidLine, 0.24),
+            ("stop_loss", DOWN.name(), Qt.PenStyle.DashLine, 0.41),
+            ("take_profit", UP.name(), Qt.PenStyle.DashLine, 0.41),
+            ("trailing_stop", "#f08c00", Qt.PenStyle.DashDotLine, 0.58),
         ):
+            label, side = LEVEL_NAMES[name]
             line = pg.InfiniteLine(
                 angle=0,
                 movable=False,
                 pen=pg.mkPen(colour, width=1, style=style),
-                label=f"{label} {{value:,.0f}}",
+                label=f"{label} {{value:,.0f}}{' ' + side if side else ''}",
                 labelOpts={
-                    # Left of the live bar, staggered so close levels do not overlap, and
-                    # centred on the line so a level at the edge of the view stays legible.
+                    # Left of the live bar and right of the MA legend (top left), staggered
+                    # so close levels do not overlap, and centred on the line so a level at
+                    # the edge of the view stays legible.
                     "position": position,
                     "color": colour,
                     "fill": pg.mkBrush(255, 255, 255, 225),
@@ -207,6 +237,10 @@ class ChartWidget(QWidget):
             self.volume_widget.scene().sigMouseMoved, rateLimit=60, slot=self._on_volume_mouse_moved
         )
         self.price_plot.getViewBox().sigXRangeChanged.connect(self._fit_y)
+        # The crosshair goes when the mouse leaves the plots, and the readout returns to the
+        # live bar.
+        self.price_widget.installEventFilter(self)
+        self.volume_widget.installEventFilter(self)
 
         self.splitter = QSplitter(Qt.Orientation.Vertical, self)
         self.splitter.setObjectName("chart_splitter")
@@ -226,10 +260,11 @@ class ChartWidget(QWidget):
 
     # --- Data in ------------------------------------------------------------------------
 
-    def set_stock(self, code: str, name: str = "") -> None:
+    def set_stock(self, code: str, name: str = "", *, etf: bool = False) -> None:
         """Switch to a stock: clears bars, fills and levels until its history arrives."""
         self.code = code
         self._name = name
+        self.etf = etf
         self.fills = []
         self.series.load(empty_bars())
         self.set_levels()
@@ -293,7 +328,12 @@ class ChartWidget(QWidget):
         take_profit: float | None = None,
         trailing_stop: float | None = None,
     ) -> None:
-        """Horizontal lines for the position's prices; None hides a line."""
+        """Horizontal lines for the position's prices; None hides a line.
+
+        The exit levels come from the rules as exact prices (68,870.3); each line is drawn
+        at the first KRX grid price at which its rule fires (`level_price`) and labelled
+        with it and the side, e.g. "손절 68,800 이하". The average price is drawn as it is.
+        """
         for name, value in (
             ("avg_price", avg_price),
             ("stop_loss", stop_loss),
@@ -305,13 +345,25 @@ class ChartWidget(QWidget):
                 line.hide()
             else:
                 line.show()  # before setValue: a hidden line's label does not update
-                line.setValue(float(value))
+                line.setValue(float(self.level_price(name, value)))
         self._fit_y()
+
+    def level_price(self, name: str, value: float) -> float:
+        """Where the `name` line is drawn: a stop (fires when the price ≤ `value`) at the
+        highest grid price at or below it, a take-profit (fires when ≥) at the lowest grid
+        price at or above it; the average price unchanged."""
+        side = LEVEL_NAMES[name][1]
+        if side == "이하":
+            return krx.round_down_to_tick(max(int(math.floor(value)), 1), etf=self.etf)
+        if side == "이상":
+            return krx.round_up_to_tick(max(int(math.ceil(value)), 1), etf=self.etf)
+        return value
 
     def set_ma_visible(self, visible: bool) -> None:
         self.ma_button.setChecked(visible)
         for line in self.ma_lines:
             line.setVisible(visible)
+        self.ma_legend.setVisible(visible and bool(self.ma_lines))
         if visible:
             self._update_indicators()
 
@@ -352,6 +404,7 @@ class ChartWidget(QWidget):
         self._update_fill_markers()
         self._update_limits()
         self._fit_y()
+        self._update_readout()
 
     # --- Reading ------------------------------------------------------------------------
 
@@ -370,6 +423,22 @@ class ChartWidget(QWidget):
             f"종 <b style='color:{colour}'>{s.close[i]:,.0f} ({change:+.2f}%)</b> "
             f"&nbsp;거래량 <b>{s.volume[i]:,.0f}</b>"
         )
+
+    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
+        if (
+            event is not None
+            and event.type() == QEvent.Type.Leave
+            and watched in (self.price_widget, self.volume_widget)
+        ):
+            self.hide_cross()
+        return False
+
+    def hide_cross(self) -> None:
+        """Remove the crosshair; the readout shows the live (last) bar again."""
+        self._cross_index = None
+        for line in (self.cross_v, self.cross_h, self.cross_v_volume):
+            line.hide()
+        self._update_readout()
 
     def visible_range(self) -> tuple[float, float]:
         x0, x1 = self.price_plot.getViewBox().viewRange()[0]
@@ -396,7 +465,7 @@ class ChartWidget(QWidget):
         self._update_indicators()
         self._update_fill_markers()
         self._update_limits()
-        self.readout.setText(self.readout_text(len(self.series) - 1))
+        self.hide_cross()  # the bars changed under it; the readout shows the last one
 
     def _following(self) -> bool:
         """True when the view shows the live (last) bar, so new bars scroll into view."""
@@ -504,7 +573,15 @@ class ChartWidget(QWidget):
         if y is not None:
             self.cross_h.setValue(y)
             self.cross_h.show()
-        self.readout.setText(self.readout_text(i))
+        self._cross_index = i
+        self._update_readout()
+
+    def _update_readout(self) -> None:
+        """The OHLCV line: the bar under the crosshair, else the live bar, whose close is
+        the last trade (as in 주문 / 호가 / 잔고)."""
+        n = len(self.series)
+        i = self._cross_index if self._cross_index is not None else n - 1
+        self.readout.setText(self.readout_text(min(i, n - 1)))
 
 
 def _line_options(line: pg.PlotDataItem) -> None:
