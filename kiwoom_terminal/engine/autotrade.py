@@ -41,6 +41,10 @@ SKIP_LOG_EVERY_S = 300.0  # a repeated buy skip of the same stock and reason is 
 ACCOUNT_WIDE_REFUSALS = frozenset(
     {BuyRefusal.AUTO_TRADE_OFF, BuyRefusal.OUTSIDE_WINDOW, BuyRefusal.MAX_POSITIONS}
 )
+# A stock the engine already holds, tracks or bought today, flagged again by a condition:
+# routine all day, so it is logged at DEBUG (the 로그 filter "전체" shows it; the journal
+# keeps every one) and the log stays readable for what needs the trader.
+ROUTINE_REFUSALS = frozenset({BuyRefusal.HELD, BuyRefusal.TRACKED, BuyRefusal.BOUGHT_TODAY})
 
 QuoteFetcher = Callable[[str, Callable[[bool], None]], None]
 # What became of one `consider_buy`: (order placed, Korean note: the request or why not).
@@ -218,7 +222,7 @@ class AutoTrader:
                 if suppressed
                 else ""
             )
-            ctx.log("INFO", reason + more)
+            ctx.log("DEBUG" if refusal in ROUTINE_REFUSALS else "INFO", reason + more)
         else:
             self._skip_logged[key] = (last, suppressed + 1)
             log.debug("%s", reason)

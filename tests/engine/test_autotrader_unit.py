@@ -194,3 +194,18 @@ def test_a_held_back_or_refused_exit_is_retried_every_second(tmp_path: Path) -> 
     assert all(r.order.side is Side.SELL and r.order.quantity == 10 for r in rig.sent)
     rig.trader.check_clock_rules()
     assert len(rig.sent) == 2  # pending sells are not sent twice
+
+
+def test_routine_skips_of_owned_stocks_are_debug_lines(tmp_path: Path) -> None:
+    """A held / tracked / bought-today stock flagged again is routine: DEBUG in the 로그
+    (shown under 전체), still journaled; a skip that needs the trader stays INFO."""
+    rig = Rig(tmp_path, trading__max_positions="1")
+    logged: list[tuple[str, str]] = []
+    rig.ctx.log = lambda level, message: logged.append((level, message))
+    rig.ctx.positions["000660"] = TrackedPosition("000660", exit_state=PositionState(190_000, 5))
+    rig.ctx.ledger.bought.add("000660")
+    rig.enter("4", "000660")
+    rig.ctx.market.update_books([_book("005930", 70_000, 69_900)])
+    rig.enter("4", "005930")  # max positions reached: the trader wants to know
+    assert [level for level, _ in logged] == ["DEBUG", "INFO"]
+    assert rig.refusals("000660") and rig.refusals("005930") == [BuyRefusal.MAX_POSITIONS.value]
