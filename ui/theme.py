@@ -6,6 +6,7 @@ its colours from here so the whole window agrees.
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 from PyQt5.QtGui import QColor, QFont, QFontDatabase, QIcon
@@ -15,6 +16,8 @@ RESOURCES = Path(__file__).resolve().parent.parent / "resources"
 STYLE_SHEET = RESOURCES / "style.qss"
 ICON_SVG = RESOURCES / "kiwoom-terminal.svg"
 ICON_PNG = RESOURCES / "kiwoom-terminal.png"
+
+log = logging.getLogger(__name__)
 
 # Preferred Hangul fonts, best first: Windows ships Malgun Gothic, macOS Apple SD Gothic Neo,
 # Debian's fonts-nanum (installed by scripts/bootstrap.sh) NanumGothic.
@@ -72,12 +75,22 @@ def korean_font_family(available: list[str] | None = None) -> str | None:
     return None
 
 
+NO_KOREAN_FONT = (
+    "한글 글꼴을 찾지 못했습니다: 한글이 네모(□)로 보일 수 있습니다. "
+    "Debian/Ubuntu 는 'sudo apt-get install fonts-nanum' (scripts/bootstrap.sh 가 설치), "
+    "Windows 는 맑은 고딕이 기본으로 있습니다."
+)
+
+
 def app_font() -> QFont:
-    """The application font: a Hangul family at a dense HTS size."""
+    """The application font: a Hangul family at a dense HTS size. Without any Hangul font
+    the window still opens, with a warning that says how to install one."""
     font = QFont()
     family = korean_font_family()
     if family:
         font.setFamily(family)
+    else:
+        log.warning(NO_KOREAN_FONT)
     font.setPointSize(FONT_POINT_SIZE)
     return font
 

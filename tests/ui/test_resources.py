@@ -135,3 +135,13 @@ def test_windows_icon_and_pyw_start_file() -> None:
     )
     assert proc.returncode == 0, proc.stderr
     assert "--screenshot" in proc.stdout and "--headless" in proc.stdout
+
+
+def test_missing_hangul_font_is_a_warning_that_says_how_to_fix_it(
+    qtbot, monkeypatch, caplog
+) -> None:
+    monkeypatch.setattr(theme, "korean_font_family", lambda available=None: None)
+    with caplog.at_level("WARNING", logger="ui.theme"):
+        font = theme.app_font()
+    assert font.pointSize() == theme.FONT_POINT_SIZE  # the window still opens
+    assert any("fonts-nanum" in r.getMessage() for r in caplog.records)
