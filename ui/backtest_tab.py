@@ -409,11 +409,13 @@ class BacktestTab(QWidget):
         )
 
         top = QSplitter(Qt.Orientation.Horizontal, self)
+        top.setObjectName("backtest_stats_plots")  # the window saves named splitters
         top.addWidget(stats_panel)
         top.addWidget(self.plots)
         top.setStretchFactor(1, 1)
         top.setSizes([260, 640])
         right = QSplitter(Qt.Orientation.Vertical, self)
+        right.setObjectName("backtest_results_trades")
         right.addWidget(top)
         right.addWidget(self.trades_view)
         right.setSizes([380, 260])

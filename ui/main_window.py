@@ -28,6 +28,7 @@ from PyQt5.QtWidgets import (
     QMainWindow,
     QMenu,
     QMessageBox,
+    QSplitter,
     QToolButton,
     QWidget,
 )
@@ -146,6 +147,7 @@ class MainWindow(QMainWindow):
         self._extra_docks: list[tuple[str, Qt.DockWidgetArea, str | None]] = []
         self._apply_default_layout()
         self._default_splitter = self.chart.splitter.saveState()
+        self._default_named_splitters: dict[str, QByteArray] = {}  # set by restore_layout
         self.restore_layout()
         for problem in self.keymap.problems:
             self.show_log("WARNING", problem)
@@ -336,6 +338,7 @@ class MainWindow(QMainWindow):
         self._extra_docks.append((name, area, tabify_with))
         if not self.restoreDockWidget(dock):  # placed by the saved layout when it has it
             self._place_extra(name, area, tabify_with)
+        self._restore_named_splitters(dock)
         toggle = dock.toggleViewAction()
         assert toggle is not None  # every QDockWidget has one
         toggle.setObjectName(f"toggle_{name}")
@@ -377,8 +380,28 @@ class MainWindow(QMainWindow):
         splitter = _bytes(qs.value(f"{STATE_GROUP}/splitters/chart"))
         if not splitter.isEmpty():
             self.chart.splitter.restoreState(splitter)
+        self._restore_named_splitters(self)
         self._restored = True
         return restored
+
+    def _named_splitters(self, inside: QWidget) -> dict[str, QSplitter]:
+        """Splitters inside `inside` with an object name (the 백테스트 and 전략 docks'),
+        whose positions are saved with the layout like the chart's."""
+        return {
+            split.objectName(): split
+            for split in inside.findChildren(QSplitter)
+            if split.objectName() and split is not self.chart.splitter
+        }
+
+    def _restore_named_splitters(self, inside: QWidget) -> None:
+        """Remember each named splitter's built-in state (for 기본 배치로 복원), then apply
+        the saved one."""
+        qs = self._state()
+        for name, split in self._named_splitters(inside).items():
+            self._default_named_splitters.setdefault(name, split.saveState())
+            saved = _bytes(qs.value(f"{STATE_GROUP}/splitters/{name}"))
+            if not saved.isEmpty():
+                split.restoreState(saved)
 
     def save_layout(self) -> bool:
         """Write the window state; refuses (False) until `restore_layout` has run."""
@@ -392,6 +415,8 @@ class MainWindow(QMainWindow):
             qs.setValue(f"{STATE_GROUP}/headers/{name}", view.header_state())
             qs.setValue(f"{STATE_GROUP}/header_columns/{name}", view.column_keys())
         qs.setValue(f"{STATE_GROUP}/splitters/chart", self.chart.splitter.saveState())
+        for name, split in self._named_splitters(self).items():
+            qs.setValue(f"{STATE_GROUP}/splitters/{name}", split.saveState())
         qs.sync()
         return qs.status() == QSettings.Status.NoError
 
@@ -401,6 +426,10 @@ class MainWindow(QMainWindow):
         for view in self.views.values():
             view.reset_header()
         self.chart.splitter.restoreState(self._default_splitter)
+        for name, split in self._named_splitters(self).items():
+            default = self._default_named_splitters.get(name)
+            if default is not None:
+                split.restoreState(default)
         self.status_bar.show_notice("기본 배치로 되돌렸습니다", error=False)
 
     def request_close(self) -> None:

@@ -435,6 +435,7 @@ class StrategyDock(QWidget):
         right_layout.addWidget(self.param_form, 1)
         right_layout.addLayout(buttons)
         splitter = QSplitter(Qt.Orientation.Horizontal, page)
+        splitter.setObjectName("strategy_list_params")  # the window saves named splitters
         splitter.addWidget(self.strategy_list)
         splitter.addWidget(right)
         splitter.setStretchFactor(1, 1)

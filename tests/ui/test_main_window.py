@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from PyQt5.QtCore import Qt
-from PyQt5.QtWidgets import QApplication, QDockWidget
+from PyQt5.QtWidgets import QApplication, QDockWidget, QLabel, QSplitter, QTabBar
 
 from kiwoom_terminal.constants import Mode, OrderType, Side
 from kiwoom_terminal.engine import tables
@@ -459,3 +459,46 @@ def test_closing_an_idle_window_or_closing_from_code_does_not_ask(
     busy.close()  # the program's own close (shutdown, tests) never blocks on a dialog
     assert not busy.isVisible()
     assert not busy.findChildren(CloseConfirmDialog)
+
+
+def test_splitters_inside_added_docks_are_saved_and_reset(qtbot, settings, state_path) -> None:
+    """The 백테스트 and 전략 docks come from elsewhere (`add_dock`, before the window is
+    shown); a named splitter in them keeps the user's position across a restart, and
+    기본 배치로 복원 resets it."""
+
+    def window_with_splitter() -> tuple[MainWindow, QSplitter]:
+        window = MainWindow(settings, state_path, table_source=Tables())
+        qtbot.addWidget(window)
+        dock = QDockWidget("분할 시험", window)
+        dock.setObjectName("dock_test_split")
+        split = QSplitter(Qt.Orientation.Horizontal)
+        split.setObjectName("test_split")
+        split.addWidget(QLabel("왼쪽"))
+        split.addWidget(QLabel("오른쪽"))
+        split.setSizes([100, 300])
+        dock.setWidget(split)
+        window.add_dock(dock, tabify_with="dock_chart")
+        window.show()
+        qtbot.waitExposed(window)
+        (bar,) = [b for b in window.findChildren(QTabBar) if "분할 시험" in _tabs(b)]
+        bar.setCurrentIndex(_tabs(bar).index("분할 시험"))  # as a click on its tab
+        qtbot.waitUntil(lambda: split.isVisible() and sum(split.sizes()) > 400)
+        return window, split
+
+    def left_share(split: QSplitter) -> float:
+        sizes = split.sizes()
+        return sizes[0] / sum(sizes)
+
+    first, split = window_with_splitter()
+    assert left_share(split) == pytest.approx(0.25, abs=0.02)  # as built
+    split.setSizes([3 * sum(split.sizes()) // 4, sum(split.sizes()) // 4])
+    first.close()
+
+    second, again = window_with_splitter()
+    assert left_share(again) == pytest.approx(0.75, abs=0.02)  # the user's split is back
+    second.ui.action_reset_layout.trigger()
+    assert left_share(again) == pytest.approx(0.25, abs=0.02)
+
+
+def _tabs(bar: QTabBar) -> list[str]:
+    return [bar.tabText(i) for i in range(bar.count())]
