@@ -93,3 +93,29 @@ def test_round_trip_through_qsettings(tmp_path: Path) -> None:
     save_to_file(s, path)
     assert load_from_file(path) == s
     assert "조건1" in path.read_text(encoding="utf-8")
+
+
+README = REPO_INI.parent / "README.md"
+
+
+@pytest.mark.parametrize("section", ["scanner", "schedule", "backtest"])
+def test_readme_key_tables_follow_the_declarations(section: str) -> None:
+    """The README's `[section]` key table lists every declared key once, with the default
+    settings.ini gets ("—" for an empty one); a renamed key or a changed default shows."""
+    lines = README.read_text(encoding="utf-8").splitlines()
+    start = lines.index(f"| `[{section}]` key | default | meaning |") + 2
+    shown: dict[str, str] = {}
+    for line in lines[start:]:
+        if not line.startswith("|"):
+            break
+        keys, defaults = (cell.strip() for cell in line.split("|")[1:3])
+        names = [k.strip().strip("`") for k in keys.split(",")]
+        values = [v.strip().strip("`") for v in defaults.split(", ")]
+        assert len(names) == len(values), line
+        for name, value in zip(names, values):
+            assert name not in shown, f"[{section}] {name} is listed twice"
+            shown[name] = "" if value == "—" else value
+    declared = {
+        i.name: st.format_value(i.default) for i in st.iter_settings() if i.section == section
+    }
+    assert shown == declared

@@ -143,6 +143,49 @@ def test_stats_by_hand() -> None:
     assert any(line.startswith("총수익률 (total_return_pct): 20.00 %") for line in s.lines())
 
 
+def _curve(start: str, end: str, first: float, last: float) -> pd.Series:
+    """Daily equity growing at a constant rate from `first` on `start` to `last` on `end`."""
+    idx = pd.date_range(start, end, freq="D")
+    return pd.Series(first * (last / first) ** np.linspace(0, 1, len(idx)), index=idx)
+
+
+@pytest.mark.parametrize(
+    ("start", "end", "last", "expected"),
+    [
+        # 365 days is 365 / 365.25 of a year: 1.21 ^ (365.25 / 365) - 1 = 21.0158 %, not 21.
+        ("2025-01-01", "2026-01-01", 121.0, 21.0158),
+        # 730 days: 1.21 ^ (365.25 / 730) = 1.1 ^ (730.5 / 730) - 1 = 10.0072 %.
+        ("2025-01-01", "2027-01-01", 121.0, 10.0072),
+        # 2024 is a leap year, 731 days: 1.1 ^ (730.5 / 731) - 1 = 9.9928 %.
+        ("2024-01-01", "2026-01-01", 121.0, 9.9928),
+        # Four calendar years are 1,461 days = 4 x 365.25 exactly: 1.1 ^ 4 = 1.4641 -> 10 %.
+        ("2024-01-01", "2028-01-01", 146.41, 10.0),
+    ],
+)
+def test_annual_return_compounds_over_the_calendar_span(
+    start: str, end: str, last: float, expected: float
+) -> None:
+    """Annual return = (final / initial) ^ (365.25 / calendar days from the first to the last
+    bar) - 1: the number of bars does not matter, only the span."""
+    equity = _curve(start, end, 100.0, last)
+    s = compute_stats(equity, pd.DataFrame(), 100, exposure=1.0)
+    assert s.total_return_pct == pytest.approx((last / 100 - 1) * 100)
+    assert s.annual_return_pct == pytest.approx(expected, abs=5e-5)
+    weekly = equity.iloc[sorted({*range(0, len(equity), 7), len(equity) - 1})]
+    assert len(weekly) < len(equity)  # fewer bars, same span: the same figure
+    again = compute_stats(weekly, pd.DataFrame(), 100, exposure=1.0)
+    assert again.annual_return_pct == pytest.approx(expected, abs=5e-5)
+
+
+def test_annual_return_needs_30_days() -> None:
+    short = _curve("2025-01-01", "2025-01-30", 100.0, 101.0)  # a 29-day span
+    assert math.isnan(compute_stats(short, pd.DataFrame(), 100, 1.0).annual_return_pct)
+    month = compute_stats(
+        _curve("2025-01-01", "2025-01-31", 100.0, 101.0), pd.DataFrame(), 100, 1.0
+    )
+    assert month.annual_return_pct == pytest.approx((1.01 ** (365.25 / 30) - 1) * 100)
+
+
 def test_config_from_settings() -> None:
     from kiwoom_terminal.settings import AppSettings, BacktestSettings
 

@@ -4,7 +4,11 @@ with a frozen clock the tests move; tests/strategy_live/market.py):
 * a strategy signal leads to exactly one buy, through the engine's guards: a second BUY of
   the same stock later that day meets the re-buy block, a BUY while `max_positions` is
   reached is refused — and the signals table says why;
-* a scheduled `sell_all` sells every position once;
+* with auto-trading off a BUY signal orders nothing and its row says so; a scheduled
+  `auto_on` makes the next one buy;
+* a scheduled `sell_all` sells every position once; with `source=` only that source's, and
+  without it also the holdings the engine does not manage; `sell strategy=X` sells the
+  holdings whose latest bar gives X's SELL;
 * the scheduled daily reset clears the re-buy block on the next trading day;
 * a restart does not fire again a rule that already fired today.
 
@@ -23,7 +27,7 @@ from kiwoom_terminal import krx
 from kiwoom_terminal.constants import OrderType, Side
 from kiwoom_terminal.engine.journal import JournalKind
 from kiwoom_terminal.objects import OrderRequest
-from tests.engine.conftest import orders_for
+from tests.engine.conftest import orders_for, pin
 from tests.strategy_live.market import DEADLINE_MS, ScriptedMarket
 
 ANCHOR = -20  # open well below yesterday's close (see test_equivalence_live.py)
@@ -112,6 +116,170 @@ def test_a_scheduled_sell_all_sells_every_position_once(
     market.go_to(_minute_after(market.now(), 1).replace(second=1))  # a minute later: nothing
     assert [len(_sell_orders(control, code)) for code in codes] == [1, 1]
     assert [job.action.value for job, _ in engine.strategy.jobs.done] == ["sell_all"]
+
+
+def test_sell_all_with_a_source_sells_only_that_source_and_a_plain_one_sells_the_rest(
+    frozen_sim: Any, strategy_engine: Any, qtbot: Any
+) -> None:
+    """`sell_all source=schedule` sells the position the schedule bought and nothing else;
+    a plain `sell_all` then sells the manual position by the exit path and a holding the
+    engine does not manage (in the account before the start) at market, whole quantity,
+    through the order gateway."""
+    manual, scheduled, outside = "105560", "086790", "055550"
+    control = frozen_sim.control
+    leftovers = {p["code"] for p in control.account()["positions"]}  # earlier tests' holdings
+    assert leftovers.isdisjoint({manual, scheduled, outside})
+    outside_price = pin(control, outside)
+    control.set_account(holdings=[{"code": outside, "qty": 4, "avg_price": outside_price}])
+    now = ScriptedMarket.sim_time(control)
+    buy_at, by_source, everything = (_minute_after(now, k) for k in (1, 2, 3))
+    engine = strategy_engine(
+        scanner__enabled="false",
+        schedule__rules=(
+            f"daily {buy_at:%H:%M} buy codes={scheduled},"
+            f"daily {by_source:%H:%M} sell_all source=schedule,"
+            f"daily {everything:%H:%M} sell_all"
+        ),
+    )
+    assert outside not in engine.ctx.positions  # not managed: adopt_holdings is off
+    assert engine.ctx.tables.get("holdings", outside)["quantity"] == 4
+    market = ScriptedMarket(control, engine, qtbot)
+    market.buy_now(manual, 2)
+    market.go_to(buy_at.replace(second=1))
+    qtbot.waitUntil(lambda: market.held(scheduled) > 0, timeout=DEADLINE_MS)
+    market.settle()
+    assert engine.ctx.positions[manual].source == "manual"
+    assert engine.ctx.positions[scheduled].source == "schedule"
+
+    market.go_to(by_source.replace(second=1))
+    assert market.held(scheduled) == 0 and len(_sell_orders(control, scheduled)) == 1
+    assert market.held(manual) == 2 and _sell_orders(control, manual) == []
+    assert _sell_orders(control, outside) == []  # only without a source
+
+    market.go_to(everything.replace(second=1))
+    assert market.held(manual) == 0
+    sells = _sell_orders(control, manual)
+    assert len(sells) == 1 and sells[0]["qty"] == 2 and sells[0]["filled"] == 2
+    sells = _sell_orders(control, outside)
+    assert len(sells) == 1 and sells[0]["qty"] == 4 and sells[0]["filled"] == 4
+    assert sells[0]["trde_tp"] == "3"  # market
+    assert outside not in {p["code"] for p in control.account()["positions"]}
+    qtbot.waitUntil(lambda: engine.ctx.tables.get("holdings", outside) is None, timeout=DEADLINE_MS)
+    assert outside not in engine.ctx.positions
+    decisions = engine.journal.entries(code=outside, kinds=[JournalKind.DECISION])
+    assert len(decisions) == 1 and "관리하지 않던 보유 종목" in decisions[0].reason
+    assert [len(_sell_orders(control, c)) for c in (manual, scheduled)] == [1, 1]
+    assert [(job.action.value, summary) for job, summary in engine.strategy.jobs.done] == [
+        ("buy", "1종목 매수 요청"),
+        ("sell_all", "매도 요청 1종목"),
+        ("sell_all", f"매도 요청 {2 + len(leftovers)}종목"),
+    ]
+
+
+def test_a_scheduled_sell_by_strategy_sells_the_holdings_its_latest_bar_says(
+    frozen_sim: Any, strategy_engine: Any, qtbot: Any
+) -> None:
+    """`sell strategy=sma_cross` judges the latest completed bar of every held position
+    (fetched for the job: the scanner is off) and sells those whose bar gives the SELL,
+    through the exit path — whatever opened the position (here: manual buys)."""
+    p, q = "066570", "033780"
+    control = frozen_sim.control
+    start = ScriptedMarket.sim_time(control)
+    at = _minute_after(start, 6)  # bars at minutes 1..5; the fifth completes at 6
+    engine = strategy_engine(
+        scanner__enabled="false", schedule__rules=f"daily {at:%H:%M} sell strategy=sma_cross"
+    )
+    market = ScriptedMarket(control, engine, qtbot)
+    base = {code: int(control.quote(code)["base"]) for code in (p, q)}
+    for code in (p, q):  # bought a few ticks under the scripted bars (no exit rule fires)
+        market.print_trade(code, krx.step_price(base[code], ANCHOR - 5))
+        market.buy_now(code, 1)
+    # sma_cross(2, 3) on P's last bar: fast (7 + 1) / 2 = 4 < slow (5 + 7 + 1) / 3 = 4.33
+    # after 6 > 5 on the bar before: the SELL. Q keeps rising: none. The first print is
+    # above the fill, whose tick the engine may or may not have seen yet.
+    paths = {p: [1, 3, 5, 7, 1], q: [1, 3, 5, 7, 9]}
+    for step in range(5):
+        market.go_to(_minute_after(start, step + 1).replace(second=1))
+        for code, path in paths.items():
+            market.print_trade(code, krx.step_price(base[code], ANCHOR + path[step]))
+    assert _sell_orders(control, p) == [] and _sell_orders(control, q) == []
+    market.go_to(at.replace(second=1))
+    qtbot.waitUntil(lambda: market.held(p) == 0, timeout=DEADLINE_MS)
+    market.settle()
+    sells = _sell_orders(control, p)
+    assert len(sells) == 1 and sells[0]["qty"] == 1 and sells[0]["filled"] == 1
+    assert _sell_orders(control, q) == [] and market.held(q) == 1
+    (job, summary), *_ = engine.strategy.jobs.done
+    assert job.action.value == "sell" and summary == f"2종목 확인, 매도 신호 1 ({p})"
+    decisions = [
+        e
+        for e in engine.journal.entries(code=p, kinds=[JournalKind.DECISION])
+        if e.side == Side.SELL.value
+    ]
+    assert len(decisions) == 1 and "예약 매도" in decisions[0].reason
+    assert decisions[0].detail["purpose"] == "strategy"
+    signals = engine.table("signals")
+    row = signals[signals["code"] == p].iloc[0]
+    assert (row["side"], row["status"], row["note"]) == ("sell", "sold", "보유 종목 매도 요청")
+    assert row["bar_time"] == f"{start.date()} {_minute_after(start, 5):%H:%M}"
+    assert signals[signals["code"] == q].empty
+
+
+def test_a_buy_signal_with_auto_trade_off_is_noted_not_bought_until_auto_on(
+    frozen_sim: Any, strategy_engine: Any, qtbot: Any
+) -> None:
+    """With auto-trading off a routed BUY signal sends nothing and its row says why; the
+    scheduled `auto_on` switches auto-trading on, and the next BUY signal is bought (the
+    skipped one is not replayed)."""
+    a, b = "271560", "021240"
+    control = frozen_sim.control
+    start = ScriptedMarket.sim_time(control)
+    on_at = _minute_after(start, 7)
+    engine = strategy_engine(
+        watchlist=(a, b), auto_trade=False, schedule__rules=f"daily {on_at:%H:%M} auto_on"
+    )
+    assert not engine.status.auto_trade
+    market = ScriptedMarket(control, engine, qtbot)
+    base = {code: int(control.quote(code)["base"]) for code in (a, b)}
+    # Step k prints at minute k + 1. sma_cross(2, 3) says BUY on A's bar at minute 5 (found
+    # when it completes at 6, auto-trading still off) and on B's bar at minute 8 (found at
+    # 9, after auto_on at 7).
+    paths: dict[str, list[int | None]] = {
+        a: [0, -2, -4, -6, 0],
+        b: [None, None, None, 0, -2, -4, -6, 0],
+    }
+    for step in range(9):
+        market.go_to(_minute_after(start, step + 1).replace(second=1))
+        for code, path in paths.items():
+            if step < len(path) and path[step] is not None:
+                market.print_trade(code, krx.step_price(base[code], ANCHOR + path[step]))
+        if step == 5:  # minute 6: A's signal was found and routed with auto-trading off
+            assert not engine.status.auto_trade
+            signals = engine.table("signals")
+            row = signals[(signals["code"] == a) & (signals["side"] == "buy")]
+            assert len(row) == 1, signals[["code", "bar_time", "status", "note"]]
+            assert (row.iloc[0]["status"], row.iloc[0]["note"]) == (
+                "skipped",
+                "자동매매가 꺼져 있어 매수하지 않음",
+            )
+            assert row.iloc[0]["bar_time"] == f"{start.date()} {_minute_after(start, 5):%H:%M}"
+            assert _buy_orders(control, a) == [] and a not in engine.ctx.positions
+            skips = engine.journal.entries(code=a, kinds=[JournalKind.DECISION])
+            assert len(skips) == 1 and skips[0].detail["action"] == "skip"
+            assert "자동매매가 꺼져 있어 매수하지 않음" in skips[0].reason
+        if step == 6:  # minute 7: auto_on fired
+            assert engine.status.auto_trade
+    qtbot.waitUntil(lambda: market.held(b) > 0, timeout=DEADLINE_MS)
+    market.settle()
+    assert len(_buy_orders(control, b)) == 1 and engine.ctx.positions[b].source == "sma_cross"
+    assert _buy_orders(control, a) == []  # the skipped signal stays skipped
+    assert [(job.action.value, summary) for job, summary in engine.strategy.jobs.done] == [
+        ("auto_on", "자동매매 켬")
+    ]
+    signals = engine.table("signals")
+    assert signals[(signals["code"] == b) & (signals["side"] == "buy")]["status"].tolist() == [
+        "bought"
+    ]
 
 
 def test_a_restart_does_not_fire_a_rule_again_the_same_day(
