@@ -364,6 +364,12 @@ class OrderGateway:
             position = TrackedPosition(code, ctx.name(code), source=order.purpose)
             ctx.positions[code] = position
         avg = position.avg_price if position is not None else 0
+        if not avg and not is_buy:
+            # A holding the engine did not manage (manual sell, sell_all, emergency
+            # flatten): its cost is the account's average price, else the P/L of the sell
+            # would be only fees and the daily loss limit would miss the real loss.
+            held = ctx.tables.get("holdings", code)
+            avg = int(held.get("avg_price") or 0) if held else 0
         pnl = ctx.ledger.book_fill(
             is_buy=is_buy,
             price=fill.price,

@@ -289,3 +289,43 @@ def test_sell_fill_books_realised_pnl_and_closes_the_position(gateway) -> None:
         JournalKind.FILL
     ]
     assert "0000009-F10" in ctx.tables.rows("fills")
+
+
+def test_selling_a_holding_the_engine_did_not_manage_books_its_real_pnl(gateway) -> None:
+    """A manual sell of a holding the engine never tracked: its cost comes from the
+    account's average price, so the day's P/L (and the daily loss limit) sees the loss."""
+    gw, _ = gateway
+    ctx = gw.ctx
+    ctx.tables.set_row(
+        "holdings", "000660", {"code": "000660", "quantity": 5, "avg_price": 200_000}
+    )
+    order, _ = gw.place(
+        OrderRequest("000660", Side.SELL, 5, 0, OrderType.MARKET),
+        purpose="manual",
+        reason="",
+        manual=True,
+    )
+    assert order is not None
+    gw.on_reply(accepted(order.request_id, "0000011"))
+    gw.on_order_events(
+        [
+            event(
+                "0000011",
+                OrderEventKind.FILLED,
+                filled=5,
+                unit_qty=5,
+                price=180_000,
+                unfilled=0,
+                side=Side.SELL,
+            )
+        ]
+    )
+    fees = ctx.rules.fees
+    expected = (
+        900_000
+        - fees.commission(900_000)
+        - fees.tax(900_000, True)
+        - 1_000_000
+        - fees.commission(1_000_000)
+    )
+    assert ctx.ledger.realized_pnl == expected < -100_000
