@@ -9,7 +9,9 @@ Session rules this client follows:
   reconnects with a new one; other refusals are reported as AUTH_FAILED and back off long.
 * PING frames are echoed unchanged; SYSTEM frames are logged and never echoed. R10001
   (another session logged in with the same app key) stops the client for good: the user
-  must decide which program keeps the session. R10002 / R10004 lead to a reconnect.
+  must decide which program keeps the session. R10002 / R10004 (the server ends the
+  session) make the client close the socket itself, without waiting for the server's
+  close, and reconnect as after any drop (back-off, LOGIN, re-registration).
 * Registrations do not survive a reconnect. After every new LOGIN the client re-sends one
   REG per group (exactly what the registry holds, so nothing is registered twice), runs
   CNSRLST and re-runs every real-time CNSRREQ, then reports `on_resubscribed` with the
@@ -351,7 +353,12 @@ class KiwoomWebSocket:
             elif trnm == "PING":
                 await ws.send(raw)  # echo unchanged (§8.2)
             elif trnm == "SYSTEM":
-                self._on_system(frame)
+                if self._on_system(frame):
+                    # The server has ended this session (R10002 / R10004): close it now
+                    # rather than wait for the server's close, which may be late or never
+                    # come; the run loop then reconnects, logs in and re-registers.
+                    await ws.close()
+                    return
             elif trnm == "LOGIN":
                 fut = self._login_future
                 if fut is not None and not fut.done():
@@ -388,16 +395,18 @@ class KiwoomWebSocket:
                 if self.parse_errors <= 20 or self.parse_errors % 1000 == 0:
                     log.warning("REAL entry skipped (%s): %s", type(exc).__name__, exc)
 
-    def _on_system(self, frame: dict[str, Any]) -> None:
+    def _on_system(self, frame: dict[str, Any]) -> bool:
+        """Handle a SYSTEM frame (never echoed); True when the session is over and the
+        caller must close the socket. R10001 raises `_Kicked`: no reconnect."""
         code = str(frame.get("code", "")).strip()
         message = str(frame.get("message", "")).strip()
         log.warning("SYSTEM %s: %s", code, message)
         if code == wire.SYSTEM_KICKED:
             self.kicked = True
             raise _Kicked(message)
-        # R10002 / R10004 and others: the server closes the socket; the run loop reconnects
-        # and shows why.
+        # Other codes are notices; if the server closes after one, the reconnect shows it.
         self._drop_reason = _SYSTEM_REASONS.get(code, f"서버 알림 {code}: {message}")
+        return code in _SYSTEM_REASONS  # R10002 / R10004: the server dropped the session
 
     def _resolve(self, trnm: str, frame: dict[str, Any]) -> None:
         seq = str(frame.get("seq", "")).strip()

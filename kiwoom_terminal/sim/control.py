@@ -151,6 +151,17 @@ class SimControl:
     def drop_websockets(self) -> int:
         return int(self.call("drop_ws")["dropped"])
 
+    def send_system(self, code: str, message: str | None = None, session: int | None = None) -> int:
+        """Send a SYSTEM frame (R10002, R10004, R10001 or any notice) to every open
+        WebSocket session, or to one (`state()["sessions"][i]["id"]`), without closing
+        it; returns how many sessions got it."""
+        body: dict[str, Any] = {"code": code}
+        if message is not None:
+            body["message"] = message
+        if session is not None:
+            body["session"] = session
+        return int(self.call("ws_system", **body)["sent"])
+
     def set_condition_page_size(self, size: int) -> None:
         self.call("cnsr_page_size", size=size)
 

@@ -18,6 +18,7 @@ from kiwoom_terminal.krx import SessionPhase
 from kiwoom_terminal.sim.faults import parse_spec
 from kiwoom_terminal.sim.http import Request, Response
 from kiwoom_terminal.sim.market import Script, Stock
+from kiwoom_terminal.sim.ws import SYSTEM_TEXTS
 
 if TYPE_CHECKING:
     from kiwoom_terminal.sim.server import Simulator
@@ -111,6 +112,7 @@ class ControlApi:
                         g: sorted(f"{i}:{t}" for i, t in regs) for g, regs in s.groups.items()
                     },
                     "reg_counts": dict(s.reg_counts),
+                    "received": dict(s.received),
                     "conditions": sorted(s.cnsr_rt),
                     "dropped": s.dropped,
                     "frames_sent": s.frames_sent,
@@ -238,6 +240,22 @@ class ControlApi:
 
     def cmd_drop_ws(self, body: dict[str, Any]) -> dict[str, Any]:
         return {"dropped": self.sim.ws.drop_all()}
+
+    def cmd_ws_system(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Send a SYSTEM frame (`code`, optional `message`) to every open session or to
+        `session` (an id from `state`), without closing the connection."""
+        code = body.get("code")
+        if not isinstance(code, str) or not code.strip():
+            raise ControlError("give code, e.g. R10002")
+        code = code.strip()
+        message = body.get("message")
+        if message is None:
+            message = SYSTEM_TEXTS.get(code, "서버 알림")
+        session = body.get("session")
+        sent = self.sim.ws.send_system(
+            code, str(message), None if session is None else int(session)
+        )
+        return {"sent": sent}
 
     def cmd_cnsr_page_size(self, body: dict[str, Any]) -> dict[str, Any]:
         self.sim.config.cnsr_page_size = max(1, int(body["size"]))

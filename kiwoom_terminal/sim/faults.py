@@ -13,6 +13,7 @@ SPEC is comma-separated `name=value`:
 | `error_rate` | share of REST requests answered with a 5xx before processing | 0 |
 | `nonjson_rate` | share of REST requests answered 200 with an HTML maintenance page | 0 |
 | `ghost_rate` | share of order requests that are processed but answered with a 500 | 0 |
+| `ws_login_preamble` | 1 = a PING and a SYSTEM notice go out before each LOGIN reply (the real server may do this, §8.1) | 0 |
 
 Why `global_rate` is 20 and not 5: kiwoom-api.md §4.3 gives queries and orders separate 5/s
 budgets and recommends a bucket per api-id plus a global one whose size it does not name. A
@@ -38,6 +39,7 @@ class Faults:
     error_rate: float = 0.0
     nonjson_rate: float = 0.0
     ghost_rate: float = 0.0
+    ws_login_preamble: float = 0.0  # a switch: 0 off, anything else on
 
     def as_dict(self) -> dict[str, float]:
         return dataclasses.asdict(self)

@@ -50,6 +50,7 @@ class Session:
         self.ping_echoed = True
         self.missed_pings = 0
         self.reg_counts: Counter[str] = Counter()  # "grp|item|type" -> times REG'd
+        self.received: Counter[str] = Counter()  # frames from the client per trnm
 
     def registrations(self) -> set[tuple[str, str]]:
         out: set[tuple[str, str]] = set()

@@ -5,7 +5,9 @@ One task per connection reads frames; replies and pushes go through the session'
 (R10004); after LOGIN the server sends PING every `ping_interval` seconds and closes with
 R10002 after `max_missed` PINGs without an echo. A second LOGIN with the same app key kicks
 the first session (R10001). Binary frames are closed with 1003; malformed JSON and unknown
-`trnm` get an error reply and the connection stays up.
+`trnm` get an error reply and the connection stays up. For client tests: the
+`ws_login_preamble` fault sends a PING and a SYSTEM notice before each LOGIN reply, and
+`send_system` (control `ws_system`) sends any SYSTEM frame without closing.
 """
 
 from __future__ import annotations
@@ -60,6 +62,15 @@ MAX_REALTIME_CONDITIONS = 10  # per login (published policy)
 R10001 = "동일한 App key로 접속이 되었습니다. 기존 세션은 종료가 됩니다"
 R10002 = "사용자 프로그램으로부터 Heartbeat(연결유지) 메시지가 오지않아서 접속을 종료합니다"
 R10004 = "접속허용요청(토큰)이 들어오지 않았습니다"
+SYSTEM_TEXTS = {"R10001": R10001, "R10002": R10002, "R10004": R10004}
+# kiwoom-api.md §8.1: the real server may send SYSTEM frames before the LOGIN reply, but
+# their content is not documented. This notice (`ws_login_preamble` fault) is the
+# simulator's own invention, with a code no Kiwoom frame uses.
+PREAMBLE_NOTICE = {
+    "trnm": "SYSTEM",
+    "code": "SIM0001",
+    "message": "모의 서버 공지: 로그인 응답 전에 보내는 알림입니다",
+}
 LOGIN_FAILED = (
     "토큰 인증에 실패했습니다. 접속을 종료합니다 [CODE=8005, MESSAGE=Token이 유효하지 않습니다]"
 )
@@ -188,6 +199,7 @@ class WsServer:
         if not isinstance(trnm, str) or not trnm:
             session.send(_error("", "trnm이 없습니다"))
             return
+        session.received[trnm if trnm in _COUNTED else "other"] += 1
         if trnm == "PING":
             session.ping_echoed = True
             return
@@ -231,6 +243,10 @@ class WsServer:
         session.app_key = info.app_key
         session.token = info.token
         log.info("WebSocket LOGIN ok (app key %s)", redact(info.app_key))
+        if self.sim.faults.ws_login_preamble:
+            session.ping_echoed = False  # a real PING: the next ping-loop check wants its echo
+            session.send({"trnm": "PING"})
+            session.send(PREAMBLE_NOTICE)
         session.send({"trnm": "LOGIN", "return_code": 0, "return_msg": "", "sor_yn": "Y"})
         self.sim.feed.rebuild()
 
@@ -398,6 +414,18 @@ class WsServer:
                 n += 1
         return n
 
+    def send_system(self, code: str, message: str, session_id: int | None = None) -> int:
+        """Send a SYSTEM frame to every open session (or the one with `session_id`) and
+        keep the connection open, as a server slow to close after R10002 / R10004 would:
+        the client must act on the frame itself. Returns how many sessions got it."""
+        n = 0
+        for session in list(self.sim.feed.sessions):
+            if session.closing or (session_id is not None and session.id != session_id):
+                continue
+            session.send({"trnm": "SYSTEM", "code": code, "message": message})
+            n += 1
+        return n
+
     def on_token_revoked(self, token: str) -> None:
         for session in list(self.sim.feed.sessions):
             if session.token == token and not session.closing:
@@ -407,6 +435,11 @@ class WsServer:
                 )
                 self.sim.background.add(task)
                 task.add_done_callback(self.sim.background.discard)
+
+
+# trnm values counted by name in Session.received; anything else counts as "other", so a
+# client sending random trnm values cannot grow the counter without bound.
+_COUNTED = frozenset(["LOGIN", "PING", "REG", "REMOVE", "CNSRLST", "CNSRREQ", "CNSRCLR", "SYSTEM"])
 
 
 def _error(trnm: str, message: str, **extra: str) -> dict[str, Any]:

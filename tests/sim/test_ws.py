@@ -190,6 +190,33 @@ def test_ping_echo_keeps_the_session_and_silence_gets_R10002(sim_factory: SimFac
     assert all(f["trnm"] == "PING" for f in frames[:-1])
 
 
+def test_login_preamble_fault_and_system_frames_without_close(
+    sim: SimulatorProcess, token: str
+) -> None:
+    """For client tests: `ws_login_preamble` puts a PING and a SYSTEM notice before the LOGIN
+    reply; `send_system` sends a SYSTEM frame and leaves the connection open."""
+    sim.control.set_faults(ws_login_preamble=1)
+    try:
+        ws = Ws(sim, token, login=False)
+        ws.send({"trnm": "LOGIN", "token": token})
+        frames = [ws.next() for _ in range(3)]  # Ws.next echoes the PING
+    finally:
+        sim.control.set_faults(ws_login_preamble=0)
+    assert [f["trnm"] for f in frames] == ["PING", "SYSTEM", "LOGIN"]
+    assert frames[1]["code"] == "SIM0001" and frames[2]["return_code"] == 0
+    session_id = max(s["id"] for s in sim.control.state()["sessions"] if s["logged_in"])
+    assert sim.control.send_system("R10002", session=session_id) == 1
+    assert ws.wait(lambda m: m.get("trnm") == "SYSTEM") == {
+        "trnm": "SYSTEM",
+        "code": "R10002",
+        "message": "사용자 프로그램으로부터 Heartbeat(연결유지) 메시지가 오지않아서 접속을 종료합니다",
+    }
+    assert ws.reply({"trnm": "CNSRLST"})["return_code"] == 0  # still open
+    (session,) = [s for s in sim.control.state()["sessions"] if s["id"] == session_id]
+    assert session["received"] == {"LOGIN": 1, "PING": 1, "CNSRLST": 1}
+    ws.close()
+
+
 def test_second_login_with_the_same_app_key_kicks_the_first(sim: SimulatorProcess) -> None:
     first = Ws(sim, issue_token(sim.rest_url, app_key="kick-key"))
     other_key = Ws(sim, issue_token(sim.rest_url, app_key="other-key"))
