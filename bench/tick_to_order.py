@@ -204,6 +204,9 @@ def main() -> int:
                 # request reaches the simulator while it sends that tick.
                 quote = control.call("price", code=code, price=trigger, qty=1, pause=True)
                 tick_at = float(quote["last_tick_at"])
+                # Keep quiet while the sell is on its way: a poll now would be one more HTTP
+                # request for the simulator to serve in the very window being measured.
+                time.sleep(0.03)
                 # Poll the cheap request counter, then read the order's stamp once.
                 wait_for(
                     lambda n=sells: control.requests().get(SELL_API, 0) > n,
