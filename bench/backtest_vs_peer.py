@@ -37,7 +37,6 @@ is missed or the peer is not installed.
 
 from __future__ import annotations
 
-import os
 import sys
 import time
 import warnings
@@ -47,6 +46,8 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchlib import load_average
 
 from kiwoom_terminal import krx
 from kiwoom_terminal.backtest import BacktestConfig, FillModel, FrameSource, run_backtest
@@ -214,7 +215,7 @@ def main() -> int:
     print(f"peer_s: {peer_t.wall:.3f} s")
     print(f"peer_cpu_s: {peer_t.cpu:.3f} s")
     print(f"speed_ratio_wall: {peer_t.wall / our_t.wall:.1f} x")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     print(f"load_average: {load:.1f} runnable processes (2 cores)")
     print(f"speed_ratio: {peer_t.cpu / our_t.cpu:.1f} x")
     return 0

@@ -39,6 +39,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchlib import load_average, percentile  # noqa: E402
 from PyQt5.QtCore import QEvent, QModelIndex, QObject, QTimer  # noqa: E402
 from PyQt5.QtWidgets import QApplication  # noqa: E402
 
@@ -63,14 +64,6 @@ SETTINGS = {
     "sim/queries_per_second": "50",
     "general/log_level": "WARNING",
 }
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def wait_until(app: QApplication, predicate: Any, what: str, timeout: float = 90.0) -> None:
@@ -297,7 +290,7 @@ def main() -> int:
         print(f"worker_to_engine_p50: {percentile(probe.queue_ms, 50):.1f} ms")
         print(f"worker_to_engine_p99: {percentile(probe.queue_ms, 99):.1f} ms")
         print(f"tick_to_cell_p50: {percentile(probe.latencies_ms, 50):.0f} ms")
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        load = load_average()
         print(f"load_average: {load:.1f} runnable processes (2 cores)")
         stalled = percentile(stall.lateness_ms, 99) >= STALL_TARGET_MS
         slow = refreshes < REFRESH_TARGET_HZ

@@ -14,13 +14,14 @@ the target is missed.
 from __future__ import annotations
 
 import argparse
-import os
 import select
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchlib import load_average
 
 from kiwoom_terminal.api.ratelimit import RateLimit
 from kiwoom_terminal.constants import ConnectionState, Mode, OrderType, Side
@@ -39,14 +40,6 @@ from kiwoom_terminal.workers.config import WorkerConfig
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 
 CODE = "005930"
-
-
-def load_average() -> float:
-    """1-minute load average (the machine may be shared; read figures with it)."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
 
 
 def main() -> int:

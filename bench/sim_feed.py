@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import sys
 import threading
 import time
@@ -26,6 +25,8 @@ import requests
 from websockets.asyncio.client import connect
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchlib import load_average
 
 from kiwoom_terminal.sim.control import SimControl
 from kiwoom_terminal.sim.launcher import start_simulator
@@ -144,7 +145,7 @@ def main() -> int:
     print(f"entries_dropped_for_slow_client: {dropped} entries")
     print(f"batch: {args.batch} entries/frame")
     print(f"target: {TARGET} entries/s")
-    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    load = load_average()
     print(f"load_average: {load:.1f} runnable processes (2 cores)")
     best = max(per_s for _, per_s in results)
     print(f"sim_feed_sustained_entries_per_s: {best:.0f} entries/s")

@@ -28,6 +28,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchlib import load_average, percentile
+
 from kiwoom_terminal.api.ratelimit import RateLimit
 from kiwoom_terminal.constants import ConnectionState, Feed, Mode
 from kiwoom_terminal.messages import (
@@ -57,13 +59,6 @@ def cpu_seconds(pid: int | None) -> float:
         return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
     except (OSError, ValueError, IndexError):
         return 0.0
-
-
-def percentile(values: list[float], q: float) -> float:
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
 
 
 def session_entries(sim: SimulatorProcess) -> tuple[int, int]:
@@ -129,8 +124,8 @@ def measure(
     entries1, dropped1 = session_entries(sim)
     sim.control.set_tick_rate(0)
     latencies = lat_first + lat_second
-    p99_first = percentile(lat_first, 0.99)
-    p99_second = percentile(lat_second, 0.99)
+    p99_first = percentile(lat_first, 99)
+    p99_second = percentile(lat_second, 99)
     growing = (
         dropped1 > dropped0
         or (p99_second > 2 * p99_first + 20.0)
@@ -141,21 +136,13 @@ def measure(
         "server_rate": (entries1 - entries0) / elapsed,
         "dropped": float(dropped1 - dropped0),
         "p50": statistics.median(latencies) if latencies else float("nan"),
-        "p99": percentile(latencies, 0.99),
+        "p99": percentile(latencies, 99),
         "batch": ticks / batches if batches else 0.0,
         "cpu": cpu / elapsed * 100.0,
         "sim_cpu": sim_cpu / elapsed * 100.0,
         "consumer_cpu": own_cpu / elapsed * 100.0,
         "growing": 1.0 if growing else 0.0,
     }
-
-
-def load_average() -> float:
-    """1-minute load average (the machine may be shared; read figures with it)."""
-    try:
-        return os.getloadavg()[0]
-    except OSError:
-        return float("nan")
 
 
 def main() -> int:

@@ -36,6 +36,8 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchlib import load_average, percentile  # noqa: E402
+
 from kiwoom_terminal import krx  # noqa: E402
 from kiwoom_terminal.constants import Market  # noqa: E402
 from kiwoom_terminal.settings import AppSettings, replace_setting  # noqa: E402
@@ -69,12 +71,6 @@ def wait_for(predicate: Any, what: str, timeout: float = 60.0) -> None:
         if time.monotonic() > deadline:
             raise TimeoutError(f"timed out waiting for {what}")
         time.sleep(0.02)
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = min(len(ordered) - 1, max(0, round(q / 100 * (len(ordered) - 1))))
-    return ordered[index]
 
 
 def decision_times(
@@ -245,7 +241,7 @@ def main() -> int:
                 headline = p99
             sys.stdout.flush()
         print(f"target_p99_at_5k: {TARGET_MS:.1f} ms")
-        load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+        load = load_average()
         print(f"load_average: {load:.1f} runnable processes (2 cores)")
         print(f"tick_to_order_p99_at_5k: {headline:.2f} ms")
     finally:

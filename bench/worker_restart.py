@@ -25,6 +25,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from benchlib import load_average
+
 from kiwoom_terminal.constants import ConnectionState, Mode
 from kiwoom_terminal.messages import ConnectionStatus, WorkerKind
 from kiwoom_terminal.secrets import sim_credentials
@@ -75,10 +77,7 @@ def main() -> int:
     for kind in WorkerKind:
         print(f"restart_{kind.value}_alive_median: {statistics.median(alive_s[kind]):.2f} s")
         print(f"restart_{kind.value}_connected_max: {max(serving_s[kind]):.2f} s")
-    try:
-        load = os.getloadavg()[0]
-    except OSError:
-        load = float("nan")
+    load = load_average()
     print(f"kills_per_worker: {args.kills} kills")
     print(f"target: {TARGET_S:.1f} s")
     print(f"load_average: {load:.1f} runnable processes (2 cores)")
