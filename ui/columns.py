@@ -90,18 +90,6 @@ def sign_of(key: str) -> Callable[[Row], float | None]:
     return rule
 
 
-def compared(key: str, reference: str) -> Callable[[Row], float | None]:
-    """Colour `key` by its difference from `reference` (현재가 vs 평균단가)."""
-
-    def rule(row: Row) -> float | None:
-        value, ref = row.get(key), row.get(reference)
-        if not value or not ref:
-            return None
-        return float(value) - float(ref)
-
-    return rule
-
-
 def side_colour(row: Row) -> float | None:
     side = row.get("side")
     return 1.0 if side == "buy" else -1.0 if side == "sell" else None
@@ -125,12 +113,25 @@ def flag_colour(positive: bool) -> Callable[[Row], float | None]:
 CODE_WIDTH = 60
 NAME_WIDTH = 90
 
+# 현재가 is red / blue by its change from the previous close, as in 주문 and 호가 and every
+# Korean HTS; 평가손익 and 수익률 say how it stands against the average price.
+CHANGE_RATE = ColumnSpec(
+    "change_rate",
+    "등락률",
+    fmt_pct,
+    RIGHT,
+    sign_of("change_rate"),
+    width=62,
+    tooltip="전일 종가 대비 (최근 체결)",
+)
+
 HOLDINGS_COLUMNS = (
     ColumnSpec("code", "종목코드", width=CODE_WIDTH, alignment=CENTER),
     ColumnSpec("name", "종목명", width=NAME_WIDTH),
-    ColumnSpec("price", "현재가", fmt_int, RIGHT, compared("price", "avg_price"), width=70),
+    ColumnSpec("price", "현재가", fmt_int, RIGHT, sign_of("change_rate"), width=70),
     ColumnSpec("pnl", "평가손익", fmt_int, RIGHT, sign_of("pnl"), width=80),
     ColumnSpec("return_rate", "수익률", fmt_pct, RIGHT, sign_of("return_rate"), width=64),
+    CHANGE_RATE,
     ColumnSpec("quantity", "보유수량", fmt_int, RIGHT, width=62),
     ColumnSpec("sellable_qty", "매도가능", fmt_int, RIGHT, width=62),
     ColumnSpec("avg_price", "평균단가", fmt_int, RIGHT, width=70),
@@ -141,7 +142,7 @@ HOLDINGS_COLUMNS = (
 TRACKING_COLUMNS = (
     ColumnSpec("code", "종목코드", width=CODE_WIDTH, alignment=CENTER),
     ColumnSpec("name", "종목명", width=NAME_WIDTH),
-    ColumnSpec("price", "현재가", fmt_int, RIGHT, compared("price", "avg_price"), width=70),
+    ColumnSpec("price", "현재가", fmt_int, RIGHT, sign_of("change_rate"), width=70),
     ColumnSpec("return_rate", "수익률", fmt_pct, RIGHT, sign_of("return_rate"), width=64),
     ColumnSpec(
         "trailing_armed",
@@ -152,6 +153,7 @@ TRACKING_COLUMNS = (
         width=60,
         tooltip="트레일링 스탑이 발동되었는지",
     ),
+    CHANGE_RATE,
     # Blank until something is bought: a tracked stock without a position has no 매입가
     ColumnSpec("avg_price", "매입가", fmt_int_blank_zero, RIGHT, width=70),
     ColumnSpec("quantity", "수량", fmt_int_blank_zero, RIGHT, width=56),

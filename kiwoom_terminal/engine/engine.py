@@ -596,7 +596,10 @@ class TradingEngine(QObject):
         self._prices_at = ctx.mono()
         for code, row in ctx.tables.rows("holdings").items():
             price = ctx.market.last_price(code)
-            if price is None or price == row.get("price"):
+            if price is None:
+                continue
+            change = ctx.market.change_rate(code)
+            if price == row.get("price") and change == row.get("change_rate"):
                 continue
             quantity = int(row["quantity"])
             purchase = int(row["purchase_amount"]) or int(row["avg_price"]) * quantity
@@ -605,6 +608,7 @@ class TradingEngine(QObject):
                 "holdings",
                 code,
                 price=price,
+                change_rate=change,
                 eval_amount=evaluation,
                 pnl=evaluation - purchase,
                 return_rate=round((evaluation - purchase) * 100 / purchase, 4) if purchase else 0.0,
@@ -711,6 +715,7 @@ class TradingEngine(QObject):
                     "sellable_qty": event.sellable_qty,
                     "avg_price": event.avg_price,
                     "price": price,
+                    "change_rate": ctx.market.change_rate(code),
                     "purchase_amount": purchase,
                     "eval_amount": evaluation,
                     "pnl": evaluation - purchase,
@@ -959,7 +964,10 @@ class TradingEngine(QObject):
         if full and ctx.positions_dirty:
             ctx.positions_dirty = False
             rules = ctx.rules.exit
-            tables.sync("tracking", {code: p.row(rules) for code, p in ctx.positions.items()})
+            change = ctx.market.change_rate
+            tables.sync(
+                "tracking", {code: p.row(rules, change(code)) for code, p in ctx.positions.items()}
+            )
         self._sync_subscriptions()
         for name, keys in tables.flush():
             self.table_changed.emit(name, keys)

@@ -3,6 +3,7 @@ per code, and the price band of the day. Plain dictionaries, written once per dr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 
 from kiwoom_terminal import krx
@@ -49,6 +50,11 @@ class MarketData:
     def last_price(self, code: str) -> int | None:
         tick = self.ticks.get(code)
         return tick.price if tick is not None and tick.price > 0 else None
+
+    def change_rate(self, code: str) -> float:
+        """The last trade's change from the previous close, in percent (NaN before one)."""
+        tick = self.ticks.get(code)
+        return tick.change_rate if tick is not None and tick.price > 0 else math.nan
 
     def best_ask(self, code: str) -> int:
         """Best ask from the fresher of the last order book and the last tick (0 = none)."""

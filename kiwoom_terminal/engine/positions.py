@@ -68,14 +68,16 @@ class TrackedPosition:
             remaining = max(0, state.quantity - quantity)
             self.exit_state = state.with_position(state.avg_price, remaining)
 
-    def row(self, rules: ExitRules) -> dict[str, Any]:
-        """The tracking-table row (columns of `tables.TRACKING`)."""
+    def row(self, rules: ExitRules, change_rate: float = math.nan) -> dict[str, Any]:
+        """The tracking-table row (columns of `tables.TRACKING`); `change_rate` is the last
+        trade's change from the previous close (the market knows it, not the position)."""
         state = self.exit_state
         price = self.price or state.avg_price
         return {
             "code": self.code,
             "name": self.name,
             "price": int(price),
+            "change_rate": change_rate,
             "avg_price": int(state.avg_price),
             "quantity": int(state.quantity),
             # NaN, not 0.0, when nothing is held: the window shows a blank, not "0.00%"

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import math
 from typing import Any
 
 from kiwoom_terminal.constants import OrderStatus, OrderType, Side, Venue
@@ -45,8 +46,9 @@ from kiwoom_terminal.objects import OrderRequest, PositionData
 log = logging.getLogger(__name__)
 
 
-def holding_row(position: PositionData) -> dict[str, Any]:
-    """A holdings-table row from a kt00018 position."""
+def holding_row(position: PositionData, change_rate: float = math.nan) -> dict[str, Any]:
+    """A holdings-table row from a kt00018 position (`change_rate`: the last trade's change
+    from the previous close, which kt00018 does not carry)."""
     return {
         "code": position.code,
         "name": position.name,
@@ -54,6 +56,7 @@ def holding_row(position: PositionData) -> dict[str, Any]:
         "sellable_qty": position.sellable_qty,
         "avg_price": position.avg_price,
         "price": position.price,
+        "change_rate": change_rate,
         "purchase_amount": position.purchase_amount,
         "eval_amount": position.eval_amount,
         "pnl": position.pnl,
@@ -260,7 +263,11 @@ class Recovery:
                 "자동매매가 관리하지 않는 보유 종목: "
                 + ", ".join(f"{p.code} {p.name} {p.quantity:,}주" for p in new_untracked)
             )
-        holdings = {p.code: holding_row(p) for p in snapshot.balance.positions if p.quantity > 0}
+        holdings = {
+            p.code: holding_row(p, ctx.market.change_rate(p.code))
+            for p in snapshot.balance.positions
+            if p.quantity > 0
+        }
         for code in fresh:  # our newer fills: keep the row the balance events built
             row = ctx.tables.get("holdings", code)
             if row is not None:

@@ -41,6 +41,7 @@ HOLDINGS = TableSchema(
         ("sellable_qty", "int64"),
         ("avg_price", "int64"),
         ("price", "int64"),
+        ("change_rate", "float64"),  # percent vs the previous close; NaN before a trade
         ("purchase_amount", "int64"),
         ("eval_amount", "int64"),
         ("pnl", "int64"),
@@ -56,6 +57,7 @@ TRACKING = TableSchema(
         ("code", "object"),
         ("name", "object"),
         ("price", "int64"),
+        ("change_rate", "float64"),  # percent vs the previous close; NaN before a trade
         ("avg_price", "int64"),
         ("quantity", "int64"),
         ("return_rate", "float64"),  # percent; NaN while nothing is held (waiting to buy)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import pytest
+
 from kiwoom_terminal.constants import ExitReason, OrderStatus, Side
 from kiwoom_terminal.decisions import BuyRefusal
 from kiwoom_terminal.engine.journal import JournalKind
@@ -89,6 +91,23 @@ def test_take_profit(make_engine, control, qtbot) -> None:
     code = "035720"
     engine = make_engine(settings_with(trading__trailing_arm_pct="20"))
     avg = buy_via_condition(engine, control, qtbot, code).avg_price
+    # The tables carry the change from the previous close (등락률; 현재가's colour).
+    base = int(control.quote(code)["base"])
+    up = at_least(avg, 1.0)
+    control.set_price(code, up, pause=True)
+    expected = round((up - base) * 100 / base, 2)
+
+    def change(table: str) -> float:
+        frame = engine.table(table)
+        return float(frame.loc[code, "change_rate"]) if code in frame.index else float("nan")
+
+    qtbot.waitUntil(
+        lambda: (
+            change("holdings") == pytest.approx(expected, abs=0.01)
+            and change("tracking") == pytest.approx(expected, abs=0.01)
+        ),
+        timeout=DEADLINE_MS,
+    )
     _sell_and_wait(engine, control, qtbot, code, at_least(avg, 10.0))
     sell = _sell_decision(engine, code)
     assert sell.detail["purpose"] == ExitReason.TAKE_PROFIT.value

@@ -18,7 +18,9 @@ def frame(schema: TableSchema, rows: list[dict[str, Any]]) -> pd.DataFrame:
     return f.set_index(schema.key, drop=False)
 
 
-def holding(code: str, name: str, qty: int, avg: int, price: int) -> dict[str, Any]:
+def holding(
+    code: str, name: str, qty: int, avg: int, price: int, change_rate: float = 0.0
+) -> dict[str, Any]:
     purchase = qty * avg
     evaluation = qty * price
     return dict(
@@ -28,6 +30,7 @@ def holding(code: str, name: str, qty: int, avg: int, price: int) -> dict[str, A
         sellable_qty=qty,
         avg_price=avg,
         price=price,
+        change_rate=change_rate,
         purchase_amount=purchase,
         eval_amount=evaluation,
         pnl=evaluation - purchase,

@@ -145,8 +145,8 @@ def test_proxy_sorts_numbers_by_value_and_filters_by_text(qtbot) -> None:
 def test_formatting_and_korean_hts_colours(qtbot) -> None:
     model, _ = _model(
         [
-            holding("005930", "삼성전자", 1_234, 70_000, 71_000),
-            holding("000660", "SK하이닉스", 20, 185_000, 182_000),
+            holding("005930", "삼성전자", 1_234, 70_000, 71_000, change_rate=-0.56),
+            holding("000660", "SK하이닉스", 20, 185_000, 182_000, change_rate=1.11),
         ]
     )
 
@@ -160,8 +160,11 @@ def test_formatting_and_korean_hts_colours(qtbot) -> None:
     fg = Qt.ItemDataRole.ForegroundRole
     assert cell(0, "return_rate", fg).color() == UP
     assert cell(1, "pnl", fg).color() == DOWN
-    assert cell(0, "price", fg).color() == UP  # above the average price
-    assert cell(1, "price", fg).color() == DOWN
+    # 현재가 by its change from the previous close (as 주문 / 호가 and any Korean HTS show
+    # it), not against the average price: 수익률 and 평가손익 say that
+    assert cell(0, "price", fg).color() == DOWN and cell(0, "return_rate", fg).color() == UP
+    assert cell(1, "price", fg).color() == UP and cell(1, "pnl", fg).color() == DOWN
+    assert cell(0, "change_rate") == "-0.56%" and cell(1, "change_rate", fg).color() == UP
     assert cell(0, "name", fg) is None
     assert int(cell(0, "quantity", Qt.ItemDataRole.TextAlignmentRole)) & int(
         Qt.AlignmentFlag.AlignRight
