@@ -180,14 +180,20 @@ def build_terminal(
     *,
     settings_path: Path | None,
     state_path: Path,
+    fresh_account: bool = False,
 ) -> Terminal:
     """Engine (with its own worker supervisor), window and link; nothing started yet.
 
     `settings_path` is where setting edits are saved (None: not saved), `state_path` the
-    window-state file.
+    window-state file; `fresh_account` as in `TradingEngine` (the embedded simulator was
+    just started).
     """
     engine = TradingEngine(
-        settings, WorkerSupervisor(worker_config), data_dir, settings_path=settings_path
+        settings,
+        WorkerSupervisor(worker_config),
+        data_dir,
+        settings_path=settings_path,
+        fresh_account=fresh_account,
     )
     window = MainWindow(settings, state_path, table_source=engine.table)
     StrategyLink(window, engine)  # 전략 / 백테스트 docks (strat2: ui/strategy_link.py)
@@ -222,6 +228,7 @@ def run_window(
         launch.data_dir,
         settings_path=settings_path,
         state_path=state_path,
+        fresh_account=launch.simulator is not None,  # the embedded simulator, just started
     )
     try:
         window = terminal.window

@@ -144,15 +144,19 @@ class TradingEngine(QObject):
         *,
         settings_path: Path | None = None,
         own_supervisor: bool = True,
+        fresh_account: bool = False,
         parent: QObject | None = None,
     ) -> None:
         """`supervisor` is a `WorkerSupervisor` (started by `start()` if it is not yet);
         `data_dir` holds the snapshots and the journal; `settings_path`, when given, is
         where `update_setting` saves edits. With `own_supervisor` the engine stops the
-        workers in `shutdown()`."""
+        workers in `shutdown()`. `fresh_account`: the account is new (the embedded simulator
+        was just started, with its own in-memory account), so the last run's positions,
+        orders and day ledger are not restored — they belonged to an account that is gone."""
         super().__init__(parent)
         self.supervisor = supervisor
         self.data_dir = Path(data_dir)
+        self._fresh_account = fresh_account
         self.data_dir.mkdir(parents=True, exist_ok=True)
         self.settings_path = settings_path
         self._own_supervisor = own_supervisor
@@ -236,7 +240,14 @@ class TradingEngine(QObject):
             reason="엔진 시작",
             detail={"mode": ctx.settings.general.mode.value, "data_dir": str(self.data_dir)},
         )
-        for line in self.recovery.restore():
+        restored = [] if self._fresh_account else self.recovery.restore()
+        if self._fresh_account:
+            self._emit_log(
+                "INFO",
+                "내장 시뮬레이터의 새 계좌로 시작합니다: 지난 실행의 포지션·주문·당일 기록은 "
+                "복원하지 않습니다 (저널에는 남아 있습니다)",
+            )
+        for line in restored:
             warning = line in self.recovery.warnings  # e.g. a corrupt snapshot skipped
             self._emit_log("WARNING" if warning else "INFO", line)
             if warning:

@@ -46,7 +46,11 @@ def run_headless(launch: Launch, *, auto_trade: bool = False) -> int:
     app = QCoreApplication.instance() or QCoreApplication(sys.argv[:1])
     supervisor = WorkerSupervisor(launch.worker_config)
     engine = TradingEngine(
-        launch.settings, supervisor, launch.data_dir, settings_path=launch.settings_path
+        launch.settings,
+        supervisor,
+        launch.data_dir,
+        settings_path=launch.settings_path,
+        fresh_account=launch.simulator is not None,  # a simulator started just now
     )
     engine.fill.connect(_print_fill)
     engine.status_changed.connect(_StatusPrinter())

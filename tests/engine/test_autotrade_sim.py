@@ -422,3 +422,38 @@ def test_a_corrupt_snapshot_is_shown_as_a_warning_and_a_notice(engine_sim, tmp_p
     ]
     assert len(warned) == 1 and "이전 스냅샷" in warned[0]
     assert warned[0] in notices
+
+
+def test_a_fresh_simulator_account_does_not_inherit_the_last_runs_positions(
+    engine_sim, tmp_path, qtbot
+) -> None:
+    """The embedded simulator starts with a new in-memory account every run: the last run's
+    positions, orders and bought-today codes belonged to an account that is gone."""
+    from kiwoom_terminal.decisions import PositionState
+    from kiwoom_terminal.engine.engine import TradingEngine
+    from kiwoom_terminal.engine.positions import TrackedPosition
+    from kiwoom_terminal.workers.supervisor import WorkerSupervisor
+    from tests.engine.conftest import worker_config
+
+    data = tmp_path / "data"
+    last_run = TradingEngine(settings_with(), WorkerSupervisor(worker_config(engine_sim)), data)
+    last_run.ctx.positions["005380"] = TrackedPosition(
+        "005380", "현대차", PositionState(200_000, 3, True, 210_000)
+    )
+    last_run.ctx.ledger.bought.add("005380")
+    last_run.recovery.save()  # what a killed run leaves behind
+    last_run.supervisor.close()
+
+    engine = TradingEngine(
+        settings_with(), WorkerSupervisor(worker_config(engine_sim)), data, fresh_account=True
+    )
+    logs: list[str] = []
+    engine.log.connect(lambda level, message: logs.append(message))
+    try:
+        engine.start()
+        qtbot.waitUntil(lambda: engine.status.ready, timeout=DEADLINE_MS)
+        assert "005380" not in engine.ctx.positions
+        assert "005380" not in engine.ctx.ledger.bought
+    finally:
+        engine.shutdown()
+    assert any("새 계좌로 시작합니다" in line for line in logs)
