@@ -11,6 +11,7 @@ the same call.
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable, Iterable, Mapping
 
 from kiwoom_terminal.constants import ConditionChange, ExitReason, OrderType, Side
@@ -363,12 +364,14 @@ class AutoTrader:
         position.reason = text if not why else f"{text} — 보류: {why}"
         ctx.positions_dirty = True
         if why:
-            if self._refused.get(code) != why:  # once per reason, not on every retry
+            # once per reason, not on every retry (the numbers in it, e.g. a countdown, vary)
+            why_kind = re.sub(r"\d[\d,.]*", "#", why)
+            if self._refused.get(code) != why_kind:
                 ctx.log(
                     "WARNING", f"{code} 매도 주문을 보내지 못했습니다: {why} (1초마다 다시 시도)"
                 )
                 self._journal_waiting(position, decision, why)
-            self._refused[code] = why
+            self._refused[code] = why_kind
         else:
             self._refused.pop(code, None)
             position.sell_flagged = False
@@ -394,6 +397,12 @@ class AutoTrader:
         gateway — a stop-loss on a quiet stock must not wait for its next trade."""
         ctx = self.ctx
         liquidation = ctx.rules.exit.liquidation_time
+        gone = (self._held_back | set(self._refused)) - {
+            code for code, p in ctx.positions.items() if p.held
+        }
+        for code in gone:  # sold or dropped: a later position of the code starts afresh
+            self._held_back.discard(code)
+            self._refused.pop(code, None)
         for position in list(ctx.positions.values()):
             if not position.held or position.sell_pending:
                 continue

@@ -60,6 +60,7 @@ from kiwoom_terminal.objects import (
 log = logging.getLogger(__name__)
 
 REJECT_COOLDOWN_S = 10.0  # no automatic order of the same code and side after a rejection
+RISK_JOURNAL_EVERY_S = 60.0  # the same risk refusal of a stock is journaled at most this often
 
 
 class OrderGateway:
@@ -68,6 +69,10 @@ class OrderGateway:
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
         self.cooldown: dict[tuple[str, Side], float] = {}
+        # the account's average price of a holding the engine does not manage, taken when
+        # its sell is sent: the 잔고 row may be gone (balance event) before the fill is booked
+        self.unmanaged_cost: dict[str, int] = {}
+        self._risk_journaled: dict[tuple[str, str, str], float] = {}  # key → when (mono)
         self.on_auto_off: Callable[[str], None] | None = None  # the engine turns auto-trade off
 
     # --- sending -----------------------------------------------------------------------
@@ -109,28 +114,43 @@ class OrderGateway:
                 ctx.mono(),
             )
             if not verdict.allowed:
-                ctx.journal.record(
-                    JournalKind.RISK,
-                    code=code,
-                    side=side.value,
-                    price=request.price,
-                    quantity=request.quantity,
-                    reason=verdict.message,
-                    detail={"risk": verdict.code.value, "purpose": purpose},
-                )
+                # An exit retried every second meets the same limit again: journal it once
+                # a minute per stock, side and limit, not on every retry.
+                key = (code, side.value, verdict.code.value)
+                if ctx.mono() - self._risk_journaled.get(key, -RISK_JOURNAL_EVERY_S) >= (
+                    RISK_JOURNAL_EVERY_S
+                ):
+                    self._risk_journaled[key] = ctx.mono()
+                    ctx.journal.record(
+                        JournalKind.RISK,
+                        code=code,
+                        side=side.value,
+                        price=request.price,
+                        quantity=request.quantity,
+                        reason=verdict.message,
+                        detail={"risk": verdict.code.value, "purpose": purpose},
+                    )
                 if verdict.disable_auto_trade and self.on_auto_off is not None:
                     self.on_auto_off(verdict.message)
                 return None, verdict.message
             if verdict.disable_auto_trade and self.on_auto_off is not None:
                 self.on_auto_off(verdict.message)
         request_id = new_request_id()
+        # The server's time as the order leaves (HHmmss; "" while a simulator's clock is not
+        # known yet): an order of unknown outcome is only ever matched to an account order
+        # placed after it, never to an earlier one of the same stock and size.
+        server_time = ctx.clock.now().strftime("%H%M%S") if ctx.clock.synced else ""
         info = {
             "purpose": purpose,
             "order_type": request.order_type.value,
             "venue": request.venue.value,
             "source": source,
+            "server_time": server_time,
             **(detail or {}),
         }
+        cost = self._unmanaged_cost_now(code) if side is Side.SELL else 0
+        if cost:
+            info["cost_basis"] = cost  # a restart books this sell's P/L from it
         fields = {
             "code": code,
             "side": side.value,
@@ -148,7 +168,13 @@ class OrderGateway:
         entries.append((JournalKind.ORDER_REQUEST, fields))
         ctx.journal.record_many(entries)
         order = self.register_sent(
-            request_id, request, purpose=purpose, source=source, reason=reason, sent_at=ctx.wall()
+            request_id,
+            request,
+            purpose=purpose,
+            source=source,
+            reason=reason,
+            sent_at=ctx.wall(),
+            server_time=server_time,
         )
         ctx.ledger.order_sent(ctx.mono())
         try:
@@ -179,6 +205,8 @@ class OrderGateway:
         source: str,
         reason: str,
         sent_at: float,
+        server_time: str = "",
+        cost_basis: int = 0,
     ) -> ManagedOrder:
         """Register a new order as sent and mark its position buy / sell pending (a buy also
         starts tracking the code and counts for the re-buy block). `place` calls it just
@@ -194,6 +222,11 @@ class OrderGateway:
             now_mono=ctx.mono(),
             now_wall=sent_at,
         )
+        order.sent_server_time = server_time
+        if request.side is Side.SELL:
+            cost = cost_basis or self._unmanaged_cost_now(code)
+            if cost:
+                self.unmanaged_cost[code] = cost
         position = ctx.positions.get(code)
         if request.side is Side.BUY:
             if position is None:
@@ -207,6 +240,15 @@ class OrderGateway:
             position.reason = reason
         ctx.positions_dirty = True
         return order
+
+    def _unmanaged_cost_now(self, code: str) -> int:
+        """The account's average price of `code` when the engine does not manage it (no
+        position, or one without a cost), else 0."""
+        position = self.ctx.positions.get(code)
+        if position is not None and position.avg_price:
+            return 0
+        held = self.ctx.tables.get("holdings", code)
+        return int(held.get("avg_price") or 0) if held else 0
 
     def modify(self, order: ManagedOrder, price: int, quantity: int, reason: str) -> bool:
         """Amend (정정) `order` to `price` for `quantity` shares on its venue."""
@@ -370,6 +412,7 @@ class OrderGateway:
             # would be only fees and the daily loss limit would miss the real loss.
             held = ctx.tables.get("holdings", code)
             avg = int(held.get("avg_price") or 0) if held else 0
+            avg = avg or self.unmanaged_cost.get(code, 0)
         pnl = ctx.ledger.book_fill(
             is_buy=is_buy,
             price=fill.price,
@@ -387,7 +430,10 @@ class OrderGateway:
                 position.price = fill.price
         if is_buy:
             ctx.ledger.bought.add(code)
-        ctx.last_fill_at[code] = ctx.wall()
+        if not fill.found_by_reconcile:
+            # Our own newer fill: reconciliation keeps it over an older account snapshot.
+            # A fill the reconciliation itself found is the account's, not newer than it.
+            ctx.last_fill_at[code] = ctx.wall()
         ctx.positions_dirty = True
         amount = fill.price * fill.quantity
         ctx.tables.set_row(

@@ -11,7 +11,7 @@ commit (milliseconds); the engine calls `checkpoint()` from its snapshot timer i
 decision and its order request are written in one transaction (`record_many`).
 
 Read it from the command line to answer "why did it sell?":
-    python -m kiwoom_terminal.engine.journal [--day YYYYMMDD] [--code 005930] [--db PATH]
+    python -m kiwoom_terminal.engine.journal [--mode real] [--day YYYYMMDD] [--code 005930] [--db PATH]
 """
 
 from __future__ import annotations
@@ -97,6 +97,18 @@ class Journal:
         self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.executescript(_SCHEMA)
 
+    def last_id(self) -> int:
+        """The id of the newest entry (0 for an empty journal): a snapshot stores it, so a
+        restart knows exactly which entries came after it."""
+        row = self._db.execute("SELECT MAX(id) FROM journal").fetchone()
+        return int(row[0] or 0)
+
+    def first_id_of_day(self, day: str) -> int:
+        """The id of the first entry of `day` (YYYYMMDD), or one past the newest when the
+        day has none yet."""
+        row = self._db.execute("SELECT MIN(id) FROM journal WHERE day = ?", (day,)).fetchone()
+        return int(row[0]) if row[0] is not None else self.last_id() + 1
+
     def record_many(self, entries: Iterable[tuple[JournalKind, dict[str, Any]]]) -> None:
         """Append several entries (kind, keyword arguments of `record`) in one commit."""
         self._db.execute("BEGIN")
@@ -167,11 +179,16 @@ class Journal:
         kinds: Iterable[JournalKind] | None = None,
         limit: int | None = None,
         since: dt.datetime | None = None,
+        after_id: int | None = None,
     ) -> list[JournalEntry]:
         """Entries matching every given filter, oldest first (newest `limit` if given);
-        `since`: only entries recorded at or after that moment."""
+        `since`: only entries recorded at or after that moment; `after_id`: only entries
+        written after the one with that id (ids only grow, whatever the wall clock does)."""
         where: list[str] = []
         args: list[Any] = []
+        if after_id is not None:
+            where.append("id > ?")
+            args.append(int(after_id))
         if since is not None:
             moment = since.astimezone(KST)
             # ISO texts in one time zone sort as the times do; the day bound uses the index
@@ -238,10 +255,11 @@ def format_entry(entry: JournalEntry) -> str:
     return "  ".join(parts)
 
 
-def default_journal_path() -> Path:
+def default_journal_path(mode: str = "sim") -> Path:
+    """The journal the terminal writes in `mode` without --data-dir (one folder per mode)."""
     from kiwoom_terminal.settings_store import user_data_dir
 
-    return user_data_dir() / "journal.sqlite3"
+    return user_data_dir() / mode / "journal.sqlite3"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -251,8 +269,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--day", default=dt.datetime.now(KST).strftime("%Y%m%d"), help="YYYYMMDD")
     parser.add_argument("--code", default=None, help="6-digit stock code")
+    parser.add_argument(
+        "--mode",
+        choices=("sim", "mock", "real"),
+        default="sim",
+        help="whose journal without --db: the simulator's, the mock or the real account's",
+    )
     args = parser.parse_args(argv)
-    path = args.db or default_journal_path()
+    path = args.db or default_journal_path(args.mode)
     if not path.exists():
         print(f"매매 일지가 없습니다: {path}", file=sys.stderr)
         return 1

@@ -97,7 +97,9 @@ def prepare(
         credentials = load_credentials(mode)
     except CredentialsError as exc:
         raise LaunchError(str(exc)) from None
-    data_dir = Path(args.data_dir) if args.data_dir else user_data_dir()
+    # One folder per mode: a simulator's journal, snapshots and watchlist never mix with
+    # those of the mock or the real account.
+    data_dir = Path(args.data_dir) if args.data_dir else user_data_dir() / mode.value
     data_dir.mkdir(parents=True, exist_ok=True)
     simulator = None
     rest_url, ws_url = args.rest_url, args.ws_url

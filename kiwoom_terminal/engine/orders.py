@@ -42,6 +42,9 @@ from kiwoom_terminal.objects import OpenOrderData, OrderEventData, OrderRequest
 log = logging.getLogger(__name__)
 
 ORPHAN_TTL_S = 10.0  # how long an event for an unknown order number waits for its reply
+# An account order stamped this much before our send can still be ours (clock estimates and
+# server stamps differ by a second or two); one stamped earlier than that cannot.
+UNKNOWN_MATCH_SLACK_S = 10
 ENTRY = "entry"
 MANUAL = "manual"
 EXTERNAL = "external"  # found in the account, not placed by this engine (HTS, other app)
@@ -75,6 +78,7 @@ class ManagedOrder:
     in_flight: str = ""  # request id of a modify / cancel awaiting its reply
     amend_failures: int = 0
     request: OrderRequest | None = None
+    sent_server_time: str = ""  # HHmmss of the server's clock when sent ("" = not known)
 
     @property
     def remaining(self) -> int:
@@ -499,7 +503,12 @@ class OrderManager:
     def unknown_requests(self) -> list[UnknownRequest]:
         """New orders with an UNKNOWN outcome, stamped with when that became known."""
         return [
-            UnknownRequest(o.request_id, o.request, max(o.sent_at, o.answered_at))
+            UnknownRequest(
+                o.request_id,
+                o.request,
+                max(o.sent_at, o.answered_at),
+                _seconds_before(o.sent_server_time, UNKNOWN_MATCH_SLACK_S),
+            )
             for o in self.open_orders()
             if o.status is OrderStatus.UNKNOWN and o.request is not None and not o.order_no
         ]
@@ -660,3 +669,12 @@ class OrderManager:
     def take_dirty(self) -> set[str]:
         dirty, self.dirty = self.dirty, set()
         return dirty
+
+
+def _seconds_before(hhmmss: str, seconds: int) -> str:
+    """`hhmmss` minus `seconds` (clamped at midnight); "" stays "" (no bound)."""
+    if len(hhmmss) < 6 or not hhmmss[:6].isdigit():
+        return ""
+    total = int(hhmmss[:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6]) - seconds
+    total = max(0, total)
+    return f"{total // 3600:02d}{total % 3600 // 60:02d}{total % 60:02d}"

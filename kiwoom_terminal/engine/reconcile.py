@@ -52,6 +52,7 @@ class UnknownRequest:
     request_id: str
     order: OrderRequest
     sent_at: float
+    not_before: str = ""  # HHmmss: account orders stamped earlier were placed before it
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,9 +108,13 @@ def plan_orders(
     known: Iterable[KnownOrder],
     unknown: Iterable[UnknownRequest],
     snapshot: AccountSnapshot,
+    claimed_elsewhere: Iterable[str] = (),
 ) -> OrderPlan:
-    """Reconcile orders with `snapshot` (see the module docstring)."""
+    """Reconcile orders with `snapshot` (see the module docstring). `claimed_elsewhere`:
+    order numbers the day's journal already ties to other requests (acknowledged or
+    filled earlier); an order of unknown outcome is never matched to one of them."""
     plan = OrderPlan()
+    owned = set(claimed_elsewhere)
     open_by_no = {o.order_no: o for o in snapshot.open_orders}
     fills = _fill_progress(snapshot)
     known_list = list(known)
@@ -129,7 +134,9 @@ def plan_orders(
     claimed: set[str] = set()
     for req in unknown:
         candidates = [
-            c for c in order_candidates(req.order, snapshot, known_nos) if c.order_no not in claimed
+            c
+            for c in order_candidates(req.order, snapshot, known_nos | owned, req.not_before)
+            if c.order_no not in claimed
         ]
         if len(candidates) == 1:
             c = candidates[0]

@@ -81,6 +81,8 @@ class Recovery:
         ctx = self.ctx
         return {
             "day": ctx.ledger.day,
+            "mode": ctx.settings.general.mode.value,  # a sim snapshot never feeds a real account
+            "journal_id": ctx.journal.last_id(),  # the journal entries after it are not in it
             "saved_at": dt.datetime.now(KST).isoformat(timespec="milliseconds"),
             "positions": [p.to_record() for p in ctx.positions.values()],
             "orders": ctx.orders.records(),
@@ -99,8 +101,18 @@ class Recovery:
         self.warnings = list(loaded.warnings)  # the engine shows these as warnings
         lines = list(loaded.warnings)
         payload = loaded.payload
+        mode = ctx.settings.general.mode.value
+        if payload is not None and payload.get("mode", mode) != mode:
+            message = (
+                f"스냅샷이 다른 모드({payload.get('mode')})의 것이라 복원하지 않습니다: "
+                f"그 계좌의 포지션·주문은 {mode} 계좌와 무관합니다"
+            )
+            self.warnings.append(message)
+            lines.append(message)
+            return lines  # nor the journal: its entries of today may be the other mode's too
         if payload is None:
-            return lines
+            # No snapshot at all: every order journaled today is unknown to this state.
+            return lines + self.replay_journal(after_id=self._day_start_id())
         same_day = payload.get("day") == ctx.ledger.day
         for record in payload.get("positions", []):
             position = TrackedPosition.from_record(record)
@@ -118,13 +130,21 @@ class Recovery:
         if same_day:
             ctx.ledger = DayLedger.from_record(payload.get("ledger", {"day": ctx.ledger.day}))
             ctx.orders.restore(payload.get("orders", []), now_mono=ctx.mono())
-            fills = payload.get("tables", {}).get(FILLS.name)
-            if fills is not None:
-                for key, row in fills.to_dict("index").items():
-                    ctx.tables.set_row(FILLS.name, key, row)
-            saved_at = payload.get("saved_at")
-            if saved_at:
-                lines += self.replay_journal(dt.datetime.fromisoformat(saved_at))
+            for table in (FILLS.name, "holdings"):
+                # 잔고 until the account is read again: the cost of a holding the engine
+                # does not manage, for the P/L of its sell that reconciliation may find
+                frame = payload.get("tables", {}).get(table)
+                if frame is not None:
+                    for key, row in frame.to_dict("index").items():
+                        ctx.tables.set_row(table, key, row)
+            if "journal_id" in payload:
+                lines += self.replay_journal(after_id=int(payload["journal_id"]))
+            elif payload.get("saved_at"):  # a snapshot from before journal ids were kept
+                lines += self.replay_journal(since=dt.datetime.fromisoformat(payload["saved_at"]))
+        else:
+            # The newest readable snapshot is from another day (the first seconds of the
+            # day, or every save of today failed): all of today's orders are unknown to it.
+            lines += self.replay_journal(after_id=self._day_start_id())
         ctx.positions_dirty = True
         lines.append(
             f"스냅샷({loaded.source}, {payload.get('saved_at', '?')}) 복원: 추적 {len(ctx.positions)}종목, "
@@ -137,9 +157,16 @@ class Recovery:
         )
         return lines
 
-    def replay_journal(self, since: dt.datetime) -> list[str]:
-        """New orders the journal recorded at or after `since` (the snapshot's capture)
-        that the snapshot cannot know: the process died between two snapshots. Each is
+    def _day_start_id(self) -> int:
+        """The id just before today's first journal entry."""
+        return self.ctx.journal.first_id_of_day(self.ctx.ledger.day) - 1
+
+    def replay_journal(
+        self, *, after_id: int | None = None, since: dt.datetime | None = None
+    ) -> list[str]:
+        """New orders the journal recorded after the snapshot (entry id `after_id`, or the
+        time `since` for an older snapshot) that the snapshot cannot know: the process died
+        between two snapshots. Each is
         registered again as the gateway registered it — position pending, re-buy block —
         with its order number if the server's acknowledgement was journaled, else with an
         UNKNOWN outcome, so the start-up reconciliation finds it in the account (fills
@@ -151,6 +178,7 @@ class Recovery:
         ctx = self.ctx
         entries = ctx.journal.entries(
             since=since,
+            after_id=after_id,
             kinds=(JournalKind.ORDER_REQUEST, JournalKind.ORDER_ACK, JournalKind.ORDER_REJECT),
         )
         acks = {e.request_id: e for e in entries if e.kind is JournalKind.ORDER_ACK}
@@ -181,6 +209,8 @@ class Recovery:
                 source=str(detail.get("source") or ""),
                 reason=entry.reason,
                 sent_at=entry.at.timestamp(),
+                server_time=str(detail.get("server_time") or ""),
+                cost_basis=int(detail.get("cost_basis") or 0),
             )
             ack = acks.get(entry.request_id)
             if ack is not None and ack.order_no:
@@ -202,6 +232,17 @@ class Recovery:
 
     # --- reconciliation ------------------------------------------------------------------
 
+    def _claimed_order_nos(self) -> set[str]:
+        """Order numbers today's journal already ties to a request (acknowledged, adopted by
+        an earlier reconciliation, or filled): not candidates for an order whose outcome is
+        unknown — a request that never reached the server must not take over the morning's
+        filled order of the same stock and size."""
+        entries = self.ctx.journal.entries(
+            day=self.ctx.ledger.day,
+            kinds=(JournalKind.ORDER_ACK, JournalKind.FILL),
+        )
+        return {e.order_no for e in entries if e.order_no}
+
     def apply(self, snapshot: AccountSnapshot, why: str) -> bool:
         """Line the engine up with `snapshot`. Returns True when another reconciliation is
         needed (an order's fate is still open: replies in flight or a stale snapshot)."""
@@ -209,7 +250,8 @@ class Recovery:
         taken = snapshot.taken_at
         orders = ctx.orders
         known = orders.known_orders(answered_before=taken)
-        plan = plan_orders(known, orders.unknown_requests(), snapshot)
+        unknown = orders.unknown_requests()
+        plan = plan_orders(known, unknown, snapshot, self._claimed_order_nos() if unknown else ())
         again = any(o.resolution is Resolution.STALE for o in plan.requests.values())
         busy = {o.code for o in orders.open_orders() if o.status is OrderStatus.SUBMITTING}
         busy |= {c.target.code for c in orders.commands.values()}
@@ -219,6 +261,21 @@ class Recovery:
             again = True
         names = {p.code: p.name for p in snapshot.balance.positions}
         updates, report = orders.apply_plan(plan, ctx.mono(), names)
+        for request_id, outcome in plan.requests.items():
+            adopted = orders.by_request.get(request_id)
+            if outcome.resolution is Resolution.ADOPT and adopted is not None:
+                # Tie the number to the request in the journal, as an acknowledgement does:
+                # a later restart then knows this order is taken.
+                ctx.journal.record(
+                    JournalKind.ORDER_ACK,
+                    code=adopted.code,
+                    side=adopted.side.value,
+                    order_no=adopted.order_no,
+                    request_id=request_id,
+                    price=adopted.price,
+                    quantity=adopted.quantity,
+                    reason="재조정으로 확인",
+                )
         self.gateway.apply(updates)
 
         open_buys = {o.code for o in orders.open_orders() if o.side is Side.BUY}

@@ -28,18 +28,27 @@ class OrderCandidate:
 
 
 def order_candidates(
-    order: OrderRequest, snapshot: AccountSnapshot, known_order_nos: set[str]
+    order: OrderRequest,
+    snapshot: AccountSnapshot,
+    known_order_nos: set[str],
+    not_before: str = "",
 ) -> list[OrderCandidate]:
     """Orders in `snapshot` that match `order` and are not in `known_order_nos`, by order
-    number (a partly filled order appears in both lists and is reported once)."""
+    number (a partly filled order appears in both lists and is reported once). With
+    `not_before` (HHmmss), rows stamped earlier are skipped: placed before `order` was sent,
+    they cannot be it."""
     found: dict[str, OrderCandidate] = {}
     for row in snapshot.open_orders:
+        if not_before and row.time and row.time[:6] < not_before:
+            continue
         if row.order_no not in known_order_nos and _matches_open(order, row):
             found[row.order_no] = OrderCandidate(
                 row.order_no, row.order_qty - row.unfilled_qty, row.unfilled_qty, "open"
             )
     for fill in snapshot.fills:
         if fill.order_no in known_order_nos or fill.order_no in found:
+            continue
+        if not_before and fill.time and fill.time[:6] < not_before:
             continue
         if _matches_fill(order, fill):
             found[fill.order_no] = OrderCandidate(

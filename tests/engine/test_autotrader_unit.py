@@ -209,3 +209,39 @@ def test_routine_skips_of_owned_stocks_are_debug_lines(tmp_path: Path) -> None:
     rig.enter("4", "005930")  # max positions reached: the trader wants to know
     assert [level for level, _ in logged] == ["DEBUG", "INFO"]
     assert rig.refusals("000660") and rig.refusals("005930") == [BuyRefusal.MAX_POSITIONS.value]
+
+
+class _Mono:
+    """A monotonic clock the test moves."""
+
+    def __init__(self) -> None:
+        self.t = 1000.0
+
+    def __call__(self) -> float:
+        return self.t
+
+
+def test_a_waiting_exit_is_logged_and_journaled_once_not_every_second(tmp_path: Path) -> None:
+    """The cool-down's text counts down ("10초 … 9초 …") and the order-rate limit's counts
+    orders: neither may turn the every-second retry into a line and a row per second."""
+    for raw, prepare in (
+        ({}, lambda rig, mono: rig.gateway.cooldown.update({("000660", Side.SELL): mono() + 10})),
+        ({"risk__max_orders_per_minute": "1"}, lambda rig, mono: rig.ctx.ledger.order_sent(mono())),
+    ):
+        rig = Rig(tmp_path / str(len(raw)), **raw)
+        mono = _Mono()
+        rig.ctx.mono = mono
+        logs: list[str] = []
+        rig.ctx.log = lambda level, text, logs=logs: logs.append(text)
+        rig.ctx.positions["000660"] = TrackedPosition(
+            "000660", exit_state=PositionState(70_000, 10)
+        )
+        prepare(rig, mono)
+        rig.trader.on_ticks({"000660": TickSummary(67_500, 67_500, 67_500, 0, "103000")})
+        for _ in range(9):  # the clock check, once a second
+            mono.t += 1.0
+            rig.trader.check_clock_rules()
+        journal = rig.ctx.journal
+        waiting = [e for e in journal.entries(kinds=[JournalKind.NOTICE]) if "waiting" in e.detail]
+        assert len([t for t in logs if "매도 주문을 보내지 못했습니다" in t]) == 1
+        assert len(waiting) == 1 and len(journal.entries(kinds=[JournalKind.RISK])) <= 1

@@ -199,12 +199,14 @@ def test_orders_sent_after_the_last_snapshot_come_back_from_the_journal(tmp_path
     assert {"035720", "000660"} <= again.ledger.bought  # the re-buy block holds
     assert sum("복원(저널)" in line for line in lines) == 2
 
-    # The account shows the unanswered buy filled and the acknowledged one resting.
+    # The account shows the unanswered buy filled and the acknowledged one resting (stamped
+    # now by the server's clock, which in mock mode is the wall clock: after the send).
+    now = dt.datetime.now(KST).strftime("%H%M%S")
     account = AccountSnapshot(
         [OpenOrderData("0000007", "", "000660", "", Side.BUY, OrderAction.NEW,
-                       OrderType.LIMIT, 2, 190_000, 2, 0, "100001", Venue.KRX)],
+                       OrderType.LIMIT, 2, 190_000, 2, 0, now, Venue.KRX)],
         [FillData("0000006", "", "035720", "", Side.BUY, OrderType.LIMIT, 40_000, 3, 40_000,
-                  3, 0, 0, 0, "100000", Venue.KRX)],
+                  3, 0, 0, 0, now, Venue.KRX)],
         AccountBalanceData(0, 0, 0, 0.0, 0, (
             PositionData("035720", "", 3, 3, 40_000, 40_000, 40_000, 120_000, 120_000, 0, 0.0),
         )),

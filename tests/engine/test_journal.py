@@ -125,3 +125,17 @@ def test_command_line_prints_the_day(tmp_path: Path, capsys: pytest.CaptureFixtu
     out = capsys.readouterr().out
     assert "09:31:05.000" in out and "72,300원 × 14" in out and "고가 73,400" in out
     assert main(["--db", str(tmp_path / "missing.sqlite3")]) == 1
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="XDG folders are the Linux convention")
+def test_command_line_reads_the_journal_of_the_chosen_mode(
+    tmp_path: Path, monkeypatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    real = Journal(tmp_path / "kiwoom-terminal" / "real" / "journal.sqlite3")
+    real.record(JournalKind.NOTICE, code="005930", reason="실계좌 기록")
+    real.close()
+    assert main(["--mode", "real"]) == 0
+    assert "실계좌 기록" in capsys.readouterr().out
+    assert main([]) == 1  # the simulator's journal: none yet
+    assert "sim" in capsys.readouterr().err

@@ -174,7 +174,9 @@ def test_first_start_seeds_the_user_settings_and_data_folders(tmp_path: Path, mo
     seeded = tmp_path / "config" / "kiwoom-terminal" / "settings.ini"
     assert launch.settings_path == seeded
     assert seeded.read_text(encoding="utf-8") == (REPO / "settings.ini").read_text(encoding="utf-8")
-    assert launch.data_dir == tmp_path / "share" / "kiwoom-terminal" and launch.data_dir.is_dir()
+    # one data folder per mode: the simulator's journal never mixes with the real account's
+    assert launch.data_dir == tmp_path / "share" / "kiwoom-terminal" / "sim"
+    assert launch.data_dir.is_dir()
     seeded.write_text(
         seeded.read_text(encoding="utf-8").replace("buy_amount=1000000", "buy_amount=2000000"),
         encoding="utf-8",
