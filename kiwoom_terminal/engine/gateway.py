@@ -284,20 +284,11 @@ class OrderGateway:
         )
         ctx.orders.add_modify(request_id, order, price, quantity)
         ctx.ledger.order_sent(ctx.mono())
-        try:
-            ctx.send(
-                ModifyOrderRequest(
-                    ModifyRequest(order.order_no, order.code, quantity, price, order.venue),
-                    request_id=request_id,
-                )
-            )
-        except Exception as exc:
-            ctx.orders.commands.pop(request_id, None)
-            order.in_flight = ""
-            ctx.log("ERROR", f"정정 주문을 보내지 못했습니다 ({order.order_no}): {exc}")
-            return False
-        ctx.log("INFO", f"정정 {order.code} 주문 {order.order_no}: {reason}")
-        return True
+        command = ModifyOrderRequest(
+            ModifyRequest(order.order_no, order.code, quantity, price, order.venue),
+            request_id=request_id,
+        )
+        return self._send_command(order, command, "정정", reason)
 
     def cancel(
         self, order: ManagedOrder, reason: str, *, quantity: int = 0, then_market: bool = False
@@ -320,19 +311,30 @@ class OrderGateway:
             detail={"then_market": then_market},
         )
         ctx.orders.add_cancel(request_id, order, quantity, then_market=then_market)
+        command = CancelOrderRequest(
+            CancelRequest(order.order_no, order.code, quantity, order.venue),
+            request_id=request_id,
+        )
+        return self._send_command(order, command, "취소", reason)
+
+    def _send_command(
+        self,
+        order: ManagedOrder,
+        command: ModifyOrderRequest | CancelOrderRequest,
+        what: str,
+        reason: str,
+    ) -> bool:
+        """Queue a registered modify / cancel; if the supervisor cannot take it, forget the
+        command again (nothing was sent) and say so."""
+        ctx = self.ctx
         try:
-            ctx.send(
-                CancelOrderRequest(
-                    CancelRequest(order.order_no, order.code, quantity, order.venue),
-                    request_id=request_id,
-                )
-            )
+            ctx.send(command)
         except Exception as exc:
-            ctx.orders.commands.pop(request_id, None)
+            ctx.orders.commands.pop(command.request_id, None)
             order.in_flight = ""
-            ctx.log("ERROR", f"취소 주문을 보내지 못했습니다 ({order.order_no}): {exc}")
+            ctx.log("ERROR", f"{what} 주문을 보내지 못했습니다 ({order.order_no}): {exc}")
             return False
-        ctx.log("INFO", f"취소 {order.code} 주문 {order.order_no}: {reason}")
+        ctx.log("INFO", f"{what} {order.code} 주문 {order.order_no}: {reason}")
         return True
 
     def _refusal(self, code: str, side: Side | None, *, manual: bool) -> str:
