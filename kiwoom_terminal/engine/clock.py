@@ -41,10 +41,16 @@ class MarketClock:
         self._last_s = -1.0
         self._top_stamp_s: float | None = None  # the latest stamp of the server's day
         self.new_days = 0  # times the server's clock fell back a day (sim: its next session)
+        # The newest server stamp seen (HHmmss, any mode): a lower bound of the server's time
+        # that does not depend on this PC's clock being right.
+        self.last_stamp = ""
 
     def observe(self, hhmmss: str) -> None:
         """Take a server stamp (HHmmss); malformed or empty stamps are ignored."""
-        if not self.follow_server or len(hhmmss) < 6 or not hhmmss[:6].isdigit():
+        if len(hhmmss) < 6 or not hhmmss[:6].isdigit():
+            return
+        self.last_stamp = hhmmss[:6]
+        if not self.follow_server:
             return
         seconds = int(hhmmss[0:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6])
         top = self._top_stamp_s

@@ -136,10 +136,11 @@ class OrderGateway:
             if verdict.disable_auto_trade and self.on_auto_off is not None:
                 self.on_auto_off(verdict.message)
         request_id = new_request_id()
-        # The server's time as the order leaves (HHmmss; "" while a simulator's clock is not
-        # known yet): an order of unknown outcome is only ever matched to an account order
-        # placed after it, never to an earlier one of the same stock and size.
-        server_time = ctx.clock.now().strftime("%H%M%S") if ctx.clock.synced else ""
+        # The newest server stamp seen before the order leaves (HHmmss; "" before any): an
+        # order of unknown outcome is only ever matched to an account order stamped after
+        # it, never to an earlier one of the same stock and size. A server stamp, not this
+        # PC's clock: a PC clock running ahead must never make our own order look earlier.
+        server_time = ctx.clock.last_stamp
         info = {
             "purpose": purpose,
             "order_type": request.order_type.value,

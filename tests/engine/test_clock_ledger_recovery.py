@@ -67,6 +67,11 @@ def test_mock_and_real_use_the_wall_clock() -> None:
     clock = MarketClock(Mode.REAL, wall=lambda: WALL)
     clock.observe("100000")
     assert clock.synced and clock.time_of_day() == dt.time(14, 0)
+    # … but remember the server's own stamp (the bound for matching unknown orders, which
+    # must not depend on this PC's clock being right)
+    assert clock.last_stamp == "100000"
+    clock.observe("bad")
+    assert clock.last_stamp == "100000"
 
 
 def test_ledger_realised_pnl_and_order_window() -> None:

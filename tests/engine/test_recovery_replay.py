@@ -43,7 +43,7 @@ def _ctx(tmp_path: Path, day: str = TODAY, mode: str = "mock") -> EngineContext:
         settings=settings,
         rules=Rules.from_settings(settings),
         journal=Journal(tmp_path / "journal.sqlite3"),  # one journal, as in the engine
-        clock=MarketClock(Mode(mode), wall=lambda: AFTERNOON),  # the server says 14:00
+        clock=MarketClock(Mode(mode), wall=lambda: AFTERNOON),
         send=lambda request: request.request_id,
         ledger=DayLedger(day),
     )
@@ -129,6 +129,7 @@ def test_an_unsent_sell_never_takes_over_the_mornings_sell(tmp_path: Path) -> No
         "005930", "", PositionState(70_000, 10), source="manual"
     )
     Recovery(ctx, gateway, store).save()
+    ctx.clock.observe("140000")  # the tick that decided the stop-loss, stamped by the server
     order, why = gateway.place(
         OrderRequest("005930", Side.SELL, 10, 0, OrderType.MARKET),
         purpose="stop_loss",
