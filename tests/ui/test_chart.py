@@ -173,6 +173,8 @@ def test_moving_averages_have_a_legend_in_their_colours(chart) -> None:
         assert f"color:{colour}; font-weight:bold'>{text}</span>" in legend.text
     assert legend.item.toPlainText().split() == ["MA5", "MA20", "MA60"]
     assert legend.isVisible()
+    # backed, so a guide line through the top of the chart does not cross the text
+    assert legend.autoFillBackground() and legend.palette().window().color().alpha() > 128
     # Levels at the top of the view (where the legend is) keep their labels legible, also
     # in the narrower chart of a 1366×768 laptop.
     top = float(chart.series.high[-120:].max())

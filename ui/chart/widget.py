@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyqtgraph as pg
 from PyQt5.QtCore import QEvent, QObject, QPointF, Qt, QTimer, pyqtSignal
-from PyQt5.QtGui import QColor
+from PyQt5.QtGui import QColor, QPalette
 from PyQt5.QtWidgets import (
     QButtonGroup,
     QHBoxLayout,
@@ -174,6 +174,12 @@ class ChartWidget(QWidget):
         self.ma_legend.setParentItem(self.price_plot.getViewBox())
         self.ma_legend.anchor(itemPos=(0, 0), parentPos=(0, 0), offset=(4, 0))
         self.ma_legend.setZValue(40)
+        # An opaque-ish backing: a guide line (익절, 손절) running through the top of the
+        # chart must not cross the legend's text.
+        backing = self.ma_legend.palette()
+        backing.setColor(QPalette.ColorRole.Window, QColor(255, 255, 255, 220))
+        self.ma_legend.setPalette(backing)
+        self.ma_legend.setAutoFillBackground(True)
         bb_pen = pg.mkPen("#8d6e63", width=1, style=Qt.PenStyle.DashLine)
         self.bb_mid = pg.PlotDataItem(pen=pg.mkPen("#8d6e63", width=1))
         self.bb_upper = pg.PlotDataItem(pen=bb_pen)
