@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+import importlib.metadata
+import json
 import logging
+import os
 from dataclasses import dataclass
 from enum import Enum
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 log = logging.getLogger(__name__)
@@ -228,38 +232,109 @@ def session_phase(
 # --- Business days ----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class KrxHolidays:
+    """The weekdays KRX does not trade (holidays) between `first` and `last`, the range
+    exchange_calendars' XKRX calendar covers (about twenty years back, a year ahead)."""
+
+    first: dt.date
+    last: dt.date
+    closed: frozenset[dt.date]
+
+
+HOLIDAY_CACHE_ENV = "KIWOOM_TERMINAL_CACHE_DIR"  # overrides the user cache folder
+
+
 @functools.lru_cache(maxsize=1)
-def _calendar() -> object | None:
-    """The XKRX calendar from exchange_calendars, loaded once (it takes ~2 s)."""
+def _holidays() -> KrxHolidays | None:
+    """KRX holidays, loaded once per process. Building the XKRX calendar takes about 2 s
+    (its lunar-calendar holidays over twenty years) in every process that asks — the
+    engine, the simulator, each worker — so the result is kept in the user cache folder,
+    rebuilt each month and for each exchange_calendars version. None when the calendar is
+    not available (only weekends are then treated as closed, with a warning)."""
+    try:  # the version from the package metadata: no import (pandas and all) when cached
+        version = importlib.metadata.version("exchange_calendars")
+    except importlib.metadata.PackageNotFoundError:  # pragma: no cover
+        log.warning("KRX holiday calendar unavailable; treating only weekends as closed")
+        return None
+    today = dt.datetime.now(KST).date()
+    path = _holiday_cache_dir() / f"xkrx-holidays-{version}-{today:%Y%m}.json"
+    cached = _read_holidays(path)
+    if cached is not None:
+        return cached
     try:
         import exchange_calendars
 
-        return exchange_calendars.get_calendar("XKRX")
+        calendar = exchange_calendars.get_calendar("XKRX")
     except Exception:  # pragma: no cover - a broken install must not stop trading
         log.warning("KRX holiday calendar unavailable; treating only weekends as closed")
         return None
+    sessions = {ts.date() for ts in calendar.sessions}
+    first, last = calendar.first_session.date(), calendar.last_session.date()
+    closed = frozenset(
+        d
+        for d in (first + dt.timedelta(days=i) for i in range((last - first).days + 1))
+        if d.weekday() < 5 and d not in sessions
+    )
+    holidays = KrxHolidays(first, last, closed)
+    _write_holidays(path, holidays)
+    return holidays
+
+
+def _holiday_cache_dir() -> Path:
+    override = os.environ.get(HOLIDAY_CACHE_ENV)
+    if override:
+        return Path(override)
+    import platformdirs
+
+    return Path(platformdirs.user_cache_dir("kiwoom-terminal", "kiwoom-terminal"))
+
+
+def _read_holidays(path: Path) -> KrxHolidays | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        return KrxHolidays(
+            dt.date.fromisoformat(data["first"]),
+            dt.date.fromisoformat(data["last"]),
+            frozenset(dt.date.fromisoformat(d) for d in data["closed"]),
+        )
+    except (OSError, ValueError, KeyError, TypeError):
+        return None  # none yet, or unreadable: rebuilt from the calendar
+
+
+def _write_holidays(path: Path, holidays: KrxHolidays) -> None:
+    """Write atomically (several processes may build it at once); a failure only costs
+    the next process the 2 s again."""
+    data = {
+        "first": holidays.first.isoformat(),
+        "last": holidays.last.isoformat(),
+        "closed": sorted(d.isoformat() for d in holidays.closed),
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data), encoding="utf-8")
+        os.replace(tmp, path)
+    except OSError as exc:
+        log.info("KRX holiday cache not written (%s): %s", path, exc)
 
 
 def is_business_day(day: dt.date) -> bool:
     """True when KRX trades on `day`.
 
-    Holidays come from exchange_calendars' XKRX calendar. Outside the calendar's range
-    (it covers about a year ahead) only weekends count as closed, with a warning.
+    Holidays come from exchange_calendars' XKRX calendar (cached, see `_holidays`). Outside
+    the calendar's range (it covers about a year ahead) only weekends count as closed, with
+    a warning.
     """
     if day.weekday() >= 5:
         return False
-    cal = _calendar()
-    if cal is None:
+    holidays = _holidays()
+    if holidays is None:
         return True
-    import pandas as pd
-
-    ts = pd.Timestamp(day)
-    first = cal.first_session  # type: ignore[attr-defined]
-    last = cal.last_session  # type: ignore[attr-defined]
-    if ts < first or ts > last:
+    if day < holidays.first or day > holidays.last:
         _warn_outside_calendar(day)
         return True
-    return bool(cal.is_session(ts))  # type: ignore[attr-defined]
+    return day not in holidays.closed
 
 
 @functools.lru_cache(maxsize=8)

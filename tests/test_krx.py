@@ -182,3 +182,26 @@ def test_fees_and_tax() -> None:
     assert fees.tax(10_000_000, side_is_sell=False) == 0
     assert fees.total_cost(71_000, 10) == 710_000 + 100
     assert fees.net_proceeds(71_000, 10) == 710_000 - 100 - 1_420
+
+
+def test_holidays_are_cached_for_the_next_process(tmp_path, monkeypatch) -> None:
+    """Building the XKRX calendar takes ~2 s in every process; the holidays are kept in the
+    user cache folder and read back in milliseconds."""
+    import json
+
+    monkeypatch.setenv(krx.HOLIDAY_CACHE_ENV, str(tmp_path))
+    krx._holidays.cache_clear()
+    try:
+        assert not krx.is_business_day(dt.date(2026, 9, 25))  # built, then cached
+        (cache,) = tmp_path.glob("xkrx-holidays-*.json")
+        data = json.loads(cache.read_text(encoding="utf-8"))
+        assert "2026-09-25" in data["closed"] and "2026-11-23" not in data["closed"]
+        data["closed"].append("2026-11-23")  # a made-up holiday: proves the file is read
+        cache.write_text(json.dumps(data), encoding="utf-8")
+        krx._holidays.cache_clear()  # as in the next process
+        assert not krx.is_business_day(dt.date(2026, 11, 23))
+        cache.write_text("not json", encoding="utf-8")  # damaged: rebuilt from the calendar
+        krx._holidays.cache_clear()
+        assert krx.is_business_day(dt.date(2026, 11, 23))
+    finally:
+        krx._holidays.cache_clear()
