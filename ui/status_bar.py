@@ -130,8 +130,23 @@ class TerminalStatusBar(QStatusBar):
         self.auto_trade_label.setText("자동매매 ON" if on else "자동매매 OFF")
         _set_property(self.auto_trade_label, "on", "true" if on else "false")
 
-    def set_snapshot_time(self, when: dt.datetime | None) -> None:
-        self.snapshot_label.setText(f"저장 {when.strftime('%H:%M:%S')}" if when else "저장 —")
+    def set_snapshot_time(self, when: dt.datetime | None, now: dt.datetime | None = None) -> None:
+        """How long ago the state was last saved ("저장 3초 전"), the moment in the tooltip:
+        an age reads the same in every mode, where a clock time would not (the simulator's
+        session clock is not this PC's), and a save that stopped shows as a growing age."""
+        if when is None:
+            self.snapshot_label.setText("저장 —")
+            return
+        now = now or dt.datetime.now(when.tzinfo)
+        age = max(0, int((now - when).total_seconds()))
+        if age < 60:
+            text = f"저장 {age}초 전"
+        elif age < 3600:
+            text = f"저장 {age // 60}분 전"
+        else:
+            text = f"저장 {when.strftime('%H:%M')}"
+        self.snapshot_label.setText(text)
+        self.snapshot_label.setToolTip(f"마지막 상태 저장: {when.strftime('%Y-%m-%d %H:%M:%S')}")
 
     def show_notice(self, text: str, *, error: bool = True, timeout_ms: int = NOTICE_MS) -> None:
         """A message the user must see now (bad input, rejected order, disconnect)."""

@@ -75,8 +75,14 @@ def test_connections_throttling_auto_trade_snapshot_and_notice(bar) -> None:
     assert "요청 제한 대기" in bar.throttle_label.text()
     bar.set_auto_trade(True)
     assert bar.auto_trade_label.text() == "자동매매 ON"
-    bar.set_snapshot_time(dt.datetime(2025, 3, 4, 9, 31, 0))
-    assert bar.snapshot_label.text() == "저장 09:31:00"
+    saved = dt.datetime(2025, 3, 4, 9, 31, 0)
+    bar.set_snapshot_time(saved, now=saved + dt.timedelta(seconds=3))
+    assert bar.snapshot_label.text() == "저장 3초 전"
+    assert "2025-03-04 09:31:00" in bar.snapshot_label.toolTip()
+    bar.set_snapshot_time(saved, now=saved + dt.timedelta(minutes=5, seconds=2))
+    assert bar.snapshot_label.text() == "저장 5분 전"  # saving stopped: the age says so
+    bar.set_snapshot_time(saved, now=saved + dt.timedelta(hours=2))
+    assert bar.snapshot_label.text() == "저장 09:31"
     bar.show_notice("수량을 1주 이상 입력하세요")
     assert bar.notice() == "수량을 1주 이상 입력하세요"
 
