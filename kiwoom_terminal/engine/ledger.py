@@ -68,19 +68,35 @@ class DayLedger:
         recent = tuple(t for t in self.order_times if now_mono - t < WINDOW_S)
         return RiskState(positions, pending, recent, self.realized_pnl, unrealized_pnl)
 
-    def to_record(self) -> dict[str, Any]:
-        return {
+    def to_record(
+        self, now_mono: float | None = None, now_wall: float | None = None
+    ) -> dict[str, Any]:
+        """Plain values for the snapshot. With both clocks, the last minute's orders go in
+        as epoch times (monotonic times mean nothing to the next process after a reboot),
+        so a restart does not reset the orders-per-minute limit."""
+        record: dict[str, Any] = {
             "day": self.day,
             "bought": sorted(self.bought),
             "realized_pnl": self.realized_pnl,
             "fees_paid": self.fees_paid,
         }
+        if now_mono is not None and now_wall is not None:
+            record["order_walls"] = [now_wall - (now_mono - t) for t in self.order_times]
+        return record
 
     @classmethod
-    def from_record(cls, record: dict[str, Any]) -> DayLedger:
-        return cls(
+    def from_record(
+        cls, record: dict[str, Any], now_mono: float | None = None, now_wall: float | None = None
+    ) -> DayLedger:
+        ledger = cls(
             day=str(record["day"]),
             bought=set(record.get("bought", ())),
             realized_pnl=int(record.get("realized_pnl", 0)),
             fees_paid=int(record.get("fees_paid", 0)),
         )
+        if now_mono is not None and now_wall is not None:
+            for wall in sorted(record.get("order_walls", ())):
+                age = now_wall - float(wall)
+                if 0 <= age < WINDOW_S:  # still inside the limit's minute
+                    ledger.order_times.append(now_mono - age)
+        return ledger

@@ -86,7 +86,7 @@ class Recovery:
             "saved_at": dt.datetime.now(KST).isoformat(timespec="milliseconds"),
             "positions": [p.to_record() for p in ctx.positions.values()],
             "orders": ctx.orders.records(),
-            "ledger": ctx.ledger.to_record(),
+            "ledger": ctx.ledger.to_record(ctx.mono(), ctx.wall()),
             "tables": {name: ctx.tables.frame(name) for name in ctx.tables.schemas},
         }
 
@@ -128,7 +128,9 @@ class Recovery:
                 f"평균 {state.avg_price:,}{trailing}"
             )
         if same_day:
-            ctx.ledger = DayLedger.from_record(payload.get("ledger", {"day": ctx.ledger.day}))
+            ctx.ledger = DayLedger.from_record(
+                payload.get("ledger", {"day": ctx.ledger.day}), ctx.mono(), ctx.wall()
+            )
             ctx.orders.restore(payload.get("orders", []), now_mono=ctx.mono())
             for table in (FILLS.name, "holdings"):
                 # 잔고 until the account is read again: the cost of a holding the engine

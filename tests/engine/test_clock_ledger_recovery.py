@@ -241,3 +241,19 @@ def test_restored_orders_restart_their_amend_clock(tmp_path: Path) -> None:
     again.mono = lambda: 5.0  # this boot's clock
     Recovery(again, OrderGateway(again), store).restore()
     assert again.orders.by_request[order.request_id].last_action_at == 5.0
+
+
+def test_the_orders_per_minute_window_survives_a_restart(tmp_path: Path) -> None:
+    store = SnapshotStore(tmp_path / "data")
+    ctx = _context(tmp_path, "20260105")
+    ctx.mono = lambda: 500.0  # this boot's monotonic clock …
+    ctx.wall = lambda: 1_800_000_000.0
+    for t in (430.0, 470.0, 495.0):  # orders 70, 30 and 5 s ago
+        ctx.ledger.order_sent(t)
+    Recovery(ctx, OrderGateway(ctx), store).save()
+    again = _context(tmp_path, "20260105")
+    again.mono = lambda: 12.0  # … and the next one's, after a reboot 10 s later
+    again.wall = lambda: 1_800_000_010.0
+    Recovery(again, OrderGateway(again), store).restore()
+    # the two orders still inside the minute count (40 and 15 s ago); the 80 s one does not
+    assert list(again.ledger.order_times) == [12.0 - 40.0, 12.0 - 15.0]
