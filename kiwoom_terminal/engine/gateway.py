@@ -176,6 +176,7 @@ class OrderGateway:
             reason=reason,
             sent_at=ctx.wall(),
             server_time=server_time,
+            cost_basis=cost,
         )
         ctx.ledger.order_sent(ctx.mono())
         try:
@@ -378,15 +379,10 @@ class OrderGateway:
                 self._book_fill(update)
             elif isinstance(update, Accepted):
                 order = update.order
-                self.ctx.journal.record(
+                self.journal_order(
                     JournalKind.ORDER_ACK,
-                    code=order.code,
-                    side=order.side.value,
-                    order_no=order.order_no,
-                    request_id=order.request_id,
-                    price=order.price,
-                    quantity=order.quantity,
-                    reason=f"접수 (정정 {order.amend_count}회)" if order.amend_count else "접수",
+                    order,
+                    f"접수 (정정 {order.amend_count}회)" if order.amend_count else "접수",
                 )
             elif isinstance(update, Closed):
                 self._closed(update)
@@ -398,6 +394,19 @@ class OrderGateway:
                 self._resend_at_market(update)
             elif isinstance(update, NeedReconcile):
                 self.ctx.request_reconcile(update.reason)
+
+    def journal_order(self, kind: JournalKind, order: ManagedOrder, reason: str) -> None:
+        """A journal row describing `order` as it stands (number, request, price, size)."""
+        self.ctx.journal.record(
+            kind,
+            code=order.code,
+            side=order.side.value,
+            order_no=order.order_no,
+            request_id=order.request_id,
+            price=order.price,
+            quantity=order.quantity,
+            reason=reason,
+        )
 
     def _book_fill(self, fill: Fill) -> None:
         ctx = self.ctx
@@ -413,9 +422,7 @@ class OrderGateway:
             # A holding the engine did not manage (manual sell, sell_all, emergency
             # flatten): its cost is the account's average price, else the P/L of the sell
             # would be only fees and the daily loss limit would miss the real loss.
-            held = ctx.tables.get("holdings", code)
-            avg = int(held.get("avg_price") or 0) if held else 0
-            avg = avg or self.unmanaged_cost.get(code, 0)
+            avg = self._unmanaged_cost_now(code) or self.unmanaged_cost.get(code, 0)
         pnl = ctx.ledger.book_fill(
             is_buy=is_buy,
             price=fill.price,
@@ -531,16 +538,7 @@ class OrderGateway:
         ctx = self.ctx
         order = update.order
         ctx.blocked.add(order.code)
-        ctx.journal.record(
-            JournalKind.ORDER_UNKNOWN,
-            code=order.code,
-            side=order.side.value,
-            order_no=order.order_no,
-            request_id=order.request_id,
-            price=order.price,
-            quantity=order.quantity,
-            reason=update.reason,
-        )
+        self.journal_order(JournalKind.ORDER_UNKNOWN, order, update.reason)
         message = (
             f"{order.code} 주문 결과를 알 수 없습니다 ({update.reason}). 계좌를 확인할 때까지 "
             "이 종목의 새 주문을 멈춥니다"

@@ -178,22 +178,16 @@ class Journal:
         request_id: str | None = None,
         kinds: Iterable[JournalKind] | None = None,
         limit: int | None = None,
-        since: dt.datetime | None = None,
         after_id: int | None = None,
     ) -> list[JournalEntry]:
         """Entries matching every given filter, oldest first (newest `limit` if given);
-        `since`: only entries recorded at or after that moment; `after_id`: only entries
-        written after the one with that id (ids only grow, whatever the wall clock does)."""
+        `after_id`: only entries written after the one with that id (ids only grow,
+        whatever the wall clock does)."""
         where: list[str] = []
         args: list[Any] = []
         if after_id is not None:
             where.append("id > ?")
             args.append(int(after_id))
-        if since is not None:
-            moment = since.astimezone(KST)
-            # ISO texts in one time zone sort as the times do; the day bound uses the index
-            where.append("day >= ? AND at >= ?")
-            args += [moment.strftime("%Y%m%d"), moment.isoformat(timespec="milliseconds")]
         for column, value in (
             ("day", day),
             ("code", code),

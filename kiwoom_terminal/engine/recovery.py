@@ -141,8 +141,6 @@ class Recovery:
                         ctx.tables.set_row(table, key, row)
             if "journal_id" in payload:
                 lines += self.replay_journal(after_id=int(payload["journal_id"]))
-            elif payload.get("saved_at"):  # a snapshot from before journal ids were kept
-                lines += self.replay_journal(since=dt.datetime.fromisoformat(payload["saved_at"]))
         else:
             # The newest readable snapshot is from another day (the first seconds of the
             # day, or every save of today failed): all of today's orders are unknown to it.
@@ -163,13 +161,10 @@ class Recovery:
         """The id just before today's first journal entry."""
         return self.ctx.journal.first_id_of_day(self.ctx.ledger.day) - 1
 
-    def replay_journal(
-        self, *, after_id: int | None = None, since: dt.datetime | None = None
-    ) -> list[str]:
-        """New orders the journal recorded after the snapshot (entry id `after_id`, or the
-        time `since` for an older snapshot) that the snapshot cannot know: the process died
-        between two snapshots. Each is
-        registered again as the gateway registered it — position pending, re-buy block —
+    def replay_journal(self, *, after_id: int) -> list[str]:
+        """New orders the journal recorded after entry `after_id` (the newest one when the
+        snapshot was taken) that the snapshot cannot know: the process died between two
+        snapshots. Each is registered again as the gateway registered it — position pending, re-buy block —
         with its order number if the server's acknowledgement was journaled, else with an
         UNKNOWN outcome, so the start-up reconciliation finds it in the account (fills
         included) instead of the engine forgetting it or buying again. Orders the journal
@@ -179,7 +174,6 @@ class Recovery:
         may send anything, so every order of the day lies after some snapshot of the day."""
         ctx = self.ctx
         entries = ctx.journal.entries(
-            since=since,
             after_id=after_id,
             kinds=(JournalKind.ORDER_REQUEST, JournalKind.ORDER_ACK, JournalKind.ORDER_REJECT),
         )
@@ -268,16 +262,7 @@ class Recovery:
             if outcome.resolution is Resolution.ADOPT and adopted is not None:
                 # Tie the number to the request in the journal, as an acknowledgement does:
                 # a later restart then knows this order is taken.
-                ctx.journal.record(
-                    JournalKind.ORDER_ACK,
-                    code=adopted.code,
-                    side=adopted.side.value,
-                    order_no=adopted.order_no,
-                    request_id=request_id,
-                    price=adopted.price,
-                    quantity=adopted.quantity,
-                    reason="재조정으로 확인",
-                )
+                self.gateway.journal_order(JournalKind.ORDER_ACK, adopted, "재조정으로 확인")
         self.gateway.apply(updates)
 
         open_buys = {o.code for o in orders.open_orders() if o.side is Side.BUY}
