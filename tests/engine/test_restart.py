@@ -15,12 +15,13 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 
 from kiwoom_terminal.engine.journal import Journal, JournalKind
 from kiwoom_terminal.engine.snapshot import SnapshotStore
+from kiwoom_terminal.settings import AppSettings
 from kiwoom_terminal.settings_store import save_to_file
 from kiwoom_terminal.sim.launcher import SimulatorProcess, start_simulator
 from tests.engine.conftest import FAST_SIM, MANUAL_CONDITION, at_least, at_most, settings_with
@@ -45,6 +46,28 @@ def sim() -> Iterator[SimulatorProcess]:
         yield process
     finally:
         process.stop()
+
+
+class Setup(NamedTuple):
+    """Where one test's terminal keeps its files."""
+
+    settings: Path
+    data: Path
+    log: Path
+    journal: Path
+
+
+def set_up(sim: SimulatorProcess, tmp_path: Path, settings: AppSettings) -> tuple[Setup, int]:
+    """Write the terminal's settings file and pin CODE at its base price (returned)."""
+    paths = Setup(
+        tmp_path / "settings.ini",
+        tmp_path / "data",
+        tmp_path / "terminal.log",
+        tmp_path / "data" / "journal.sqlite3",
+    )
+    save_to_file(settings, paths.settings)
+    control = sim.control
+    return paths, control.set_price(CODE, int(control.quote(CODE)["base"]), pause=True)
 
 
 def start_terminal(sim: SimulatorProcess, settings: Path, data: Path, log: Path) -> Any:
@@ -112,13 +135,8 @@ def new_orders(sim: SimulatorProcess, side: str) -> list[dict[str, Any]]:
 
 
 def test_kill_9_mid_position_then_restart(sim: SimulatorProcess, tmp_path: Path) -> None:
-    settings_path = tmp_path / "settings.ini"
-    save_to_file(settings_with(), settings_path)
-    data = tmp_path / "data"
-    log = tmp_path / "terminal.log"
-    journal_path = data / "journal.sqlite3"
+    (settings_path, data, log, journal_path), base = set_up(sim, tmp_path, settings_with())
     control = sim.control
-    base = control.set_price(CODE, int(control.quote(CODE)["base"]), pause=True)
 
     first = start_terminal(sim, settings_path, data, log)
     try:
@@ -190,13 +208,9 @@ def test_kill_9_between_two_snapshots_keeps_the_new_position_managed(
     """The buy is sent and filled after the last snapshot (taken when the engine got ready;
     the next one is an hour away), then kill -9: the restart finds the order in the journal,
     so the position is managed — its stop-loss sells it — and is not bought again."""
-    settings_path = tmp_path / "settings.ini"
-    save_to_file(settings_with(timers__snapshot_ms="3600000"), settings_path)
-    data = tmp_path / "data"
-    log = tmp_path / "terminal.log"
-    journal_path = data / "journal.sqlite3"
+    settings = settings_with(timers__snapshot_ms="3600000")
+    (settings_path, data, log, journal_path), _ = set_up(sim, tmp_path, settings)
     control = sim.control
-    control.set_price(CODE, int(control.quote(CODE)["base"]), pause=True)
 
     first = start_terminal(sim, settings_path, data, log)
     try:
@@ -235,16 +249,9 @@ def test_kill_9_with_a_sell_resting_then_restart_never_sells_twice(
 ) -> None:
     """The trailing stop's limit sell rests unfilled when the terminal is killed; after the
     restart a further fall must not send a second sell, and the first one still fills."""
-    settings_path = tmp_path / "settings.ini"
-    save_to_file(
-        settings_with(trading__sell_order_type="limit", trading__sell_tick_offset="5"),
-        settings_path,
-    )
-    data = tmp_path / "data"
-    log = tmp_path / "terminal.log"
-    journal_path = data / "journal.sqlite3"
+    settings = settings_with(trading__sell_order_type="limit", trading__sell_tick_offset="5")
+    (settings_path, data, log, journal_path), _ = set_up(sim, tmp_path, settings)
     control = sim.control
-    control.set_price(CODE, int(control.quote(CODE)["base"]), pause=True)
 
     first = start_terminal(sim, settings_path, data, log)
     try:
