@@ -25,10 +25,14 @@ drains. Why the indirection:
   they may have been sent), followed by `WorkerDied`, on the same stream as normal replies.
   Requests still sitting in the old request queue are never read again, so an order is
   never sent by the new worker after being reported failed.
-* Waking the engine works on every platform: `wakeup_fileno()` is a socket that becomes
-  readable when a buffer goes from empty to non-empty (use a QSocketNotifier on it; Windows
+* Waking the engine works on every platform: `wakeup_fileno()` is a socket that is
+  readable whenever a message waits in any buffer (use a QSocketNotifier on it; Windows
   has sockets too, unlike a pipe fd), and `set_wakeup(callback)` calls a function from the
-  reader thread instead (e.g. emit a queued Qt signal).
+  reader thread instead (e.g. emit a queued Qt signal). The "a wake-up is owed" flag and
+  the buffers change together under the lock, and `poll()` clears the socket only when it
+  leaves every buffer empty: a `poll(WorkerKind.TR)` from the TR timer must not swallow
+  the wake-up of ticks waiting in the WebSocket buffer (they would wait for the next
+  10 ms timer — a trailing stop's sell 7-10 ms late in bench/tick_to_order.py).
 
 Dead workers are noticed at once by a monitor thread waiting on the process sentinels and
 restarted immediately (well within 2 s), with back-off only when a worker keeps crashing.
@@ -207,6 +211,7 @@ class WorkerSupervisor:
                 slot.buffer.append(
                     ConnectionStatus(slot.kind, ConnectionState.STOPPED, "프로세스 종료")
                 )
+                self._notify()
             self._close_queues(slot)
         if self._atexit_registered:
             atexit.unregister(self.stop)
@@ -264,16 +269,18 @@ class WorkerSupervisor:
     def poll(self, kind: WorkerKind | None = None, max_items: int | None = None) -> list[Any]:
         """Messages received so far (replies, events, failures), oldest first, for one
         worker or all. Never blocks."""
-        self._clear_wakeup()
         kinds = [kind] if kind is not None else list(self._slots)
         out: list[Any] = []
-        for k in kinds:
-            slot = self._slots.get(k)
-            if slot is None:
-                continue
-            buffer = slot.buffer
-            while buffer and (max_items is None or len(out) < max_items):
-                out.append(buffer.popleft())
+        with self._lock:
+            for k in kinds:
+                slot = self._slots.get(k)
+                if slot is None:
+                    continue
+                buffer = slot.buffer
+                while buffer and (max_items is None or len(out) < max_items):
+                    out.append(buffer.popleft())
+            if not any(slot.buffer for slot in self._slots.values()):
+                self._clear_wakeup()  # nothing waits anywhere: no wake-up is owed
         return out
 
     def backlog(self, kind: WorkerKind) -> int:
@@ -501,9 +508,7 @@ class WorkerSupervisor:
                     # also a Subscribe that timed out: the worker keeps it and restores it
                     # after a reconnect, so a restarted worker must restore it as well
                     self._subscriptions.apply(request)
-                was_empty = not slot.buffer
                 slot.buffer.append(message)
-            if was_empty:
                 self._notify()
 
     def _stop_reader(self, slot: _Slot, *, drain: bool) -> None:
@@ -529,10 +534,13 @@ class WorkerSupervisor:
                 q.close()
 
     def _notify(self) -> None:
-        if not self._wake_flag:
-            self._wake_flag = True
-            with contextlib.suppress(OSError):
-                self._wake_w.send(b"\0")
+        """A message was just buffered (caller holds the lock): make the wake-up socket
+        readable unless it already is owed, and call the wake-up callback."""
+        if self._wake_flag:
+            return  # a byte is in the socket (or on its way); poll() clears both together
+        self._wake_flag = True
+        with contextlib.suppress(OSError):
+            self._wake_w.send(b"\0")
         callback = self._wakeup
         if callback is not None:
             try:
@@ -541,6 +549,7 @@ class WorkerSupervisor:
                 log.exception("wake-up callback failed")
 
     def _clear_wakeup(self) -> None:
+        """Every buffer is empty (caller holds the lock): no wake-up is owed any more."""
         self._wake_flag = False
         with contextlib.suppress(OSError):
             while self._wake_r.recv(4096):

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import select
 import signal
 import time
 from collections.abc import Iterator
@@ -180,6 +181,33 @@ def test_orders_events_ticks_and_conditions(
         lambda m: isinstance(m, TickBatch) and any(t.price == 70_600 for t in m.ticks), start=mark
     )
     assert not inbox.of_type(ConditionEvents, start=mark)
+
+
+def test_polling_one_worker_keeps_the_wake_up_of_the_others(
+    running: tuple[WorkerSupervisor, Inbox, SimulatorProcess],
+) -> None:
+    """The engine's 100 ms TR timer polls only the TR worker: WebSocket messages that wait
+    meanwhile must keep the wake-up socket readable, or the engine sees them only on its
+    next 10 ms timer (a lost wake-up made trailing-stop sells 7-10 ms late)."""
+    sup, inbox, _ = running
+    inbox.pump()  # start from empty buffers
+    fd = sup.wakeup_fileno()
+    assert select.select([fd], [], [], 0)[0] == []
+    quote = sup.send(QuoteQuery(CODE))
+    conditions = sup.send(ListConditions())
+    wait_until(
+        lambda: sup.backlog(WorkerKind.TR) > 0 and sup.backlog(WorkerKind.WS) > 0,
+        interval=0.01,
+    )
+    tr_messages = sup.poll(WorkerKind.TR)
+    assert [m.request_id for m in tr_messages if isinstance(m, TrReply)] == [quote]
+    # the WebSocket reply still waits, so the socket must still say so
+    assert select.select([fd], [], [], 0)[0] == [fd]
+    rest = sup.poll()
+    assert [m.request_id for m in rest if isinstance(m, WsReply)] == [conditions]
+    # every buffer is empty now: nothing is owed
+    assert sup.backlog(WorkerKind.WS) == sup.backlog(WorkerKind.TR) == 0
+    assert select.select([fd], [], [], 0)[0] == []
 
 
 def test_dropped_websocket_resubscribes_once_and_resumes(
