@@ -124,6 +124,12 @@ class Conditions:
         for seq in self.defs:
             self._evaluate_one(seq, minute)
 
+    def evaluate_seq(self, seq: str) -> None:
+        """Re-evaluate one condition (the server loop does them one at a time, serving the
+        network in between); a condition removed meanwhile is skipped."""
+        if seq in self.defs:
+            self._evaluate_one(seq, self._minute())
+
     def _evaluate_one(self, seq: str, minute: int) -> None:
         test = self.defs[seq].test
         forced = self.forced[seq]
