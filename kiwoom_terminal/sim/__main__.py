@@ -128,6 +128,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--ws-login-timeout", type=float, default=10.0, help="seconds to LOGIN (R10004)")
     p.add_argument("--reg-cap", type=int, default=200, help="items per REG frame at most")
     p.add_argument("--a-prefix-9001", action="store_true", help="send A005930 in 00/04 FID 9001")
+    p.add_argument(
+        "--opening-auction-ioc",
+        choices=("refuse", "accept"),
+        default="refuse",
+        help="IOC / FOK orders in the 08:30-09:00 opening auction (default refuse, RC4036)",
+    )
     p.add_argument("--max-body", type=int, default=1024 * 1024, help="REST body size cap (bytes)")
     p.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
@@ -162,6 +168,7 @@ def config_from_args(args: argparse.Namespace) -> SimConfig:
         ws_login_timeout=args.ws_login_timeout,
         reg_cap=args.reg_cap,
         a_prefix_9001=args.a_prefix_9001,
+        ioc_in_opening_auction=args.opening_auction_ioc == "accept",
         max_body=args.max_body,
     )
 

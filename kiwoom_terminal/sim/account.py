@@ -92,6 +92,11 @@ class Account:
     cash: int = 100_000_000
     mock: bool = True
     a_prefix_9001: bool = False  # kiwoom-api.md §0.2 item 7: official example is bare
+    # kiwoom-api.md §11.3 says "no IOC/FOK" for the closing call auction only and lists the
+    # opening one as "regular"; KRX matches both auctions at one price, where an IOC / FOK
+    # order has nothing to meet at once. Refused in both by default; `--opening-auction-ioc
+    # accept` restores the literal reading.
+    ioc_in_opening_auction: bool = False
     sink: AccountSink = field(default_factory=_NullSink)
     holdings: dict[str, Holding] = field(default_factory=dict)
     orders: dict[str, Order] = field(default_factory=dict)  # by order number, in order
@@ -154,9 +159,15 @@ class Account:
             raise self._reject(errors.BEFORE_OPEN if early else errors.AFTER_CLOSE)
 
     def _check_order_type_in_phase(self, trde_tp: str) -> None:
-        """The closing call auction collects orders for one price: an IOC / FOK order has
-        nothing to meet at once, so KRX takes regular orders only (kiwoom-api.md §11.3)."""
-        if trde_tp in IOC_FOK_CODES and self.market.clock.phase() is SessionPhase.CLOSING_AUCTION:
+        """A call auction collects orders for one price: an IOC / FOK order has nothing to
+        meet at once, so KRX takes regular orders only (kiwoom-api.md §11.3; the opening
+        auction as `ioc_in_opening_auction` says)."""
+        if trde_tp not in IOC_FOK_CODES:
+            return
+        phase = self.market.clock.phase()
+        if phase is SessionPhase.CLOSING_AUCTION or (
+            phase is SessionPhase.PRE_OPEN and not self.ioc_in_opening_auction
+        ):
             raise self._reject(errors.AUCTION_NO_IOC)
 
     def _check_venue(self, venue: str) -> None:

@@ -110,6 +110,7 @@ class SimConfig:
     cash: int = 100_000_000
     account_no: str = "8012345611"
     a_prefix_9001: bool = False  # §0.2 item 7: official example bare, some clients see A…
+    ioc_in_opening_auction: bool = False  # §11.3 names the closing auction only (Account)
     commission_rate: float = krx.FeeSchedule.commission_rate
     tax_rate: float = krx.FeeSchedule.tax_rate
     condition_interval: float = 0.25  # seconds between condition evaluations
@@ -151,6 +152,7 @@ class Simulator:
             cash=config.cash,
             mock=config.mock,
             a_prefix_9001=config.a_prefix_9001,
+            ioc_in_opening_auction=config.ioc_in_opening_auction,
             sink=self.feed,
         )
         self.feed.account = self.account

@@ -104,3 +104,32 @@ def test_ioc_and_fok_are_refused_in_the_closing_auction(trde_tp: str) -> None:
         ).order_no
         == "0000002"
     )
+
+
+@pytest.mark.parametrize("trde_tp", ["10", "13", "16", "20", "23", "26"])
+def test_ioc_and_fok_in_the_opening_auction_follow_the_setting(trde_tp: str) -> None:
+    """The opening call auction (08:30–09:00) matches at one price too: IOC / FOK refused by
+    default; `ioc_in_opening_auction` (--opening-auction-ioc accept) takes them, as the
+    literal reading of §11.3 would."""
+    days = BusinessDays(FRIDAY)
+    clock = SimClock(days, mode=ClockMode.KRX, speed=0, start=dt.datetime(2026, 11, 20, 8, 45))
+    assert clock.phase() is SessionPhase.PRE_OPEN
+    market = Market(clock, days, 1, listings=(BY_CODE["005930"],))
+    stock = market.stocks["005930"]
+    price = stock.price if ORDER_TYPES[trde_tp][1] else 0
+    strict = Account(market)
+    with pytest.raises(ApiError) as err:
+        strict.place(buy=True, stock=stock, qty=1, price=price, trde_tp=trde_tp, venue="KRX")
+    assert err.value.return_msg == (
+        "[2000](RC4036:모의투자 동시호가 시간에는 IOC/FOK 주문을 할 수 없습니다.)"
+    )
+    assert strict.orders == {}
+    assert (
+        strict.place(
+            buy=True, stock=stock, qty=1, price=stock.price, trde_tp="0", venue="KRX"
+        ).order_no
+        == "0000001"
+    )
+    lenient = Account(market, ioc_in_opening_auction=True)
+    placed = lenient.place(buy=True, stock=stock, qty=1, price=price, trde_tp=trde_tp, venue="KRX")
+    assert placed.order_no == "0000001" and set(lenient.orders) == {"0000001"}
