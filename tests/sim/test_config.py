@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from kiwoom_terminal import krx
+from kiwoom_terminal.sim.server import TURN_SLICE_TICKS, SimConfig, Simulator
 from tests.conftest import SimFactory
 from tests.sim.conftest import Rest
 
@@ -93,3 +94,16 @@ def test_session_flag_moves_the_krx_clock_and_its_order_rules(sim_factory: SimFa
     # A regular limit order is still taken in the auction.
     price = sim.control.quote(CODE)["price"]
     assert rest.ok("kt10000", {**ioc, "trde_tp": "0", "ord_uv": str(price)})["ord_no"]
+
+
+def test_the_market_loop_turns_faster_only_when_a_turn_would_print_a_burst() -> None:
+    """20 ms turns idle and at the automatic rate (≤ 500 ticks/s: at most 10 ticks a turn);
+    5 ms turns once 20 ms would hold more than one slice of crowd ticks."""
+    sim = Simulator(SimConfig())
+    assert sim.tick_rate is None and sim._loop_interval() == 0.02
+    sim.tick_rate = TURN_SLICE_TICKS / 0.02  # exactly one slice a turn: no burst yet
+    assert sim._loop_interval() == 0.02
+    sim.tick_rate = 5_000
+    assert sim._loop_interval() == 0.005
+    sim.tick_rate = 0
+    assert sim._loop_interval() == 0.02
