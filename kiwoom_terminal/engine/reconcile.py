@@ -109,12 +109,16 @@ def plan_orders(
     unknown: Iterable[UnknownRequest],
     snapshot: AccountSnapshot,
     claimed_elsewhere: Iterable[str] = (),
+    ours: Iterable[str] = (),
 ) -> OrderPlan:
     """Reconcile orders with `snapshot` (see the module docstring). `claimed_elsewhere`:
     order numbers the day's journal already ties to other requests (acknowledged or
-    filled earlier); an order of unknown outcome is never matched to one of them."""
+    filled earlier); an order of unknown outcome is never matched to one of them. `ours`:
+    every order number the engine holds, including those it learned after the snapshot was
+    taken (not in `known`, whose progress the snapshot may not show yet): never adopted as
+    someone else's order, never matched to an unknown request."""
     plan = OrderPlan()
-    owned = set(claimed_elsewhere)
+    owned = set(claimed_elsewhere) | set(ours)
     open_by_no = {o.order_no: o for o in snapshot.open_orders}
     fills = _fill_progress(snapshot)
     known_list = list(known)
@@ -156,7 +160,12 @@ def plan_orders(
         else:
             plan.requests[req.request_id] = RequestOutcome(Resolution.NOT_PLACED)
     for row in snapshot.open_orders:
-        if row.order_no not in known_nos and row.order_no not in claimed and row.unfilled_qty > 0:
+        if (
+            row.order_no not in known_nos
+            and row.order_no not in owned
+            and row.order_no not in claimed
+            and row.unfilled_qty > 0
+        ):
             plan.adopt.append(row)
     return plan
 

@@ -247,7 +247,15 @@ class Recovery:
         orders = ctx.orders
         known = orders.known_orders(answered_before=taken)
         unknown = orders.unknown_requests()
-        plan = plan_orders(known, unknown, snapshot, self._claimed_order_nos() if unknown else ())
+        # `ours`: an order acknowledged after the snapshot was taken is not in `known` (the
+        # snapshot may predate it) but is still ours, not an open order to adopt as external.
+        plan = plan_orders(
+            known,
+            unknown,
+            snapshot,
+            self._claimed_order_nos() if unknown else (),
+            ours=[no for no in orders.by_no if no],
+        )
         again = any(o.resolution is Resolution.STALE for o in plan.requests.values())
         busy = {o.code for o in orders.open_orders() if o.status is OrderStatus.SUBMITTING}
         busy |= {c.target.code for c in orders.commands.values()}

@@ -257,3 +257,38 @@ def test_the_orders_per_minute_window_survives_a_restart(tmp_path: Path) -> None
     Recovery(again, OrderGateway(again), store).restore()
     # the two orders still inside the minute count (40 and 15 s ago); the 80 s one does not
     assert list(again.ledger.order_times) == [12.0 - 40.0, 12.0 - 15.0]
+
+
+def test_reconciling_a_snapshot_older_than_an_acknowledgement_keeps_the_order_ours(
+    tmp_path: Path,
+) -> None:
+    """Seen in the running terminal: a reconciliation's account snapshot already listed our
+    new buy, but the engine read the buy's acknowledgement only after the snapshot was taken.
+    The order was adopted a second time as an external order, the fill went to that copy,
+    and the amend timer kept amending our (filled) copy: RC4033 three times."""
+    store = SnapshotStore(tmp_path / "data")
+    ctx = _context(tmp_path, "20260105")
+    ctx.ready = True
+    gateway = OrderGateway(ctx)
+    recovery = Recovery(ctx, gateway, store)
+    taken = time.time()  # the TR worker took the snapshot …
+    order, _ = gateway.place(
+        OrderRequest("098460", Side.BUY, 66, 15_120), purpose="entry", reason="편입"
+    )
+    assert order is not None
+    gateway.on_reply(  # … and the engine read the acknowledgement after it
+        OrderReply(order.request_id, OrderOutcome.ACCEPTED, OrderAckData("0000001", "", 66))
+    )
+    order.answered_at = taken + 0.05
+    now = dt.datetime.now(KST).strftime("%H%M%S")
+    account = AccountSnapshot(
+        [OpenOrderData("0000001", "", "098460", "", Side.BUY, OrderAction.NEW,
+                       OrderType.LIMIT, 66, 15_120, 66, 0, now, Venue.KRX)],
+        [],
+        AccountBalanceData(0, 0, 0, 0.0, 0, ()),
+        taken,
+    )  # fmt: skip
+    recovery.apply(account, "재구독")
+    assert ctx.orders.by_no["0000001"] is order  # still our buy, not an external copy
+    assert [o.request_id for o in ctx.orders.open_orders()] == [order.request_id]
+    assert order.purpose == "entry" and ctx.positions["098460"].buy_pending

@@ -136,3 +136,16 @@ def test_positions_kept_dropped_filled_and_untracked() -> None:
     assert set(plan.dropped) == {"000660", "068270"}
     assert "매도" in plan.dropped["000660"]
     assert [p.code for p in plan.untracked] == ["373220"]
+
+
+def test_an_order_acknowledged_after_the_snapshot_is_not_adopted_as_someone_elses() -> None:
+    """The account snapshot was taken after the server placed our buy but before the engine
+    read its acknowledgement: the order is not `known` (its progress is not trusted to this
+    snapshot), yet it is ours — neither adopted as external nor given to an unknown request."""
+    snapshot = _snapshot(open_orders=[_open("0000001", "098460", Side.BUY, 66, 66)])
+    lost = UnknownRequest("r9", OrderRequest("098460", Side.BUY, 66, 70_000), sent_at=50.0)
+    plan = plan_orders([], [lost], snapshot, ours=["0000001"])
+    assert plan.adopt == []
+    assert plan.requests["r9"].resolution is Resolution.NOT_PLACED
+    without = plan_orders([], [], snapshot)  # what happened before `ours`
+    assert [row.order_no for row in without.adopt] == ["0000001"]
