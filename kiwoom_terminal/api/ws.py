@@ -105,7 +105,13 @@ class WsClientConfig:
     open_timeout_s: float = 10.0
     min_backoff_s: float = 0.5
     max_backoff_s: float = 30.0
-    stable_after_s: float = 10.0  # a connection up this long resets the back-off
+    # A session that logged in, re-registered and then stayed up this long was healthy: its
+    # drop starts the back-off afresh (0.5 s). Counted from the LOGIN, not from the socket,
+    # so a connection that hangs in the handshake never resets it; 5 s, so a server that
+    # drops every few seconds costs half a second per drop instead of a back-off that grows
+    # to 30 s offline while positions are open (the "rapid reconnect loops" §8.1 warns of
+    # are connections that fail, not sessions that worked).
+    stable_after_s: float = 5.0
     idle_timeout_s: float = 90.0  # no frame at all (not even PING) for this long → reconnect
     protocol_ping_s: float | None = 20.0  # RFC 6455 ping (separate from Kiwoom's PING frames)
     max_items_per_reg: int = 100  # per REG entry; the server's cap is unknown (§0.2 #1)
@@ -147,6 +153,7 @@ class KiwoomWebSocket:
         self.state = ConnectionState.STARTING
         self.reconnects = 0
         self.logins = 0
+        self._ready_at: float | None = None  # monotonic time the current session was ready
         self.parse_errors = 0
         self.kicked = False
         self._condition_list_login = -1
@@ -192,7 +199,7 @@ class KiwoomWebSocket:
         while not self._stopped.is_set():
             if not self.reconnects:
                 self._set_state(ConnectionState.STARTING, "웹소켓 접속 중")
-            started = time.monotonic()
+            self._ready_at = None
             delay_floor = 0.0
             try:
                 await self._connect_once(resubscribe=self.logins > 0)
@@ -226,7 +233,7 @@ class KiwoomWebSocket:
                 break
             if self._stopped.is_set():
                 break
-            if time.monotonic() - started >= self.config.stable_after_s:
+            if self._was_healthy(time.monotonic()):
                 attempt = 0
             attempt += 1
             self.reconnects += 1
@@ -239,6 +246,11 @@ class KiwoomWebSocket:
             )
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._stopped.wait(), delay)
+
+    def _was_healthy(self, now: float) -> bool:
+        """The session that just ended had logged in and stayed up `stable_after_s`."""
+        ready = self._ready_at
+        return ready is not None and now - ready >= self.config.stable_after_s
 
     def _backoff(self, attempt: int) -> float:
         cap = min(self.config.max_backoff_s, self.config.min_backoff_s * 2 ** (attempt - 1))
@@ -269,6 +281,7 @@ class KiwoomWebSocket:
                     await self._resubscribe()
                 # Commands may use the session only now, so nothing is registered twice.
                 self._logged_in.set()
+                self._ready_at = time.monotonic()
                 self._set_state(ConnectionState.CONNECTED, "웹소켓 연결됨")
                 await reader  # until the socket closes; re-raises R10001
             finally:

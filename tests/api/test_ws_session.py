@@ -178,3 +178,17 @@ def test_ping_and_notice_before_the_login_reply(
         assert recorder.state is ConnectionState.CONNECTED
 
     _run(sim, scenario)
+
+
+def test_the_back_off_restarts_only_after_a_session_that_logged_in_and_lasted() -> None:
+    """A session counts as healthy from its LOGIN (and re-registration) on, for
+    `stable_after_s` (5 s by default): a connection that hangs in the handshake never resets
+    the back-off, and one that worked and was dropped reconnects at the shortest delay."""
+    assert WsClientConfig().stable_after_s == 5.0
+    client = KiwoomWebSocket(
+        "ws://127.0.0.1:1/ws", lambda: "token", lambda value: None, Recorder(), WsClientConfig()
+    )
+    assert not client._was_healthy(1_000.0)  # never logged in, however long it took
+    client._ready_at = 1_000.0
+    assert not client._was_healthy(1_004.9)
+    assert client._was_healthy(1_005.0)
