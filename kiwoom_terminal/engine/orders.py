@@ -522,6 +522,30 @@ class OrderManager:
         report: list[str] = []
         names = names or {}
         successors = {row.orig_order_no for row in plan.adopt if row.orig_order_no}
+        # Adoptions first: the fills of a modify's new order must be booked before its
+        # original is closed as replaced, or the position (a buy with nothing else open)
+        # would be dropped as idle in between.
+        for row in plan.adopt:
+            adopted = self._adopt(row, now_mono, names)
+            done = plan.successor_fills.get(row.order_no)
+            if done is not None and adopted.purpose != EXTERNAL:
+                adopted.filled = 0
+                updates += self._set_progress(adopted, done.filled, done.fill_price, now_mono)
+                if not done.open:
+                    adopted.status = OrderStatus.FILLED
+                    updates.append(Closed(adopted, "정정 후 체결 완료 (재조정)"))
+                updates += self._replay(adopted.order_no, now_mono)
+            if done is not None and not done.open:
+                report.append(
+                    f"주문 {row.orig_order_no}의 정정 주문 {row.order_no} ({row.code} "
+                    f"{row.side.value} {done.filled:,}주 체결)을 이어받았습니다"
+                )
+                continue
+            state = "이어받았습니다" if adopted.automatic else "외부 주문으로 표시합니다"
+            report.append(
+                f"알 수 없던 미체결 주문 {row.order_no} ({row.code} {row.side.value} "
+                f"{row.unfilled_qty:,}주)을 {state}"
+            )
         for order_no, progress in plan.progress.items():
             order = self.by_no.get(order_no)
             if order is None or not order.is_open:
@@ -586,12 +610,6 @@ class OrderManager:
                     f"({', '.join(outcome.candidates)}): 외부 주문으로 표시하니 직접 확인하세요"
                 )
             self.dirty.add(order.key)
-        for row in plan.adopt:
-            adopted = self._adopt(row, now_mono, names)
-            report.append(
-                f"알 수 없던 미체결 주문 {row.order_no} ({row.code} {row.side.value} "
-                f"{row.unfilled_qty:,}주)을 {'이어받았습니다' if adopted.automatic else '외부 주문으로 표시합니다'}"
-            )
         return updates, report
 
     def _set_progress(

@@ -26,7 +26,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import Enum
 
-from kiwoom_terminal.constants import Side
+from kiwoom_terminal.constants import OrderAction, Side
 from kiwoom_terminal.messages import AccountSnapshot
 from kiwoom_terminal.objects import OpenOrderData, OrderRequest, PositionData
 from kiwoom_terminal.workers.reconcile import order_candidates
@@ -83,11 +83,15 @@ class RequestOutcome:
 
 @dataclass
 class OrderPlan:
-    """What `plan_orders` found (see the module docstring)."""
+    """What `plan_orders` found (see the module docstring). `adopt` also holds, with
+    `unfilled_qty` 0, a modify of ours that the server carried out and that filled before
+    we heard of it (its new number is only in the fills); `successor_fills` gives the filled
+    quantity and price of each such order and of every open successor of ours."""
 
     progress: dict[str, OrderProgress] = field(default_factory=dict)
     requests: dict[str, RequestOutcome] = field(default_factory=dict)
     adopt: list[OpenOrderData] = field(default_factory=list)
+    successor_fills: dict[str, OrderProgress] = field(default_factory=dict)
 
 
 def _fill_progress(snapshot: AccountSnapshot) -> dict[str, OrderProgress]:
@@ -167,6 +171,45 @@ def plan_orders(
             and row.unfilled_qty > 0
         ):
             plan.adopt.append(row)
+    ours_all = known_nos | owned
+    for row in plan.adopt:
+        if row.orig_order_no in ours_all:
+            so_far = fills.get(row.order_no)
+            plan.successor_fills[row.order_no] = OrderProgress(
+                max(row.order_qty - row.unfilled_qty, so_far.filled if so_far else 0),
+                row.unfilled_qty,
+                True,
+                so_far.fill_price if so_far else 0,
+            )
+    # A modify of ours whose reply was lost (or came back as an error although the server
+    # carried it out) and whose new order filled at once: it is in no open list, only in
+    # the fills, under a number nobody knows with our order as its original. Without it
+    # the original looks cancelled and the bought (or sold) shares nobody's.
+    seen = {row.order_no for row in plan.adopt} | set(open_by_no) | ours_all | claimed
+    for fill_row in snapshot.fills:
+        no = fill_row.order_no
+        if no in seen or fill_row.orig_order_no not in ours_all:
+            continue
+        seen.add(no)
+        done = fills[no]
+        plan.adopt.append(
+            OpenOrderData(
+                no,
+                fill_row.orig_order_no,
+                fill_row.code,
+                fill_row.name,
+                fill_row.side,
+                OrderAction.MODIFY,
+                fill_row.order_type,
+                max(fill_row.order_qty, done.filled),
+                fill_row.order_price,
+                0,
+                done.filled * (done.fill_price or fill_row.order_price),
+                fill_row.time,
+                fill_row.venue,
+            )
+        )
+        plan.successor_fills[no] = OrderProgress(done.filled, 0, False, done.fill_price)
     return plan
 
 

@@ -292,3 +292,56 @@ def test_reconciling_a_snapshot_older_than_an_acknowledgement_keeps_the_order_ou
     assert ctx.orders.by_no["0000001"] is order  # still our buy, not an external copy
     assert [o.request_id for o in ctx.orders.open_orders()] == [order.request_id]
     assert order.purpose == "entry" and ctx.positions["098460"].buy_pending
+
+
+def test_an_amend_with_an_unknown_outcome_that_filled_keeps_the_position_managed(
+    tmp_path: Path,
+) -> None:
+    """Seen with the simulator's ghost_rate fault: the amend of a resting buy came back as a
+    500 although the server had carried it out, and its new order filled at once. The
+    reconciliation took the original for cancelled, dropped the pending position and
+    reported the 17 shares as a holding the engine does not manage — no stop-loss, no
+    trailing stop. Now the new order is adopted as the original's successor, its fill is
+    booked and the position stays managed."""
+    store = SnapshotStore(tmp_path / "data")
+    ctx = _context(tmp_path, "20260105")
+    ctx.ready = True
+    gateway = OrderGateway(ctx)
+    recovery = Recovery(ctx, gateway, store)
+    asked: list[str] = []
+    ctx.request_reconcile = asked.append
+    buy, _ = gateway.place(
+        OrderRequest("005935", Side.BUY, 17, 58_100), purpose="조건1", reason="편입"
+    )
+    assert buy is not None
+    gateway.on_reply(
+        OrderReply(buy.request_id, OrderOutcome.ACCEPTED, OrderAckData("0000001", "", 17))
+    )
+    assert gateway.modify(buy, 58_200, 17, "정정 1/3")
+    (command_id,) = list(ctx.orders.commands)
+    gateway.on_reply(
+        OrderReply(command_id, OrderOutcome.UNKNOWN, None, ErrorInfo(ErrorKind.SERVER, "", "5xx"))
+    )
+    now = dt.datetime.now(KST).strftime("%H%M%S")
+    account = AccountSnapshot(
+        [],
+        [FillData("0000009", "0000001", "005935", "삼성전자우", Side.BUY, OrderType.LIMIT,
+                  58_200, 17, 58_200, 17, 0, 0, 0, now, Venue.KRX)],
+        AccountBalanceData(0, 0, 0, 0.0, 0, (
+            PositionData("005935", "삼성전자우", 17, 17, 58_200, 58_200, 58_200, 989_400,
+                         989_400, 0, 0.0),
+        )),
+        time.time(),
+    )  # fmt: skip
+    recovery.apply(account, "정정 결과 불명")
+    position = ctx.positions["005935"]
+    assert position.source == "조건1" and position.held and not position.buy_pending
+    assert position.quantity == 17 and position.exit_state.avg_price == 58_200
+    successor = ctx.orders.by_no["0000009"]
+    assert successor.purpose == "조건1" and successor.status is OrderStatus.FILLED
+    assert successor.filled == 17 and successor.orig_order_no == "0000001"
+    assert buy.status is OrderStatus.REPLACED
+    assert "005935" in ctx.ledger.bought
+    fills = [e for e in ctx.journal.entries(order_no="0000009") if e.kind.value == "fill"]
+    assert [(f.quantity, f.price) for f in fills] == [(17, 58_200)]
+    assert ctx.orders.open_orders() == []

@@ -149,3 +149,29 @@ def test_an_order_acknowledged_after_the_snapshot_is_not_adopted_as_someone_else
     assert plan.requests["r9"].resolution is Resolution.NOT_PLACED
     without = plan_orders([], [], snapshot)  # what happened before `ours`
     assert [row.order_no for row in without.adopt] == ["0000001"]
+
+
+def test_a_modify_of_ours_that_filled_before_we_heard_of_it_is_planned_as_a_successor() -> None:
+    """The amend's reply was lost (a 500 after the server carried it out) and its new order
+    filled at once: the new number is only in the fills, with ours as its original."""
+    known = [KnownOrder("0000001", "005935", Side.BUY, 17, 0)]
+    successor = FillData(
+        "0000009", "0000001", "005935", "삼성전자우", Side.BUY, OrderType.LIMIT, 58_200, 17,
+        58_200, 17, 0, 0, 0, "100122", Venue.KRX,
+    )  # fmt: skip
+    someone_else = FillData(
+        "0000010", "0000777", "005935", "", Side.BUY, OrderType.LIMIT, 58_200, 5,
+        58_200, 5, 0, 0, 0, "100123", Venue.KRX,
+    )  # fmt: skip
+    plan = plan_orders(known, [], _snapshot(fills=[successor, someone_else]))
+    assert not plan.progress["0000001"].open and plan.progress["0000001"].filled == 0
+    (row,) = plan.adopt
+    assert (row.order_no, row.orig_order_no, row.unfilled_qty, row.order_qty) == (
+        "0000009",
+        "0000001",
+        0,
+        17,
+    )
+    assert plan.successor_fills["0000009"].filled == 17
+    assert plan.successor_fills["0000009"].fill_price == 58_200
+    assert not plan.successor_fills["0000009"].open
