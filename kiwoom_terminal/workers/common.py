@@ -59,6 +59,16 @@ def watch_parent() -> None:
     threading.Thread(target=wait, name="parent-watch", daemon=True).start()
 
 
+def read_request(requests: Any) -> Any:
+    """The next message from the terminal; when its end of the pipe has closed (the terminal
+    died, even by kill -9, or is gone) the worker exits at once, as the parent watcher would:
+    no traceback, no clean-up, nobody reads our queues any more."""
+    try:
+        return requests.get()
+    except (EOFError, OSError):
+        os._exit(0)
+
+
 def error_info(exc: BaseException) -> ErrorInfo:
     """ErrorInfo for any exception (ours carry a Korean message; others are bugs)."""
     if isinstance(exc, KiwoomError):

@@ -17,7 +17,7 @@ from kiwoom_terminal.api.token import TokenStore
 from kiwoom_terminal.api.trs import TrClient
 from kiwoom_terminal.constants import ConnectionState
 from kiwoom_terminal.messages import ConnectionStatus, Shutdown, WorkerKind
-from kiwoom_terminal.workers.common import ThrottleTracker
+from kiwoom_terminal.workers.common import ThrottleTracker, read_request
 from kiwoom_terminal.workers.config import WorkerConfig
 
 log = logging.getLogger(__name__)
@@ -74,7 +74,7 @@ class RestWorker:
     def serve(self, requests: Any) -> None:
         """Answer requests until Shutdown arrives."""
         while True:
-            message = requests.get()
+            message = read_request(requests)
             if isinstance(message, Shutdown):
                 break
             if isinstance(message, self.serves):

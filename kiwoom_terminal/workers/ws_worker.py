@@ -57,7 +57,7 @@ from kiwoom_terminal.objects import (
     OrderEventData,
     TickData,
 )
-from kiwoom_terminal.workers.common import error_info, setup_worker
+from kiwoom_terminal.workers.common import error_info, read_request, setup_worker
 from kiwoom_terminal.workers.config import TOKEN_LIMIT, WorkerConfig
 from kiwoom_terminal.workers.registry import Subscriptions
 
@@ -129,7 +129,7 @@ class WsWorker:
         """Thread: blocking queue reads handed to the event loop."""
         assert self._loop is not None
         while True:
-            message = requests.get()
+            message = read_request(requests)
             self._loop.call_soon_threadsafe(self._on_message, message)
             if isinstance(message, Shutdown):
                 return

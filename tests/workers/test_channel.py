@@ -73,3 +73,38 @@ def test_closed_channel_refuses_puts() -> None:
     channel.close()
     with pytest.raises(ValueError):
         channel.put(_cancel(1))
+
+
+@pytest.mark.parametrize("kind", ["channel", "queue"])
+def test_a_worker_whose_terminal_is_gone_exits_quietly(kind: str) -> None:
+    """kill -9 of the terminal closes its end of every request pipe. A worker blocked reading
+    one must exit at once, as its parent watcher would, not die with an EOFError traceback
+    (seen in test_restart's log when the read lost the race against the watcher)."""
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent(
+        f"""
+        import multiprocessing
+        from kiwoom_terminal.workers.channel import RequestChannel
+        from kiwoom_terminal.workers.common import read_request
+
+        ctx = multiprocessing.get_context("spawn")
+        if {kind!r} == "channel":
+            requests = RequestChannel(ctx)
+            requests._writer.close()  # what the dead terminal's end does
+        else:
+            requests = ctx.Queue()
+            requests._writer.close()
+        read_request(requests)
+        raise SystemExit(3)  # never reached: read_request exits the process
+        """
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    # (a Queue made in the script itself leaves the resource tracker a note about its
+    # semaphores; a worker's queues belong to the terminal)
+    assert "Traceback" not in done.stderr and "EOFError" not in done.stderr
