@@ -530,7 +530,9 @@ class OrderManager:
             done = plan.successor_fills.get(row.order_no)
             if done is not None and adopted.purpose != EXTERNAL:
                 adopted.filled = 0
-                updates += self._set_progress(adopted, done.filled, done.fill_price, now_mono)
+                updates += self._set_progress(
+                    adopted, done.filled, done.fill_price, now_mono, done.fill_time
+                )
                 if not done.open:
                     adopted.status = OrderStatus.FILLED
                     updates.append(Closed(adopted, "정정 후 체결 완료 (재조정)"))
@@ -550,7 +552,9 @@ class OrderManager:
             order = self.by_no.get(order_no)
             if order is None or not order.is_open:
                 continue
-            updates += self._set_progress(order, progress.filled, progress.fill_price, now_mono)
+            updates += self._set_progress(
+                order, progress.filled, progress.fill_price, now_mono, progress.fill_time
+            )
             if progress.open:
                 order.quantity = max(order.filled + progress.remaining, order.filled)
                 if order.status is OrderStatus.UNKNOWN:
@@ -580,7 +584,11 @@ class OrderManager:
                 self.by_no[order.order_no] = order
                 order.status = OrderStatus.ACCEPTED
                 updates += self._set_progress(
-                    order, outcome.progress.filled, outcome.progress.fill_price, now_mono
+                    order,
+                    outcome.progress.filled,
+                    outcome.progress.fill_price,
+                    now_mono,
+                    outcome.progress.fill_time,
                 )
                 if not outcome.progress.open:
                     order.status = (
@@ -613,8 +621,10 @@ class OrderManager:
         return updates, report
 
     def _set_progress(
-        self, order: ManagedOrder, filled: int, price: int, now_mono: float
+        self, order: ManagedOrder, filled: int, price: int, now_mono: float, fill_time: str = ""
     ) -> list[OrderUpdate]:
+        """Fills the account shows beyond what we booked, as one Fill at the account's last
+        fill price and time (the order's own time when the account gives none)."""
         if filled <= order.filled:
             return []
         quantity = filled - order.filled
@@ -628,7 +638,7 @@ class OrderManager:
                 quantity,
                 fill_price,
                 f"{order.order_no}-R{filled}",
-                order.time,
+                fill_time or order.time,
                 found_by_reconcile=True,
             )
         ]

@@ -58,12 +58,13 @@ class UnknownRequest:
 @dataclass(frozen=True, slots=True)
 class OrderProgress:
     """An order's state in the account: cumulative `filled`, `remaining`, whether it is
-    still `open`, and the last fill price seen (0 when none)."""
+    still `open`, and the last fill price and time (HHmmss) seen (0 / "" when none)."""
 
     filled: int
     remaining: int
     open: bool
     fill_price: int = 0
+    fill_time: str = ""
 
 
 class Resolution(str, Enum):
@@ -104,7 +105,9 @@ def _fill_progress(snapshot: AccountSnapshot) -> dict[str, OrderProgress]:
             filled = fill.fill_qty
         prev = out.get(fill.order_no)
         if prev is None or filled > prev.filled:
-            out[fill.order_no] = OrderProgress(filled, fill.unfilled_qty, False, fill.fill_price)
+            out[fill.order_no] = OrderProgress(
+                filled, fill.unfilled_qty, False, fill.fill_price, fill.time
+            )
     return out
 
 
@@ -133,12 +136,14 @@ def plan_orders(
         if row is not None:
             filled = max(order.filled, row.order_qty - row.unfilled_qty)
             price = fill.fill_price if fill is not None else 0
-            plan.progress[order.order_no] = OrderProgress(filled, row.unfilled_qty, True, price)
+            at = fill.fill_time if fill is not None else ""
+            plan.progress[order.order_no] = OrderProgress(filled, row.unfilled_qty, True, price, at)
         else:
             filled = max(order.filled, fill.filled if fill is not None else 0)
             filled = min(filled, order.quantity) if order.quantity > 0 else filled
             price = fill.fill_price if fill is not None else 0
-            plan.progress[order.order_no] = OrderProgress(filled, 0, False, price)
+            at = fill.fill_time if fill is not None else ""
+            plan.progress[order.order_no] = OrderProgress(filled, 0, False, price, at)
     claimed: set[str] = set()
     for req in unknown:
         candidates = [
@@ -152,7 +157,11 @@ def plan_orders(
             open_ = c.source == "open" and c.unfilled_qty > 0
             fill = fills.get(c.order_no)
             progress = OrderProgress(
-                c.filled_qty, c.unfilled_qty if open_ else 0, open_, fill.fill_price if fill else 0
+                c.filled_qty,
+                c.unfilled_qty if open_ else 0,
+                open_,
+                fill.fill_price if fill else 0,
+                fill.fill_time if fill else "",
             )
             plan.requests[req.request_id] = RequestOutcome(Resolution.ADOPT, c.order_no, progress)
         elif candidates:
@@ -180,6 +189,7 @@ def plan_orders(
                 row.unfilled_qty,
                 True,
                 so_far.fill_price if so_far else 0,
+                so_far.fill_time if so_far else "",
             )
     # A modify of ours whose reply was lost (or came back as an error although the server
     # carried it out) and whose new order filled at once: it is in no open list, only in
@@ -209,7 +219,9 @@ def plan_orders(
                 fill_row.venue,
             )
         )
-        plan.successor_fills[no] = OrderProgress(done.filled, 0, False, done.fill_price)
+        plan.successor_fills[no] = OrderProgress(
+            done.filled, 0, False, done.fill_price, done.fill_time
+        )
     return plan
 
 

@@ -344,4 +344,33 @@ def test_an_amend_with_an_unknown_outcome_that_filled_keeps_the_position_managed
     assert "005935" in ctx.ledger.bought
     fills = [e for e in ctx.journal.entries(order_no="0000009") if e.kind.value == "fill"]
     assert [(f.quantity, f.price) for f in fills] == [(17, 58_200)]
+    # the 체결 table shows the account's fill time, not a blank
+    assert [row["time"] for row in ctx.tables.rows("fills").values()] == [now]
     assert ctx.orders.open_orders() == []
+
+
+def test_a_fill_found_by_reconciliation_keeps_the_accounts_fill_time(tmp_path: Path) -> None:
+    """A fill whose event was lost (WebSocket drop) and which the reconciliation found: the
+    체결 row shows when the account says it filled, not a blank time."""
+    ctx = _context(tmp_path, "20260105")
+    ctx.ready = True
+    gateway = OrderGateway(ctx)
+    recovery = Recovery(ctx, gateway, SnapshotStore(tmp_path / "data"))
+    buy, _ = gateway.place(OrderRequest("028300", Side.BUY, 16, 60_300), purpose="조건1", reason="")
+    assert buy is not None
+    gateway.on_reply(
+        OrderReply(buy.request_id, OrderOutcome.ACCEPTED, OrderAckData("0000002", "", 16))
+    )
+    account = AccountSnapshot(
+        [],
+        [FillData("0000002", "", "028300", "HLB", Side.BUY, OrderType.LIMIT, 60_300, 16,
+                  60_300, 16, 0, 0, 0, "100031", Venue.KRX)],
+        AccountBalanceData(0, 0, 0, 0.0, 0, (
+            PositionData("028300", "HLB", 16, 16, 60_300, 60_300, 60_300, 964_800, 964_800,
+                         0, 0.0),
+        )),
+        time.time() + 1.0,
+    )  # fmt: skip
+    recovery.apply(account, "재구독")
+    assert buy.status is OrderStatus.FILLED and buy.filled == 16
+    assert [row["time"] for row in ctx.tables.rows("fills").values()] == ["100031"]
