@@ -549,8 +549,11 @@ class WorkerSupervisor:
                 log.exception("wake-up callback failed")
 
     def _clear_wakeup(self) -> None:
-        """Every buffer is empty (caller holds the lock): no wake-up is owed any more."""
+        """Every buffer is empty (caller holds the lock): no wake-up is owed any more. A
+        byte is sent only when the flag goes up, so one read takes all that waits; reading
+        on until the socket raises cost an exception on every drain of every batch. It reads
+        even with the flag down: on Windows the socket pair is TCP, and a byte may arrive
+        after the read that should have taken it."""
         self._wake_flag = False
         with contextlib.suppress(OSError):
-            while self._wake_r.recv(4096):
-                pass
+            self._wake_r.recv(4096)
