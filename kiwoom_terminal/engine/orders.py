@@ -528,12 +528,14 @@ class OrderManager:
         for row in plan.adopt:
             adopted = self._adopt(row, now_mono, names)
             done = plan.successor_fills.get(row.order_no)
-            if done is not None and adopted.purpose != EXTERNAL:
-                adopted.filled = 0
-                updates += self._set_progress(
-                    adopted, done.filled, done.fill_price, now_mono, done.fill_time
-                )
-                if not done.open:
+            if done is not None:
+                if adopted.purpose != EXTERNAL:  # ours: book what it filled before now
+                    adopted.filled = 0
+                    updates += self._set_progress(
+                        adopted, done.filled, done.fill_price, now_mono, done.fill_time
+                    )
+                if not done.open:  # only in the fills: done, never an open order
+                    adopted.filled = max(adopted.filled, done.filled)
                     adopted.status = OrderStatus.FILLED
                     updates.append(Closed(adopted, "정정 후 체결 완료 (재조정)"))
                 updates += self._replay(adopted.order_no, now_mono)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from kiwoom_terminal.constants import OrderAction, OrderType, Side, Venue
+from kiwoom_terminal.constants import OrderAction, OrderStatus, OrderType, Side, Venue
+from kiwoom_terminal.engine.orders import EXTERNAL, OrderManager
 from kiwoom_terminal.engine.reconcile import (
     KnownOrder,
     ManagedView,
@@ -175,3 +176,24 @@ def test_a_modify_of_ours_that_filled_before_we_heard_of_it_is_planned_as_a_succ
     assert plan.successor_fills["0000009"].filled == 17
     assert plan.successor_fills["0000009"].fill_price == 58_200
     assert not plan.successor_fills["0000009"].open
+
+
+def test_a_filled_modify_of_an_external_order_is_not_left_open() -> None:
+    """The same lost-reply case for an order the engine only shows (external): its filled
+    successor is recorded as done, not as an open order with nothing left."""
+    orders = OrderManager()
+    first = plan_orders([], [], _snapshot(open_orders=[_open("0000005", "000660", Side.BUY, 3, 3)]))
+    orders.apply_plan(first, 0.0)
+    assert orders.by_no["0000005"].purpose == EXTERNAL
+    done = FillData(
+        "0000006", "0000005", "000660", "", Side.BUY, OrderType.LIMIT, 190_500, 3,
+        190_500, 3, 0, 0, 0, "100200", Venue.KRX,
+    )  # fmt: skip
+    second = plan_orders(
+        [KnownOrder("0000005", "000660", Side.BUY, 3, 0)], [], _snapshot(fills=[done]),
+        ours=list(orders.by_no),
+    )  # fmt: skip
+    orders.apply_plan(second, 1.0)
+    assert orders.open_orders() == []
+    assert orders.by_no["0000006"].status is OrderStatus.FILLED
+    assert orders.by_no["0000005"].status is OrderStatus.REPLACED
