@@ -528,22 +528,22 @@ class OrderManager:
         for row in plan.adopt:
             adopted = self._adopt(row, now_mono, names)
             done = plan.successor_fills.get(row.order_no)
+            finished = done is not None and not done.open  # only in the fills: never open
             if done is not None:
                 if adopted.purpose != EXTERNAL:  # ours: book what it filled before now
                     adopted.filled = 0
                     updates += self._set_progress(
                         adopted, done.filled, done.fill_price, now_mono, done.fill_time
                     )
-                if not done.open:  # only in the fills: done, never an open order
-                    adopted.filled = max(adopted.filled, done.filled)
+                if finished:
                     adopted.status = OrderStatus.FILLED
                     updates.append(Closed(adopted, "정정 후 체결 완료 (재조정)"))
+                    report.append(
+                        f"주문 {row.orig_order_no}의 정정 주문 {row.order_no} ({row.code} "
+                        f"{row.side.value} {done.filled:,}주 체결)을 이어받았습니다"
+                    )
                 updates += self._replay(adopted.order_no, now_mono)
-            if done is not None and not done.open:
-                report.append(
-                    f"주문 {row.orig_order_no}의 정정 주문 {row.order_no} ({row.code} "
-                    f"{row.side.value} {done.filled:,}주 체결)을 이어받았습니다"
-                )
+            if finished:
                 continue
             state = "이어받았습니다" if adopted.automatic else "외부 주문으로 표시합니다"
             report.append(

@@ -125,11 +125,11 @@ def plan_orders(
     taken (not in `known`, whose progress the snapshot may not show yet): never adopted as
     someone else's order, never matched to an unknown request."""
     plan = OrderPlan()
-    owned = set(claimed_elsewhere) | set(ours)
     open_by_no = {o.order_no: o for o in snapshot.open_orders}
     fills = _fill_progress(snapshot)
     known_list = list(known)
     known_nos = {k.order_no for k in known_list}
+    owned = known_nos | set(claimed_elsewhere) | set(ours)  # never someone else's
     for order in known_list:
         row = open_by_no.get(order.order_no)
         fill = fills.get(order.order_no)
@@ -148,7 +148,7 @@ def plan_orders(
     for req in unknown:
         candidates = [
             c
-            for c in order_candidates(req.order, snapshot, known_nos | owned, req.not_before)
+            for c in order_candidates(req.order, snapshot, owned, req.not_before)
             if c.order_no not in claimed
         ]
         if len(candidates) == 1:
@@ -173,16 +173,10 @@ def plan_orders(
         else:
             plan.requests[req.request_id] = RequestOutcome(Resolution.NOT_PLACED)
     for row in snapshot.open_orders:
-        if (
-            row.order_no not in known_nos
-            and row.order_no not in owned
-            and row.order_no not in claimed
-            and row.unfilled_qty > 0
-        ):
+        if row.order_no not in owned and row.order_no not in claimed and row.unfilled_qty > 0:
             plan.adopt.append(row)
-    ours_all = known_nos | owned
     for row in plan.adopt:
-        if row.orig_order_no in ours_all:
+        if row.orig_order_no in owned:
             so_far = fills.get(row.order_no)
             plan.successor_fills[row.order_no] = OrderProgress(
                 max(row.order_qty - row.unfilled_qty, so_far.filled if so_far else 0),
@@ -195,10 +189,10 @@ def plan_orders(
     # carried it out) and whose new order filled at once: it is in no open list, only in
     # the fills, under a number nobody knows with our order as its original. Without it
     # the original looks cancelled and the bought (or sold) shares nobody's.
-    seen = {row.order_no for row in plan.adopt} | set(open_by_no) | ours_all | claimed
+    seen = set(open_by_no) | owned | claimed  # (every adopted row is in open_by_no)
     for fill_row in snapshot.fills:
         no = fill_row.order_no
-        if no in seen or fill_row.orig_order_no not in ours_all:
+        if no in seen or fill_row.orig_order_no not in owned:
             continue
         seen.add(no)
         done = fills[no]

@@ -254,7 +254,7 @@ class Recovery:
             unknown,
             snapshot,
             self._claimed_order_nos() if unknown else (),
-            ours=[no for no in orders.by_no if no],
+            ours=orders.by_no.keys(),
         )
         again = any(o.resolution is Resolution.STALE for o in plan.requests.values())
         busy = {o.code for o in orders.open_orders() if o.status is OrderStatus.SUBMITTING}
