@@ -43,12 +43,17 @@ def _confirm_buttons(
     confirm.setAutoDefault(True)
     cancel = QPushButton(cancel_text)
     cancel.setAutoDefault(False)
+    return confirm, cancel, _button_row(dialog, confirm, cancel)
+
+
+def _button_row(dialog: QDialog, confirm: QPushButton, cancel: QPushButton) -> QDialogButtonBox:
+    """`confirm` accepts the dialog, `cancel` rejects it."""
     buttons = QDialogButtonBox()
     buttons.addButton(confirm, QDialogButtonBox.ButtonRole.AcceptRole)
     buttons.addButton(cancel, QDialogButtonBox.ButtonRole.RejectRole)
     buttons.accepted.connect(dialog.accept)
     buttons.rejected.connect(dialog.reject)
-    return confirm, cancel, buttons
+    return buttons
 
 
 class OrderConfirmDialog(QDialog):
@@ -126,11 +131,7 @@ class EmergencyDialog(QDialog):
         self.cancel_button = QPushButton("취소 (Enter/Esc)")
         self.cancel_button.setObjectName("emergency_cancel")
         self.cancel_button.setAutoDefault(True)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
+        buttons = _button_row(self, self.confirm_button, self.cancel_button)
         layout = QVBoxLayout(self)
         layout.addWidget(text)
         layout.addWidget(buttons)
@@ -254,17 +255,10 @@ class RealModeDialog(QDialog):
         self.answer = QLineEdit(self)
         self.answer.setObjectName("real_mode_answer")
         self.answer.setPlaceholderText(word)
-        self.confirm_button = QPushButton("실거래로 시작")
-        self.confirm_button.setObjectName("real_mode_confirm")
+        self.confirm_button, self.cancel_button, buttons = _confirm_buttons(
+            self, "실거래로 시작", "종료 (Esc)", "real_mode_confirm"
+        )
         self.confirm_button.setEnabled(False)
-        self.confirm_button.setDefault(True)
-        self.cancel_button = QPushButton("종료 (Esc)")
-        self.cancel_button.setAutoDefault(False)
-        buttons = QDialogButtonBox()
-        buttons.addButton(self.confirm_button, QDialogButtonBox.ButtonRole.AcceptRole)
-        buttons.addButton(self.cancel_button, QDialogButtonBox.ButtonRole.RejectRole)
-        buttons.accepted.connect(self.accept)
-        buttons.rejected.connect(self.reject)
         self.answer.textChanged.connect(
             lambda typed: self.confirm_button.setEnabled(typed.strip() == word)
         )

@@ -168,19 +168,18 @@ def pin(control: SimControl, code: str) -> int:
     return control.set_price(code, price, pause=True)
 
 
+def bought(engine: TradingEngine, code: str) -> bool:
+    """The engine holds `code` and no buy of it is pending any more."""
+    held = position(engine, code)
+    return held is not None and held.held and not held.buy_pending
+
+
 def buy_via_condition(engine: TradingEngine, control: SimControl, qtbot: Any, code: str) -> Any:
     """Pin `code`, force it into the buy condition, wait for the filled position; returns
     the engine's position."""
     pin(control, code)
     control.condition(MANUAL_CONDITION, code, "add")
-    qtbot.waitUntil(
-        lambda: (
-            position(engine, code) is not None
-            and position(engine, code).held
-            and not position(engine, code).buy_pending
-        ),
-        timeout=DEADLINE_MS,
-    )
+    qtbot.waitUntil(lambda: bought(engine, code), timeout=DEADLINE_MS)
     return position(engine, code)
 
 

@@ -22,6 +22,7 @@ from tests.engine.conftest import (
     MANUAL_CONDITION,
     at_least,
     at_most,
+    bought,
     buy_via_condition,
     held_quantity,
     journal_entries,
@@ -372,13 +373,7 @@ def test_a_buy_of_unknown_outcome_is_found_in_the_account_not_sent_again(
     finally:
         control.set_faults(ghost_rate=0)
     qtbot.waitUntil(
-        lambda: (
-            position(engine, code) is not None
-            and position(engine, code).held
-            and not position(engine, code).buy_pending
-            and code not in engine.ctx.blocked
-        ),
-        timeout=DEADLINE_MS,
+        lambda: bought(engine, code) and code not in engine.ctx.blocked, timeout=DEADLINE_MS
     )
     (order,) = orders_for(control, code)
     assert position(engine, code).quantity == held_quantity(control, code) == order["filled"]

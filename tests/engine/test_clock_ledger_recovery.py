@@ -14,6 +14,7 @@ from kiwoom_terminal.engine.context import EngineContext, Rules
 from kiwoom_terminal.engine.gateway import OrderGateway
 from kiwoom_terminal.engine.journal import Journal
 from kiwoom_terminal.engine.ledger import DayLedger
+from kiwoom_terminal.engine.orders import ManagedOrder
 from kiwoom_terminal.engine.positions import TrackedPosition
 from kiwoom_terminal.engine.recovery import Recovery
 from kiwoom_terminal.engine.snapshot import SnapshotStore
@@ -259,6 +260,28 @@ def test_the_orders_per_minute_window_survives_a_restart(tmp_path: Path) -> None
     assert list(again.ledger.order_times) == [12.0 - 40.0, 12.0 - 15.0]
 
 
+def _trading(tmp_path: Path) -> tuple[EngineContext, OrderGateway, Recovery]:
+    """A ready engine context (no workers) with its gateway and recovery."""
+    ctx = _context(tmp_path, "20260105")
+    ctx.ready = True
+    gateway = OrderGateway(ctx)
+    return ctx, gateway, Recovery(ctx, gateway, SnapshotStore(tmp_path / "data"))
+
+
+def _acked_buy(
+    gateway: OrderGateway, code: str, quantity: int, price: int, order_no: str, purpose: str
+) -> ManagedOrder:
+    """A limit buy placed through the gateway and acknowledged as `order_no`."""
+    order, why = gateway.place(
+        OrderRequest(code, Side.BUY, quantity, price), purpose=purpose, reason="편입"
+    )
+    assert order is not None, why
+    gateway.on_reply(
+        OrderReply(order.request_id, OrderOutcome.ACCEPTED, OrderAckData(order_no, "", quantity))
+    )
+    return order
+
+
 def test_reconciling_a_snapshot_older_than_an_acknowledgement_keeps_the_order_ours(
     tmp_path: Path,
 ) -> None:
@@ -266,19 +289,10 @@ def test_reconciling_a_snapshot_older_than_an_acknowledgement_keeps_the_order_ou
     new buy, but the engine read the buy's acknowledgement only after the snapshot was taken.
     The order was adopted a second time as an external order, the fill went to that copy,
     and the amend timer kept amending our (filled) copy: RC4033 three times."""
-    store = SnapshotStore(tmp_path / "data")
-    ctx = _context(tmp_path, "20260105")
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
-    recovery = Recovery(ctx, gateway, store)
+    ctx, gateway, recovery = _trading(tmp_path)
     taken = time.time()  # the TR worker took the snapshot …
-    order, _ = gateway.place(
-        OrderRequest("098460", Side.BUY, 66, 15_120), purpose="entry", reason="편입"
-    )
-    assert order is not None
-    gateway.on_reply(  # … and the engine read the acknowledgement after it
-        OrderReply(order.request_id, OrderOutcome.ACCEPTED, OrderAckData("0000001", "", 66))
-    )
+    # … and the engine read the acknowledgement after it
+    order = _acked_buy(gateway, "098460", 66, 15_120, "0000001", "entry")
     order.answered_at = taken + 0.05
     now = dt.datetime.now(KST).strftime("%H%M%S")
     account = AccountSnapshot(
@@ -303,20 +317,10 @@ def test_an_amend_with_an_unknown_outcome_that_filled_keeps_the_position_managed
     reported the 17 shares as a holding the engine does not manage — no stop-loss, no
     trailing stop. Now the new order is adopted as the original's successor, its fill is
     booked and the position stays managed."""
-    store = SnapshotStore(tmp_path / "data")
-    ctx = _context(tmp_path, "20260105")
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
-    recovery = Recovery(ctx, gateway, store)
+    ctx, gateway, recovery = _trading(tmp_path)
     asked: list[str] = []
     ctx.request_reconcile = asked.append
-    buy, _ = gateway.place(
-        OrderRequest("005935", Side.BUY, 17, 58_100), purpose="조건1", reason="편입"
-    )
-    assert buy is not None
-    gateway.on_reply(
-        OrderReply(buy.request_id, OrderOutcome.ACCEPTED, OrderAckData("0000001", "", 17))
-    )
+    buy = _acked_buy(gateway, "005935", 17, 58_100, "0000001", "조건1")
     assert gateway.modify(buy, 58_200, 17, "정정 1/3")
     (command_id,) = list(ctx.orders.commands)
     gateway.on_reply(
@@ -352,15 +356,8 @@ def test_an_amend_with_an_unknown_outcome_that_filled_keeps_the_position_managed
 def test_a_fill_found_by_reconciliation_keeps_the_accounts_fill_time(tmp_path: Path) -> None:
     """A fill whose event was lost (WebSocket drop) and which the reconciliation found: the
     체결 row shows when the account says it filled, not a blank time."""
-    ctx = _context(tmp_path, "20260105")
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
-    recovery = Recovery(ctx, gateway, SnapshotStore(tmp_path / "data"))
-    buy, _ = gateway.place(OrderRequest("028300", Side.BUY, 16, 60_300), purpose="조건1", reason="")
-    assert buy is not None
-    gateway.on_reply(
-        OrderReply(buy.request_id, OrderOutcome.ACCEPTED, OrderAckData("0000002", "", 16))
-    )
+    ctx, gateway, recovery = _trading(tmp_path)
+    buy = _acked_buy(gateway, "028300", 16, 60_300, "0000002", "조건1")
     account = AccountSnapshot(
         [],
         [FillData("0000002", "", "028300", "HLB", Side.BUY, OrderType.LIMIT, 60_300, 16,

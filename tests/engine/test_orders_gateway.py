@@ -252,6 +252,23 @@ def test_nothing_is_sent_before_the_first_reconciliation(gateway) -> None:
     assert recorder.sent == []
 
 
+def _sold(gw: OrderGateway, order_no: str, quantity: int, price: int) -> None:
+    """The 00 event of `order_no` (a sell) filled in full at `price`."""
+    gw.on_order_events(
+        [
+            event(
+                order_no,
+                OrderEventKind.FILLED,
+                filled=quantity,
+                unit_qty=quantity,
+                price=price,
+                unfilled=0,
+                side=Side.SELL,
+            )
+        ]
+    )
+
+
 def test_sell_fill_books_realised_pnl_and_closes_the_position(gateway) -> None:
     gw, _ = gateway
     order, _ = gw.place(
@@ -261,19 +278,7 @@ def test_sell_fill_books_realised_pnl_and_closes_the_position(gateway) -> None:
     )
     assert order is not None
     gw.on_reply(accepted(order.request_id, "0000009"))
-    gw.on_order_events(
-        [
-            event(
-                "0000009",
-                OrderEventKind.FILLED,
-                filled=10,
-                unit_qty=10,
-                price=68_000,
-                unfilled=0,
-                side=Side.SELL,
-            )
-        ]
-    )
+    _sold(gw, "0000009", 10, 68_000)
     ctx = gw.ctx
     assert "005930" not in ctx.positions
     fees = ctx.rules.fees
@@ -307,19 +312,7 @@ def test_selling_a_holding_the_engine_did_not_manage_books_its_real_pnl(gateway)
     )
     assert order is not None
     gw.on_reply(accepted(order.request_id, "0000011"))
-    gw.on_order_events(
-        [
-            event(
-                "0000011",
-                OrderEventKind.FILLED,
-                filled=5,
-                unit_qty=5,
-                price=180_000,
-                unfilled=0,
-                side=Side.SELL,
-            )
-        ]
-    )
+    _sold(gw, "0000011", 5, 180_000)
     fees = ctx.rules.fees
     expected = (
         900_000

@@ -134,24 +134,33 @@ def new_orders(sim: SimulatorProcess, side: str) -> list[dict[str, Any]]:
     ]
 
 
+def buy_and_arm(sim: SimulatorProcess, data: Path, journal_path: Path) -> tuple[int, int, int]:
+    """In the first terminal: force the buy condition once it runs, wait for the fill, pin a
+    new high 4 % over the average and wait until the snapshot holds the armed trailing stop.
+    Returns (quantity, average price, high)."""
+    control = sim.control
+    wait_for(lambda: reconciles(journal_path) >= 1 and conditions_running(sim), "first start")
+    control.condition(MANUAL_CONDITION, CODE, "add")
+    wait_for(lambda: account_qty(sim) > 0, "the buy to fill")
+    quantity = account_qty(sim)
+    avg = int(control.account()["positions"][0]["avg_price"])
+    high = at_least(avg, 4.0)
+    control.set_price(CODE, high, pause=True)
+    wait_for(
+        lambda: (snapshot_position(data) or {}).get("high_since_arm") == high,
+        "the armed trailing stop in the snapshot",
+    )
+    return quantity, avg, high
+
+
 def test_kill_9_mid_position_then_restart(sim: SimulatorProcess, tmp_path: Path) -> None:
     (settings_path, data, log, journal_path), base = set_up(sim, tmp_path, settings_with())
     control = sim.control
 
     first = start_terminal(sim, settings_path, data, log)
     try:
-        wait_for(lambda: reconciles(journal_path) >= 1 and conditions_running(sim), "first start")
-        control.condition(MANUAL_CONDITION, CODE, "add")
-        wait_for(lambda: account_qty(sim) > 0, "the buy to fill")
-        quantity = account_qty(sim)
-        avg = int(control.account()["positions"][0]["avg_price"])
+        quantity, avg, high = buy_and_arm(sim, data, journal_path)
         assert avg >= base
-        high = at_least(avg, 4.0)
-        control.set_price(CODE, high, pause=True)
-        wait_for(
-            lambda: (snapshot_position(data) or {}).get("high_since_arm") == high,
-            "the armed trailing stop in the snapshot",
-        )
         first.kill()  # SIGKILL: no clean-up, no final snapshot
         first.wait(10)
     finally:
@@ -255,14 +264,7 @@ def test_kill_9_with_a_sell_resting_then_restart_never_sells_twice(
 
     first = start_terminal(sim, settings_path, data, log)
     try:
-        wait_for(lambda: reconciles(journal_path) >= 1 and conditions_running(sim), "first start")
-        control.condition(MANUAL_CONDITION, CODE, "add")
-        wait_for(lambda: account_qty(sim) > 0, "the buy to fill")
-        quantity = account_qty(sim)
-        avg = int(control.account()["positions"][0]["avg_price"])
-        high = at_least(avg, 4.0)
-        control.set_price(CODE, high, pause=True)
-        wait_for(lambda: (snapshot_position(data) or {}).get("high_since_arm") == high, "armed")
+        quantity, _, high = buy_and_arm(sim, data, journal_path)
         control.set_price(CODE, at_most(high, -1.6), pause=True)  # the trailing stop fires
         wait_for(lambda: len(new_orders(sim, "sell")) == 1, "the limit sell")
         (resting,) = new_orders(sim, "sell")

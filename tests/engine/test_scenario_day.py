@@ -17,6 +17,7 @@ from kiwoom_terminal.sim.launcher import SimulatorProcess, start_simulator
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 from tests.engine.conftest import (
     DEADLINE_MS,
+    bought,
     journal_entries,
     position,
     settings_with,
@@ -51,14 +52,7 @@ def test_scenario_day_buy_arm_and_trailing_stop(
         qtbot.waitUntil(lambda: engine.status.ready, timeout=DEADLINE_MS)
         qtbot.waitUntil(lambda: bool(engine.autotrader.buy_conditions), timeout=DEADLINE_MS)
         control.advance(3)  # 편입
-        qtbot.waitUntil(
-            lambda: (
-                position(engine, CODE) is not None
-                and position(engine, CODE).held
-                and not position(engine, CODE).buy_pending
-            ),
-            timeout=DEADLINE_MS,
-        )
+        qtbot.waitUntil(lambda: bought(engine, CODE), timeout=DEADLINE_MS)
         avg = position(engine, CODE).avg_price
         assert 249_000 <= avg <= 251_000
         control.advance(12)  # to the top, +5 %

@@ -100,6 +100,21 @@ ORDER_FIDS = set(
         "2136",
     ]
 )
+
+
+def _order_event(ws: Ws, state: str, order_no: str, **entry: str) -> dict:
+    """The values of the next REAL 00 of `order_no` in `state` (913), after checking it has
+    every order FID and the entry fields given (e.g. `name`, `item`)."""
+    e = ws.wait_real(
+        lambda e: (
+            e["type"] == "00" and e["values"]["913"] == state and e["values"]["9203"] == order_no
+        )
+    )
+    assert set(e["values"]) == ORDER_FIDS
+    assert {key: e[key] for key in entry} == entry
+    return e["values"]
+
+
 BALANCE_FIDS = set(
     [
         "9201",
@@ -354,15 +369,7 @@ def test_order_events_follow_the_documented_sequences(sim: SimulatorProcess, tok
     assert len(no) == 7 and no.isdigit()
 
     def order_event(state: str, order_no: str) -> dict:
-        e = ws.wait_real(
-            lambda e: (
-                e["type"] == "00"
-                and e["values"]["913"] == state
-                and e["values"]["9203"] == order_no
-            )
-        )
-        assert set(e["values"]) == ORDER_FIDS and e["name"] == "주문체결"
-        return e["values"]
+        return _order_event(ws, state, order_no, name="주문체결")
 
     accepted = order_event("접수", no)
     assert (accepted["902"], accepted["904"], accepted["905"], accepted["906"]) == (
@@ -704,15 +711,7 @@ def test_sell_order_events_follow_the_documented_sequences(
     no = ack["ord_no"]
 
     def order_event(state: str, order_no: str) -> dict:
-        e = ws.wait_real(
-            lambda e: (
-                e["type"] == "00"
-                and e["values"]["913"] == state
-                and e["values"]["9203"] == order_no
-            )
-        )
-        assert set(e["values"]) == ORDER_FIDS and e["item"] == code
-        return e["values"]
+        return _order_event(ws, state, order_no, item=code)
 
     accepted = order_event("접수", no)
     assert (accepted["902"], accepted["904"], accepted["905"], accepted["906"]) == (
