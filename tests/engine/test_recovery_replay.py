@@ -49,6 +49,13 @@ def _ctx(tmp_path: Path, day: str = TODAY, mode: str = "mock") -> EngineContext:
     )
 
 
+def _ready(tmp_path: Path) -> tuple[SnapshotStore, EngineContext, OrderGateway]:
+    """Today's engine context, ready to order, with its snapshot store and gateway."""
+    ctx = _ctx(tmp_path)
+    ctx.ready = True
+    return SnapshotStore(tmp_path / "data"), ctx, OrderGateway(ctx)
+
+
 def _buy_acked(gateway: OrderGateway, code: str, order_no: str) -> str:
     order, why = gateway.place(
         OrderRequest(code, Side.BUY, 10, 50_000), purpose="entry", reason="매수", source="조건1"
@@ -99,10 +106,7 @@ def test_no_snapshot_of_today_replays_the_whole_day(tmp_path: Path) -> None:
 
 
 def test_the_replay_follows_journal_ids_not_the_wall_clock(tmp_path: Path, monkeypatch) -> None:
-    store = SnapshotStore(tmp_path / "data")
-    ctx = _ctx(tmp_path)
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
+    store, ctx, gateway = _ready(tmp_path)
 
     class Ahead(dt.datetime):
         @classmethod
@@ -121,10 +125,7 @@ def test_an_unsent_sell_never_takes_over_the_mornings_sell(tmp_path: Path) -> No
     """Morning: 005930 ×10 sold (the engine's order, journaled). Afternoon: 10 bought again;
     the stop-loss sell is journaled, then kill -9 before it reached the server. The account
     has only the morning's fill of that size: it must not be taken for the new sell."""
-    store = SnapshotStore(tmp_path / "data")
-    ctx = _ctx(tmp_path)
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
+    store, ctx, gateway = _ready(tmp_path)
     ctx.positions["005930"] = TrackedPosition(
         "005930", "", PositionState(70_000, 10), source="manual"
     )
@@ -150,10 +151,7 @@ def test_an_order_number_the_journal_gave_to_another_request_is_not_adopted(
 ) -> None:
     """Same as above, but the other order was placed a moment before: the journal ties its
     number to the earlier request, so the unsent one does not take it."""
-    store = SnapshotStore(tmp_path / "data")
-    ctx = _ctx(tmp_path)
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
+    store, ctx, gateway = _ready(tmp_path)
     first = _buy_acked(gateway, "035720", "0000007")
     ctx.orders.by_request[first].filled = 10  # (filled and closed before the snapshot)
     ctx.orders.by_request[first].status = ctx.orders.by_request[first].status.FILLED
@@ -171,10 +169,7 @@ def test_an_order_number_the_journal_gave_to_another_request_is_not_adopted(
 def test_fills_found_by_reconciliation_do_not_count_as_newer_than_the_account(
     tmp_path: Path,
 ) -> None:
-    store = SnapshotStore(tmp_path / "data")
-    ctx = _ctx(tmp_path)
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
+    store, ctx, gateway = _ready(tmp_path)
     Recovery(ctx, gateway, store).save()
     _buy_acked(gateway, "035720", "0000007")
     again, recovery, _ = _restart(tmp_path, store)
@@ -202,10 +197,7 @@ def test_fills_found_by_reconciliation_do_not_count_as_newer_than_the_account(
 def test_the_sell_of_an_unmanaged_holding_keeps_its_cost_across_a_restart(
     tmp_path: Path,
 ) -> None:
-    store = SnapshotStore(tmp_path / "data")
-    ctx = _ctx(tmp_path)
-    ctx.ready = True
-    gateway = OrderGateway(ctx)
+    store, ctx, gateway = _ready(tmp_path)
     ctx.tables.set_row(
         "holdings", "005930", {"code": "005930", "quantity": 10, "avg_price": 50_000}
     )
