@@ -27,6 +27,7 @@ from kiwoom_terminal.api.errors import (
     TokenInvalidError,
     classify,
 )
+from kiwoom_terminal.api.one_write import mount_one_write
 from kiwoom_terminal.api.ratelimit import RateLimiter
 from kiwoom_terminal.api.token import AccessToken, TokenManager, TokenStore, parse_expires_dt
 from kiwoom_terminal.secrets import Credentials
@@ -78,7 +79,10 @@ class RestClient:
         self._credentials = credentials
         self.timeout_s = timeout_s
         self.limiter = limiter
-        self._session = session if session is not None else requests.Session()
+        if session is None:
+            session = requests.Session()
+            mount_one_write(session)  # head and body in one write (one_write.py)
+        self._session = session
         # Proxy / CA-bundle settings from the environment are read once here; per call,
         # requests would rescan the environment and ~/.netrc (≈0.2 ms of every order).
         self._send_settings = self._session.merge_environment_settings(

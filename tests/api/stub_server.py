@@ -45,12 +45,13 @@ class StubKiwoom:
     """A scripted Kiwoom REST server. `script[api_id]` replies are used in order; when a
     list runs out, `default[api_id]` is repeated. au10001 issues `stub-token-N` (valid for
     a day) unless scripted. `calls` counts requests per api-id, `tokens` the bearer tokens
-    each request carried."""
+    each request carried, `bodies` the request bodies as read."""
 
     script: dict[str, list[StubReply]] = field(default_factory=dict)
     default: dict[str, StubReply] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     tokens: list[tuple[str, str]] = field(default_factory=list)
+    bodies: list[tuple[str, bytes]] = field(default_factory=list)  # (api-id, request body)
     url: str = ""
 
     def reply_for(self, api_id: str, authorization: str) -> StubReply:
@@ -79,10 +80,11 @@ def stub_kiwoom(stub: StubKiwoom | None = None) -> Iterator[StubKiwoom]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers.get("Content-Length") or 0)
-            self.rfile.read(length)
+            body = self.rfile.read(length)
             api_id = self.headers.get("api-id") or (
                 "au10001" if self.path == "/oauth2/token" else ""
             )
+            stub.bodies.append((api_id, body))
             reply = stub.reply_for(api_id, self.headers.get("authorization") or "")
             data = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
             self.send_response(reply.status)
