@@ -21,6 +21,12 @@ script runs `--rounds` rounds (default 4) and pools them, so the p99 is a percen
 samples (the third largest) and the maximum is printed beside it.
 
     .venv/bin/python bench/tick_to_order.py [--trials 45] [--rates 5000,20000] [--rounds 4]
+        [--baseline PATH]
+
+`--baseline PATH` compares with another checkout of the terminal (`git worktree add
+/tmp/base <commit>`): its rounds alternate with this checkout's, against the same
+simulator code, and `ratio_…_vs_baseline` lines give this / baseline. The machine's speed
+drifts by ±30 % over hours, so only figures from one such run compare.
 
 Prints `name: value unit` lines, the headline (p99 at 5,000 ticks/s, target ≤ 5 ms) last;
 exits 0 whether or not the target is met.
@@ -119,10 +125,11 @@ def entries_sent(control: Any) -> int:
 
 
 def run_round(
-    rates: list[int], trials: int
+    rates: list[int], trials: int, terminal_repo: Path = REPO
 ) -> dict[int, tuple[list[float], list[tuple[float, float, float]], float]]:
-    """One fresh simulator and terminal; `trials` sells per rate. Returns, per rate, the
-    latencies (ms), the per-stage split of each and the tick rate delivered."""
+    """One fresh simulator and a fresh terminal (from `terminal_repo`); `trials` sells per
+    rate. Returns, per rate, the latencies (ms), the per-stage split of each and the tick
+    rate delivered."""
     work = Path(tempfile.mkdtemp(prefix="tick_to_order-"))
     sim = start_simulator(
         "--seed", "5", "--faults", "rate=500,global_rate=1000", "--log-level", "WARNING"
@@ -150,7 +157,7 @@ def run_round(
         terminal = subprocess.Popen(
             [
                 sys.executable,
-                str(REPO / "main.py"),
+                str(terminal_repo / "main.py"),
                 "--headless",
                 "--settings",
                 str(work / "settings.ini"),
@@ -161,7 +168,7 @@ def run_round(
                 "--ws-url",
                 sim.ws_url,
             ],
-            cwd=REPO,
+            cwd=terminal_repo,
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -237,51 +244,92 @@ def main() -> int:
         default=4,
         help="fresh simulator and terminal this many times; the samples are pooled",
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of the terminal (e.g. a git worktree of an older commit): "
+        "its rounds alternate with this one's against the same simulator, and the ratios "
+        "this / baseline are printed",
+    )
     parser.add_argument("--round-out", type=Path, help=argparse.SUPPRESS)  # one round → JSON
+    parser.add_argument("--terminal-repo", type=Path, default=REPO, help=argparse.SUPPRESS)
     args = parser.parse_args()
     rates = [int(r) for r in args.rates.split(",")]
     if args.trials * len(rates) > STOCKS:
         parser.error(f"at most {STOCKS} trials in all (each sells one of the {STOCKS} stocks)")
     if args.round_out is not None:
-        args.round_out.write_text(json.dumps(run_round(rates, args.trials)))
+        result = run_round(rates, args.trials, args.terminal_repo.resolve())
+        args.round_out.write_text(json.dumps(result))
         return 0
+    sides = {"": REPO}
+    if args.baseline is not None:
+        if not (args.baseline / "main.py").is_file():
+            parser.error(f"--baseline: no main.py in {args.baseline}")
+        sides = {"baseline_": args.baseline.resolve(), "": REPO}
     # Each round in a process of its own: it lowers its priority once the simulator and
-    # the terminal run, which a later round in the same process would then inherit.
-    pooled: dict[int, list[Any]] = {rate: [[], [], []] for rate in rates}
+    # the terminal run, which a later round in the same process would then inherit. With
+    # a baseline, its rounds and ours alternate, so both see the machine in the same mood.
+    pooled: dict[str, dict[int, list[Any]]] = {
+        side: {rate: [[], [], []] for rate in rates} for side in sides
+    }
     with tempfile.TemporaryDirectory(prefix="tick_to_order-rounds-") as folder:
         for n in range(args.rounds):
-            out = Path(folder) / f"round{n}.json"
-            command = [sys.executable, __file__, "--trials", str(args.trials)]
-            command += ["--rates", args.rates, "--round-out", str(out)]
-            subprocess.run(command, check=True)
-            for rate, (latencies, stages, achieved) in json.loads(out.read_text()).items():
-                pooled[int(rate)][0] += latencies
-                pooled[int(rate)][1] += [tuple(s) for s in stages]
-                pooled[int(rate)][2].append(achieved)
+            for side, repo in sides.items():
+                out = Path(folder) / f"round{n}{side}.json"
+                command = [sys.executable, __file__, "--trials", str(args.trials)]
+                command += ["--rates", args.rates, "--round-out", str(out)]
+                command += ["--terminal-repo", str(repo)]
+                subprocess.run(command, check=True)
+                for rate, (latencies, stages, achieved) in json.loads(out.read_text()).items():
+                    pooled[side][int(rate)][0] += latencies
+                    pooled[side][int(rate)][1] += [tuple(s) for s in stages]
+                    pooled[side][int(rate)][2].append(achieved)
     headline = float("nan")
-    for rate in rates:
-        latencies, stages, achieved = pooled[rate]
-        label = f"{rate // 1000}k"
-        print(f"ticks_per_s_requested_{label}: {rate} ticks/s")
-        print(f"ticks_per_s_delivered_{label}: {statistics.mean(achieved):.0f} ticks/s")
-        print(f"trials_{label}: {len(latencies)} sells")
-        print(f"tick_to_order_p50_{label}: {statistics.median(latencies):.2f} ms")
-        print(f"tick_to_order_p90_{label}: {percentile(latencies, 90):.2f} ms")
-        print(f"tick_to_order_max_{label}: {max(latencies):.2f} ms")
-        for i, stage in enumerate(("server_to_worker", "worker_to_decision", "decision_to_server")):
-            values = [s[i] for s in stages if s[i] == s[i]]
-            if values:
-                print(f"stage_{stage}_p50_{label}: {statistics.median(values):.2f} ms")
-                print(f"stage_{stage}_max_{label}: {max(values):.2f} ms")
-        p99 = percentile(latencies, 99)
-        print(f"tick_to_order_p99_{label}: {p99:.2f} ms")
-        if rate == 5000:
-            headline = p99
-        sys.stdout.flush()
+    for side in sides:
+        for rate in rates:
+            p99 = report(side, rate, *pooled[side][rate])
+            if rate == 5000 and not side:
+                headline = p99
+    if args.baseline is not None:
+        for rate in rates:
+            ours, theirs = pooled[""][rate][0], pooled["baseline_"][rate][0]
+            label = f"{rate // 1000}k"
+            for name, value in (("p50", statistics.median), ("p99", None)):
+                a = value(ours) if value else percentile(ours, 99)
+                b = value(theirs) if value else percentile(theirs, 99)
+                print(f"ratio_{name}_{label}_vs_baseline: {a / b:.2f} x")
     print(f"target_p99_at_5k: {TARGET_MS:.1f} ms")
     print(f"load_average: {load_average():.1f} runnable processes (2 cores)")
     print(f"tick_to_order_p99_at_5k: {headline:.2f} ms")
     return 0
+
+
+def report(
+    side: str,
+    rate: int,
+    latencies: list[float],
+    stages: list[tuple[float, float, float]],
+    achieved: list[float],
+) -> float:
+    """Print one side's figures at one rate; returns the p99."""
+    label = f"{rate // 1000}k"
+    name = f"{side}tick_to_order"
+    print(f"{side}ticks_per_s_requested_{label}: {rate} ticks/s")
+    print(f"{side}ticks_per_s_delivered_{label}: {statistics.mean(achieved):.0f} ticks/s")
+    print(f"{side}trials_{label}: {len(latencies)} sells")
+    print(f"{name}_p50_{label}: {statistics.median(latencies):.2f} ms")
+    print(f"{name}_p90_{label}: {percentile(latencies, 90):.2f} ms")
+    print(f"{name}_max_{label}: {max(latencies):.2f} ms")
+    for i, stage in enumerate(("server_to_worker", "worker_to_decision", "decision_to_server")):
+        values = [s[i] for s in stages if s[i] == s[i]]
+        if values:
+            print(f"{side}stage_{stage}_p50_{label}: {statistics.median(values):.2f} ms")
+            print(f"{side}stage_{stage}_p90_{label}: {percentile(values, 90):.2f} ms")
+            print(f"{side}stage_{stage}_max_{label}: {max(values):.2f} ms")
+    p99 = percentile(latencies, 99)
+    print(f"{name}_p99_{label}: {p99:.2f} ms")
+    sys.stdout.flush()
+    return p99
 
 
 if __name__ == "__main__":
