@@ -64,7 +64,9 @@ class AutoTrader:
         self.exits_when_off = True
         self._awaiting_quote: dict[str, str] = {}  # code → source, buys waiting for a quote
         self._awaiting_why: dict[str, tuple[str, BuyOutcome | None]] = {}  # code → why, outcome
-        self._held_back: set[str] = set()  # codes whose exit waits (not ready / blocked)
+        # codes whose exit waits (not ready, blocked, or its order refused / never placed)
+        self._held_back: set[str] = set()
+        gateway.on_exit_failed = self.retry_exit  # its exit orders report back here
         # codes whose sell the gateway refused (cool-down, order-rate limit), with why: the
         # clock check retries them every second instead of waiting for the next trade
         self._refused: dict[str, str] = {}
@@ -390,6 +392,11 @@ class AutoTrader:
             reason=f"매도 대기: {decision.detail} — {why}",
             detail={"exit": decision.reason.value, "waiting": why},
         )
+
+    def retry_exit(self, code: str) -> None:
+        """An exit order of `code` was refused or never placed: look at the position again
+        every second (`check_clock_rules`) instead of waiting for its next trade."""
+        self._held_back.add(code)
 
     def check_clock_rules(self) -> None:
         """Every second: the end-of-day liquidation, flagged positions without ticks, and

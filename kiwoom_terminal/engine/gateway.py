@@ -60,6 +60,11 @@ from kiwoom_terminal.objects import (
 log = logging.getLogger(__name__)
 
 REJECT_COOLDOWN_S = 10.0  # no automatic order of the same code and side after a rejection
+# After an automatic order that never reached the book (server error, rate limit, worker
+# down): wait this long, not REJECT_COOLDOWN_S. Nothing was refused on its merits, and a
+# stop-loss held back 10 s after one 5xx costs money; the pause only keeps a tick-driven
+# exit from re-sending on every tick while the server keeps failing.
+NOT_PLACED_RETRY_S = 1.0
 RISK_JOURNAL_EVERY_S = 60.0  # the same risk refusal of a stock is journaled at most this often
 
 
@@ -68,12 +73,16 @@ class OrderGateway:
 
     def __init__(self, ctx: EngineContext) -> None:
         self.ctx = ctx
-        self.cooldown: dict[tuple[str, Side], float] = {}
+        self.cooldown: dict[tuple[str, Side], float] = {}  # (code, side) → until (mono)
+        self._cooldown_why: dict[tuple[str, Side], str] = {}  # … → why, for the refusal
         # the account's average price of a holding the engine does not manage, taken when
         # its sell is sent: the 잔고 row may be gone (balance event) before the fill is booked
         self.unmanaged_cost: dict[str, int] = {}
         self._risk_journaled: dict[tuple[str, str, str], float] = {}  # key → when (mono)
         self.on_auto_off: Callable[[str], None] | None = None  # the engine turns auto-trade off
+        # An automatic sell was refused or never placed: the exit rules must look at the
+        # position again (the auto-trader retries it every second, ticks or not).
+        self.on_exit_failed: Callable[[str], None] | None = None
 
     # --- sending -----------------------------------------------------------------------
 
@@ -351,7 +360,8 @@ class OrderGateway:
         if side is not None and not manual:
             until = self.cooldown.get((code, side), 0.0)
             if ctx.mono() < until:
-                return f"{code}: 직전 자동 주문이 거부되어 {until - ctx.mono():.0f}초 동안 쉽니다"
+                why = self._cooldown_why.get((code, side), "거부되어")
+                return f"{code}: 직전 자동 주문이 {why} {until - ctx.mono():.0f}초 동안 쉽니다"
         return ""
 
     def _reference_price(self, code: str, side: Side) -> int:
@@ -519,20 +529,41 @@ class OrderGateway:
             price=order.price,
             quantity=order.quantity,
             reason=f"{status.value}: {update.reason}",
-            detail={"filled": order.filled, "purpose": order.purpose},
+            detail={
+                "filled": order.filled,
+                "purpose": order.purpose,
+                **({"not_placed": True} if update.not_placed else {}),
+            },
         )
-        if status is OrderStatus.REJECTED:
-            side_text = "매수" if order.side is Side.BUY else "매도"
+        side_text = "매수" if order.side is Side.BUY else "매도"
+        automatic = order.purpose not in (MANUAL, EXTERNAL)
+        if status is OrderStatus.REJECTED and update.not_placed:
+            message = f"{side_text} 주문 미접수 {code} {ctx.name(code)}: {update.reason}"
+            if automatic:
+                message += " — 조건이 그대로면 곧 다시 주문합니다"
+                self._pause(code, order.side, NOT_PLACED_RETRY_S, "접수되지 않아")
+            ctx.log("WARNING", message)
+            ctx.notice(message)
+        elif status is OrderStatus.REJECTED:
             message = f"{side_text} 주문 거부 {code} {ctx.name(code)}: {update.reason}"
             ctx.log("WARNING", message)
             ctx.notice(message)
-            if order.purpose not in (MANUAL, EXTERNAL):
-                self.cooldown[(code, order.side)] = ctx.mono() + REJECT_COOLDOWN_S
+            if automatic:
+                self._pause(code, order.side, REJECT_COOLDOWN_S, "거부되어")
                 if order.side is Side.SELL:
                     # The account may disagree with what we hold: look before selling again.
                     ctx.request_reconcile(f"{code} 매도 거부")
+        exit_failed = status is OrderStatus.REJECTED and automatic and order.side is Side.SELL
+        if exit_failed and self.on_exit_failed is not None:
+            self.on_exit_failed(code)
         ctx.refresh_pending(code)
         self._drop_if_idle(code)
+
+    def _pause(self, code: str, side: Side, seconds: float, why: str) -> None:
+        """No automatic order of `code` and `side` for `seconds` (`why` completes the
+        refusal's sentence: 직전 자동 주문이 <why> …초 동안 쉽니다)."""
+        self.cooldown[(code, side)] = self.ctx.mono() + seconds
+        self._cooldown_why[(code, side)] = why
 
     def _unknown(self, update: Unknown) -> None:
         ctx = self.ctx

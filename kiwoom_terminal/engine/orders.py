@@ -172,10 +172,13 @@ class Accepted:
 
 @dataclass(frozen=True, slots=True)
 class Closed:
-    """The order will not fill any more: FILLED, CANCELLED, REPLACED or REJECTED."""
+    """The order will not fill any more: FILLED, CANCELLED, REPLACED or REJECTED.
+    `not_placed`: REJECTED because it never reached the book (the server said it did not
+    process it, or an order of unknown outcome is not in the account), not on its merits."""
 
     order: ManagedOrder
     reason: str = ""
+    not_placed: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -338,6 +341,8 @@ class OrderManager:
             return [Unknown(order, why or "주문 결과를 알 수 없습니다")]
         order.status = OrderStatus.REJECTED
         self.dirty.add(order.key)
+        if reply.outcome is OrderOutcome.NOT_PROCESSED:
+            return [Closed(order, why or "서버가 주문을 처리하지 않았습니다", not_placed=True)]
         return [Closed(order, why or "주문이 거부되었습니다")]
 
     def _command_reply(
@@ -607,7 +612,7 @@ class OrderManager:
                 updates += self._replay(order.order_no, now_mono)
             elif outcome.resolution is Resolution.NOT_PLACED:
                 order.status = OrderStatus.REJECTED
-                updates.append(Closed(order, "접수되지 않음 (재조정)"))
+                updates.append(Closed(order, "접수되지 않음 (재조정)", not_placed=True))
                 report.append(
                     f"결과를 몰랐던 주문 ({order.code} {order.side.value} {order.quantity:,}주)은 "
                     "계좌에 없습니다: 접수되지 않은 것으로 처리합니다"

@@ -391,6 +391,46 @@ def test_a_buy_of_unknown_outcome_is_found_in_the_account_not_sent_again(
     assert len(orders_for(control, code)) == 1
 
 
+def test_a_stop_loss_sell_the_server_never_placed_goes_out_again_without_the_rejection_pause(
+    make_engine, control, qtbot
+) -> None:
+    """The stop-loss sell meets a 5xx (not processed): its outcome is unknown, the account
+    shows no such order, so it was never placed — not refused on its merits. The exit goes
+    out again about a second later, not after the 10 s pause a real rejection earns."""
+    from kiwoom_terminal.engine.gateway import NOT_PLACED_RETRY_S, REJECT_COOLDOWN_S
+
+    code = "034730"
+    engine = make_engine()
+    notices: list[str] = []
+    engine.notice.connect(notices.append)
+    avg = buy_via_condition(engine, control, qtbot, code).avg_price
+    control.set_faults(error_rate=1)  # every REST request: 5xx before processing
+    try:
+        control.set_price(code, at_most(avg, -3.0), pause=True)
+        qtbot.waitUntil(
+            lambda: bool(journal_entries(engine, code, JournalKind.ORDER_UNKNOWN)),
+            timeout=DEADLINE_MS,
+        )
+    finally:
+        control.set_faults(error_rate=0)
+    qtbot.waitUntil(lambda: _sold(control, code), timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: position(engine, code) is None, timeout=DEADLINE_MS)
+    # The server processed one sell only: the first never reached it.
+    assert len([o for o in orders_for(control, code) if o["side"] == "sell"]) == 1
+    (closed,) = [
+        e for e in journal_entries(engine, code, JournalKind.ORDER_REJECT) if e.side == "sell"
+    ]
+    assert closed.detail.get("not_placed") is True
+    requests = [
+        e for e in journal_entries(engine, code, JournalKind.ORDER_REQUEST) if e.side == "sell"
+    ]
+    assert len(requests) == 2
+    waited = (requests[1].at - closed.at).total_seconds()
+    assert NOT_PLACED_RETRY_S - 0.1 <= waited < REJECT_COOLDOWN_S, waited
+    assert any("주문 미접수" in n and code in n for n in notices)
+    assert not any("주문 거부" in n and code in n for n in notices)
+
+
 def test_a_corrupt_snapshot_is_shown_as_a_warning_and_a_notice(engine_sim, tmp_path, qtbot) -> None:
     from kiwoom_terminal.engine.engine import TradingEngine
     from kiwoom_terminal.engine.snapshot import SnapshotStore

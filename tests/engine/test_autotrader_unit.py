@@ -19,7 +19,13 @@ from kiwoom_terminal.engine.journal import Journal, JournalKind
 from kiwoom_terminal.engine.ledger import DayLedger
 from kiwoom_terminal.engine.positions import TrackedPosition
 from kiwoom_terminal.krx import KST
-from kiwoom_terminal.messages import PlaceOrderRequest
+from kiwoom_terminal.messages import (
+    ErrorInfo,
+    ErrorKind,
+    OrderOutcome,
+    OrderReply,
+    PlaceOrderRequest,
+)
 from kiwoom_terminal.objects import ConditionEventData, OrderBookData
 from kiwoom_terminal.settings import AppSettings, replace_setting
 
@@ -245,3 +251,37 @@ def test_a_waiting_exit_is_logged_and_journaled_once_not_every_second(tmp_path: 
         waiting = [e for e in journal.entries(kinds=[JournalKind.NOTICE]) if "waiting" in e.detail]
         assert len([t for t in logs if "매도 주문을 보내지 못했습니다" in t]) == 1
         assert len(waiting) == 1 and len(journal.entries(kinds=[JournalKind.RISK])) <= 1
+
+
+def test_a_refused_or_unplaced_exit_order_is_sent_again_without_a_new_trade(
+    tmp_path: Path,
+) -> None:
+    """A stop-loss sell of a quiet stock (no more trades) comes back REJECTED by the server,
+    or NOT_PROCESSED: the exit is looked at every second and sent again once the pause is
+    over — 10 s after a rejection on its merits, 1 s after an order that was never placed."""
+    from kiwoom_terminal.engine.gateway import NOT_PLACED_RETRY_S, REJECT_COOLDOWN_S
+
+    for outcome, kind, pause in (
+        (OrderOutcome.REJECTED, ErrorKind.REJECTED, REJECT_COOLDOWN_S),
+        (OrderOutcome.NOT_PROCESSED, ErrorKind.RATE_LIMITED, NOT_PLACED_RETRY_S),
+    ):
+        rig = Rig(tmp_path / outcome.value)
+        mono = _Mono()
+        rig.ctx.mono = mono
+        rig.ctx.request_reconcile = lambda why: None
+        rig.ctx.positions["000660"] = TrackedPosition(
+            "000660", exit_state=PositionState(70_000, 10)
+        )
+        rig.trader.on_ticks({"000660": TickSummary(67_500, 67_500, 67_500, 0, "103000")})
+        (first,) = rig.sent
+        error = ErrorInfo(kind, "", "테스트 거절")
+        rig.gateway.on_reply(OrderReply(first.request_id, outcome, None, error))
+        waited = 0.0
+        while len(rig.sent) == 1 and waited < 30.0:  # the clock check, once a second
+            mono.t += 1.0
+            waited += 1.0
+            rig.trader.check_clock_rules()
+        assert len(rig.sent) == 2, outcome
+        assert pause <= waited <= pause + 1.0, (outcome, waited)
+        second = rig.sent[1].order
+        assert second.code == "000660" and second.side is Side.SELL and second.quantity == 10
