@@ -550,11 +550,13 @@ class OrderManager:
                 updates += self._replay(adopted.order_no, now_mono)
             if finished:
                 continue
-            state = "이어받았습니다" if adopted.automatic else "외부 주문으로 표시합니다"
-            report.append(
-                f"알 수 없던 미체결 주문 {row.order_no} ({row.code} {row.side.value} "
-                f"{row.unfilled_qty:,}주)을 {state}"
-            )
+            what = f"{row.order_no} ({row.code} {row.side.value} {row.unfilled_qty:,}주)"
+            if adopted.purpose != EXTERNAL and row.orig_order_no in self.by_no:
+                # a modify of ours whose reply was lost: our order under its new number
+                report.append(f"주문 {row.orig_order_no}의 정정 주문 {what}을 이어받았습니다")
+            else:
+                state = "이어받았습니다" if adopted.automatic else "외부 주문으로 표시합니다"
+                report.append(f"알 수 없던 미체결 주문 {what}을 {state}")
         for order_no, progress in plan.progress.items():
             order = self.by_no.get(order_no)
             if order is None or not order.is_open:

@@ -353,6 +353,40 @@ def test_an_amend_with_an_unknown_outcome_that_filled_keeps_the_position_managed
     assert ctx.orders.open_orders() == []
 
 
+def test_an_amend_with_an_unknown_outcome_still_open_is_reported_as_our_modify(
+    tmp_path: Path,
+) -> None:
+    """Seen with the ghost_rate fault: an amend carried out but answered 500, its new order
+    still resting. It was adopted correctly (our purpose, amends counted on), but the log
+    called it "알 수 없던 미체결 주문", as if it were someone else's order."""
+    ctx, gateway, recovery = _trading(tmp_path)
+    logs: list[str] = []
+    ctx.log = lambda level, text: logs.append(text)
+    ctx.request_reconcile = lambda why: None
+    buy = _acked_buy(gateway, "042700", 11, 90_300, "0000003", "조건1")
+    assert gateway.modify(buy, 90_400, 11, "정정 1/3")
+    (command_id,) = list(ctx.orders.commands)
+    gateway.on_reply(
+        OrderReply(command_id, OrderOutcome.UNKNOWN, None, ErrorInfo(ErrorKind.SERVER, "", "5xx"))
+    )
+    now = dt.datetime.now(KST).strftime("%H%M%S")
+    account = AccountSnapshot(
+        [OpenOrderData("0000010", "0000003", "042700", "한미반도체", Side.BUY,
+                       OrderAction.MODIFY, OrderType.LIMIT, 11, 90_400, 11, 0, now, Venue.KRX)],
+        [],
+        AccountBalanceData(0, 0, 0, 0.0, 0, ()),
+        time.time(),
+    )  # fmt: skip
+    recovery.apply(account, "정정 결과 불명")
+    successor = ctx.orders.by_no["0000010"]
+    assert successor.purpose == "조건1" and successor.is_open and successor.remaining == 11
+    assert buy.status is OrderStatus.REPLACED
+    assert any(
+        "주문 0000003의 정정 주문 0000010 (042700 buy 11주)을 이어받았습니다" in t for t in logs
+    )
+    assert not any("알 수 없던 미체결 주문" in t for t in logs), logs
+
+
 def test_a_fill_found_by_reconciliation_keeps_the_accounts_fill_time(tmp_path: Path) -> None:
     """A fill whose event was lost (WebSocket drop) and which the reconciliation found: the
     체결 row shows when the account says it filled, not a blank time."""
