@@ -308,6 +308,26 @@ def test_reconciling_a_snapshot_older_than_an_acknowledgement_keeps_the_order_ou
     assert order.purpose == "entry" and ctx.positions["098460"].buy_pending
 
 
+def _amended_without_an_answer(
+    ctx: EngineContext,
+    gateway: OrderGateway,
+    code: str,
+    quantity: int,
+    price: int,
+    new_price: int,
+    order_no: str,
+) -> ManagedOrder:
+    """A buy of "조건1", acknowledged as `order_no`, whose amend to `new_price` came back
+    with an unknown outcome (a 500: carried out or not)."""
+    buy = _acked_buy(gateway, code, quantity, price, order_no, "조건1")
+    assert gateway.modify(buy, new_price, quantity, "정정 1/3")
+    (command_id,) = list(ctx.orders.commands)
+    gateway.on_reply(
+        OrderReply(command_id, OrderOutcome.UNKNOWN, None, ErrorInfo(ErrorKind.SERVER, "", "5xx"))
+    )
+    return buy
+
+
 def test_an_amend_with_an_unknown_outcome_that_filled_keeps_the_position_managed(
     tmp_path: Path,
 ) -> None:
@@ -320,12 +340,7 @@ def test_an_amend_with_an_unknown_outcome_that_filled_keeps_the_position_managed
     ctx, gateway, recovery = _trading(tmp_path)
     asked: list[str] = []
     ctx.request_reconcile = asked.append
-    buy = _acked_buy(gateway, "005935", 17, 58_100, "0000001", "조건1")
-    assert gateway.modify(buy, 58_200, 17, "정정 1/3")
-    (command_id,) = list(ctx.orders.commands)
-    gateway.on_reply(
-        OrderReply(command_id, OrderOutcome.UNKNOWN, None, ErrorInfo(ErrorKind.SERVER, "", "5xx"))
-    )
+    buy = _amended_without_an_answer(ctx, gateway, "005935", 17, 58_100, 58_200, "0000001")
     now = dt.datetime.now(KST).strftime("%H%M%S")
     account = AccountSnapshot(
         [],
@@ -363,12 +378,7 @@ def test_an_amend_with_an_unknown_outcome_still_open_is_reported_as_our_modify(
     logs: list[str] = []
     ctx.log = lambda level, text: logs.append(text)
     ctx.request_reconcile = lambda why: None
-    buy = _acked_buy(gateway, "042700", 11, 90_300, "0000003", "조건1")
-    assert gateway.modify(buy, 90_400, 11, "정정 1/3")
-    (command_id,) = list(ctx.orders.commands)
-    gateway.on_reply(
-        OrderReply(command_id, OrderOutcome.UNKNOWN, None, ErrorInfo(ErrorKind.SERVER, "", "5xx"))
-    )
+    buy = _amended_without_an_answer(ctx, gateway, "042700", 11, 90_300, 90_400, "0000003")
     now = dt.datetime.now(KST).strftime("%H%M%S")
     account = AccountSnapshot(
         [OpenOrderData("0000010", "0000003", "042700", "한미반도체", Side.BUY,
