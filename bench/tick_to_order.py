@@ -112,11 +112,12 @@ def decision_times(
     )
 
 
-def sell_received(control: Any, code: str) -> float:
-    """When the simulator had read the HTTP request of the sell of `code` (time.time())."""
+def sell_received(control: Any, code: str) -> tuple[float, float]:
+    """When the sell of `code` arrived at the simulator (its event loop read the request's
+    last bytes from the socket) and when its handler had parsed it (time.time())."""
     for order in control.account()["orders"]:
         if order["code"] == code and order["side"] == "sell" and order["kind"] == "new":
-            return float(order["received_at"])
+            return float(order["received_at"]), float(order["read_at"])
     raise RuntimeError(f"the sell of {code} reached the server but is not in the account")
 
 
@@ -126,7 +127,7 @@ def entries_sent(control: Any) -> int:
 
 def run_round(
     rates: list[int], trials: int, terminal_repo: Path = REPO
-) -> dict[int, tuple[list[float], list[tuple[float, float, float]], float]]:
+) -> dict[int, tuple[list[float], list[tuple[float, ...]], float]]:
     """One fresh simulator and a fresh terminal (from `terminal_repo`); `trials` sells per
     rate. Returns, per rate, the latencies (ms), the per-stage split of each and the tick
     rate delivered."""
@@ -135,7 +136,7 @@ def run_round(
         "--seed", "5", "--faults", "rate=500,global_rate=1000", "--log-level", "WARNING"
     )
     terminal = None
-    results: dict[int, tuple[list[float], list[tuple[float, float, float]], float]] = {}
+    results: dict[int, tuple[list[float], list[tuple[float, ...]], float]] = {}
     try:
         control = sim.control
         control.set_tick_rate(0)
@@ -195,7 +196,7 @@ def run_round(
             time.sleep(2.0)  # let the feed settle
             sent0, t0 = entries_sent(control), time.monotonic()
             latencies: list[float] = []
-            stages: list[tuple[float, float, float]] = []
+            stages: list[tuple[float, ...]] = []
             for _ in range(trials):
                 code = remaining.pop()
                 high = krx.round_to_tick(round(bases[code] * 1.03))
@@ -216,11 +217,10 @@ def run_round(
                     f"the sell of {code}",
                     30.0,
                 )
-                received = sell_received(control, code)
+                received, read = sell_received(control, code)
                 latencies.append((received - tick_at) * 1000.0)
-                stages.append(
-                    decision_times(work / "data" / "journal.sqlite3", code, tick_at, received)
-                )
+                split = decision_times(work / "data" / "journal.sqlite3", code, tick_at, received)
+                stages.append((*split, (read - received) * 1000.0))
             achieved = (entries_sent(control) - sent0) / (time.monotonic() - t0)
             results[rate] = (latencies, stages, achieved)
     finally:
@@ -308,7 +308,7 @@ def report(
     side: str,
     rate: int,
     latencies: list[float],
-    stages: list[tuple[float, float, float]],
+    stages: list[tuple[float, ...]],
     achieved: list[float],
 ) -> float:
     """Print one side's figures at one rate; returns the p99."""
@@ -320,12 +320,18 @@ def report(
     print(f"{name}_p50_{label}: {statistics.median(latencies):.2f} ms")
     print(f"{name}_p90_{label}: {percentile(latencies, 90):.2f} ms")
     print(f"{name}_max_{label}: {max(latencies):.2f} ms")
-    for i, stage in enumerate(("server_to_worker", "worker_to_decision", "decision_to_server")):
+    stage_names = ("server_to_worker", "worker_to_decision", "decision_to_server")
+    for i, stage in enumerate((*stage_names, "arrival_to_sim_handler")):
         values = [s[i] for s in stages if s[i] == s[i]]
         if values:
             print(f"{side}stage_{stage}_p50_{label}: {statistics.median(values):.2f} ms")
             print(f"{side}stage_{stage}_p90_{label}: {percentile(values, 90):.2f} ms")
             print(f"{side}stage_{stage}_max_{label}: {max(values):.2f} ms")
+    # The end stamp of the earlier rounds: the simulator's handler having parsed the request.
+    to_handler = [lat + s[3] for lat, s in zip(latencies, stages) if len(s) > 3]
+    if to_handler:
+        print(f"{side}tick_to_sim_handler_p50_{label}: {statistics.median(to_handler):.2f} ms")
+        print(f"{side}tick_to_sim_handler_p99_{label}: {percentile(to_handler, 99):.2f} ms")
     p99 = percentile(latencies, 99)
     print(f"{name}_p99_{label}: {p99:.2f} ms")
     sys.stdout.flush()

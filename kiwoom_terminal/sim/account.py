@@ -105,7 +105,8 @@ class Account:
     next_fill_no: int = 1
     reject_next: list[str] = field(default_factory=list)  # venue rejections to inject (919)
     realized_today: int = 0
-    request_received_at: float = 0.0  # set by the REST layer before each TR
+    # set by the REST layer before each TR: (arrived at the socket, read by the handler)
+    request_stamps: tuple[float, float] = (0.0, 0.0)
 
     # --- numbers -------------------------------------------------------------------------
 
@@ -114,10 +115,12 @@ class Account:
         self.next_order_no += 1
         return no
 
-    def _received_at(self) -> float:
-        """When the current order request arrived (REST), else now (control / tests)."""
-        stamp, self.request_received_at = self.request_received_at, 0.0
-        return stamp or time.time()
+    def _stamp(self, order: Order) -> None:
+        """`order` with when its request arrived and was read (REST), else now (control,
+        tests)."""
+        (arrived, read), self.request_stamps = self.request_stamps, (0.0, 0.0)
+        now = time.time()
+        order.received_at, order.read_at = arrived or now, read or now
 
     def _now(self) -> str:
         return self.market.clock.now().strftime("%H%M%S")
@@ -231,8 +234,8 @@ class Account:
             venue="KRX" if venue == "SOR" else venue,
             remaining=qty,
             reserve_price=reserve,
-            received_at=self._received_at(),
         )
+        self._stamp(order)
         self.orders[no] = order
         self._emit_order(order, stock, "접수")
         if self.reject_next:
@@ -318,8 +321,8 @@ class Account:
             venue=orig.venue,
             remaining=qty,
             reserve_price=price,
-            received_at=self._received_at(),
         )
+        self._stamp(order)
         self.orders[no] = order
         self._emit_order(order, stock, "접수")
         order.status = "확인"
@@ -352,8 +355,8 @@ class Account:
             time=self._now(),
             venue=orig.venue,
             remaining=qty,
-            received_at=self._received_at(),
         )
+        self._stamp(order)
         self.orders[no] = order
         self._emit_order(order, stock, "접수")
         order.remaining = 0

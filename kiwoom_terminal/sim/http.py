@@ -33,7 +33,12 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     version: str = "HTTP/1.1"
-    received_at: float = 0.0  # time.time() when the whole request had been read
+    # time.time() when the event loop read the request's last bytes from the socket: the
+    # server's arrival stamp (bench/tick_to_order.py measures to it)
+    received_at: float = 0.0
+    # time.time() when this coroutine had parsed it: later by however long the loop was
+    # busy with other work (the market's slices) before resuming the connection's task
+    read_at: float = 0.0
 
 
 @dataclass
@@ -76,6 +81,17 @@ async def _within(read: Coroutine[object, object, bytes], seconds: float) -> byt
         raise TimeoutError from exc
 
 
+class _StampedReader(asyncio.StreamReader):
+    """A StreamReader that remembers when bytes last came off the socket (`data_at`): the
+    protocol feeds it in the same loop step that reads the socket, before any task runs."""
+
+    data_at = 0.0
+
+    def feed_data(self, data: bytes) -> None:  # type: ignore[override]
+        self.data_at = time.time()
+        super().feed_data(data)
+
+
 class HttpServer:
     """Serves `handler` on host:port; `max_body` bytes of body at most."""
 
@@ -86,7 +102,13 @@ class HttpServer:
         self._conns: set[asyncio.StreamWriter] = set()
 
     async def start(self, host: str, port: int) -> int:
-        self.server = await asyncio.start_server(self._serve, host, port, limit=MAX_HEADER_BYTES)
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> asyncio.StreamReaderProtocol:  # asyncio.start_server's, stamped
+            reader = _StampedReader(limit=MAX_HEADER_BYTES, loop=loop)
+            return asyncio.StreamReaderProtocol(reader, self._serve, loop=loop)
+
+        self.server = await loop.create_server(protocol, host, port)
         return int(self.server.sockets[0].getsockname()[1])
 
     async def close(self) -> None:
@@ -167,8 +189,12 @@ class HttpServer:
             body = await _within(reader.readexactly(length), BODY_TIMEOUT_S)
         except TimeoutError:
             return None, False
+        read_at = time.time()
+        # The bytes that completed this request were the last ones fed (a client sends one
+        # request and waits for its reply); a reader that is not ours has no stamp.
+        arrived = getattr(reader, "data_at", 0.0) or read_at
         request = Request(
-            method.upper(), target.split("?", 1)[0], headers, body, version, time.time()
+            method.upper(), target.split("?", 1)[0], headers, body, version, arrived, read_at
         )
         try:
             resp = await self.handler(request)

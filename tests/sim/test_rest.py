@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import socket
+import time
 from typing import Any
 
 import requests
@@ -403,3 +404,31 @@ def test_numbers_are_read_as_strings_but_objects_are_format_errors(rest: Rest) -
     assert d["return_code"] == 0
     d = rest.call("ka10081", {"stk_cd": "005930", "base_dt": {"y": 1}, "upd_stkpc_tp": "1"}).json()
     assert d["return_code"] == 2 and "[1517:base_dt" in d["return_msg"]
+
+
+def test_an_order_is_stamped_when_its_last_bytes_arrive(
+    rest: Rest, open_sim: SimulatorProcess
+) -> None:
+    """`received_at` is when the server's event loop read the request's last bytes off the
+    socket (bench/tick_to_order.py measures to it), `read_at` when its handler had parsed
+    it. A head sent alone and its body 0.2 s later: the stamp is the body's arrival."""
+    host, port = open_sim.rest_url.removeprefix("http://").split(":")
+    body = b'{"dmst_stex_tp":"KRX","stk_cd":"005930","ord_qty":"1","ord_uv":"","trde_tp":"3"}'
+    head = (
+        "POST /api/dostk/ordr HTTP/1.1\r\n"
+        f"Host: {host}\r\napi-id: kt10000\r\nauthorization: Bearer {rest.token}\r\n"
+        f"Content-Type: application/json;charset=UTF-8\r\nContent-Length: {len(body)}\r\n\r\n"
+    ).encode()
+    before = len(open_sim.control.account()["orders"])
+    with socket.create_connection((host, int(port)), timeout=10) as sock:
+        sock.sendall(head)
+        time.sleep(0.2)  # a client stalled between head and body (the scenario, not a wait)
+        body_sent = time.time()
+        sock.sendall(body)
+        reply = sock.recv(65536).decode()
+        replied = time.time()
+    assert reply.startswith("HTTP/1.1 200 ") and '"return_code":0' in reply, reply
+    orders = open_sim.control.account()["orders"]
+    assert len(orders) == before + 1
+    order = orders[-1]
+    assert body_sent <= order["received_at"] <= order["read_at"] <= replied
