@@ -61,7 +61,7 @@ def main() -> int:
         with WorkerSupervisor(config, kinds=(WorkerKind.ORDER,)) as sup:
             connected = False
             while not connected:
-                select.select([sup.wakeup_fileno()], [], [], 1.0)
+                select.select(sup.wakeup_filenos(), [], [], 1.0)
                 for m in sup.poll():
                     if isinstance(m, ConnectionStatus) and m.state is ConnectionState.CONNECTED:
                         connected = True
@@ -77,7 +77,7 @@ def main() -> int:
             replies: list[tuple[float, OrderReply]] = []
             throttled = False
             while len(replies) < args.orders:
-                select.select([sup.wakeup_fileno()], [], [], 5.0)
+                select.select(sup.wakeup_filenos(), [], [], 5.0)
                 now = time.monotonic()
                 for m in sup.poll():
                     if isinstance(m, OrderReply):

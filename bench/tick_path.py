@@ -70,7 +70,7 @@ def session_entries(sim: SimulatorProcess) -> tuple[int, int]:
 def wait_reply(sup: WorkerSupervisor, request_id: str, timeout: float = 30.0) -> object:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        select.select([sup.wakeup_fileno()], [], [], 0.2)
+        select.select(sup.wakeup_filenos(), [], [], 0.2)
         for m in sup.poll():
             if getattr(m, "request_id", None) == request_id:
                 return m
@@ -103,7 +103,7 @@ def measure(
         if now_m >= end:
             break
         if wake:
-            select.select([sup.wakeup_fileno()], [], [], end - now_m)
+            select.select(sup.wakeup_filenos(), [], [], end - now_m)
         else:
             next_drain += DRAIN_S
             delay = next_drain - time.monotonic()

@@ -44,7 +44,7 @@ def wait_connected(sup: WorkerSupervisor, kinds: set[WorkerKind], timeout: float
     while waiting:
         if time.monotonic() > deadline:
             raise SystemExit(f"workers not connected: {sorted(k.value for k in waiting)}")
-        select.select([sup.wakeup_fileno()], [], [], 0.5)
+        select.select(sup.wakeup_filenos(), [], [], 0.5)
         for message in sup.poll():
             if isinstance(message, ConnectionStatus) and message.state is ConnectionState.CONNECTED:
                 waiting.discard(message.worker)
@@ -69,7 +69,7 @@ def main() -> int:
                     killed = time.monotonic()
                     os.kill(pid, signal.SIGKILL)
                     while not (sup.pid(kind) not in (None, pid) and sup.is_alive(kind)):
-                        select.select([sup.wakeup_fileno()], [], [], 0.01)
+                        select.select(sup.wakeup_filenos(), [], [], 0.01)
                         sup.poll()
                     alive_s[kind].append(time.monotonic() - killed)
                     wait_connected(sup, {kind})

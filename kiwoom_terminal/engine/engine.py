@@ -200,7 +200,8 @@ class TradingEngine(QObject):
         self._activity = False
         self._started = False
         self._stopped = False
-        self._wakeup: Wakeup | None = None
+        self._wakeups: list[Wakeup] = []  # one per supervisor.wakeup_filenos()
+        self._wake_fds: tuple[int, ...] = ()
         self._publish_timer = QTimer(self)
         self._publish_timer.setSingleShot(True)
         self._publish_timer.setInterval(0)
@@ -253,7 +254,7 @@ class TradingEngine(QObject):
             if warning:
                 self._emit_notice(line)
         self.supervisor.start()
-        self._wakeup = Wakeup(self.supervisor.wakeup_fileno(), self._on_wakeup, self)
+        self._watch_wakeups()
         shorten_gil_switch_interval()
         # What exists now (modules, Qt, pandas, the restored state) lives as long as the
         # process; frozen, the garbage collector stops re-scanning it: a full collection
@@ -284,9 +285,7 @@ class TradingEngine(QObject):
         for timer in self._timers.values():
             timer.stop()
         self.strategy.shutdown()
-        if self._wakeup is not None:
-            self._wakeup.close()
-            self._wakeup = None
+        self._close_wakeups()
         if self._started:
             try:
                 self._drain(_ALL)
@@ -542,6 +541,23 @@ class TradingEngine(QObject):
     def _on_wakeup(self) -> None:
         self._drain(_ALL)
 
+    def _watch_wakeups(self) -> None:
+        """A notifier on each of the supervisor's wake-up fds; called after every poll, as
+        a replaced WebSocket worker brings a new result pipe (its old fd is closed by that
+        poll, before the event loop could watch it again)."""
+        fds = self.supervisor.wakeup_filenos()
+        if fds == self._wake_fds or self._stopped:
+            return
+        self._close_wakeups()
+        self._wakeups = [Wakeup(fd, self._on_wakeup, self) for fd in fds]
+        self._wake_fds = fds
+
+    def _close_wakeups(self) -> None:
+        for wakeup in self._wakeups:
+            wakeup.close()
+        self._wakeups = []
+        self._wake_fds = ()
+
     def _drain_fast(self) -> None:
         self._drain(_FAST)
 
@@ -555,6 +571,8 @@ class TradingEngine(QObject):
         messages: list[Any] = []
         for kind in kinds:
             messages += self.supervisor.poll(kind)
+        if self._wakeups:
+            self._watch_wakeups()
         if not messages:
             return
         ticks: list[TickData] = []

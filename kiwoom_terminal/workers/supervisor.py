@@ -7,32 +7,38 @@ Plain Python (no Qt), used from the GUI process:
         request_id = sup.send(QuoteQuery("005930"))
         ...
         for message in sup.poll(WorkerKind.TR):    # from the engine's timers, or when
-            ...                                    # sup.wakeup_fileno() becomes readable
+            ...                                    # one of sup.wakeup_filenos() is readable
 
 Queues are those of seed 002 (`tr_req_queue` / `tr_result_queue`, `order_tr_req_queue` /
 `order_tr_result_queue`, `websocket_req_queue` / `websocket_result_queue`), but the engine
 does not touch them: `send()` picks the queue and remembers the request as pending, and a
 reader thread per result queue moves messages into an in-process buffer that `poll()`
-drains. Why the indirection:
+drains. The exception is `websocket_result_queue` on POSIX: a `ResultPipe`
+(result_pipe.py) that `poll()` reads itself, without blocking — ticks and fills reach the
+engine with no thread hand-over in this process (0.35–0.5 ms at the median in
+bench/tick_to_order.py, and 1–2 ms at the 99th percentile, for the two hand-overs it saves).
+Why the indirection:
 
 * A worker killed while reading or writing a queue can leave the queue's lock held or half a
   message in the pipe. A dead worker's queues are therefore replaced, never reused; the old
   result queue is drained (replies that completed before the death still count) by its
   reader thread, which is abandoned if it blocks on a torn message — the GUI thread can
-  never hang on it.
+  never hang on it. A `ResultPipe` is read without blocking: a torn message stays
+  incomplete and is dropped with the pipe.
 * Pending requests are failed in one place: when a worker dies every request it had not
   answered gets a failed reply (`ErrorKind.WORKER_DIED`; orders with outcome UNKNOWN since
   they may have been sent), followed by `WorkerDied`, on the same stream as normal replies.
   Requests still sitting in the old request queue are never read again, so an order is
   never sent by the new worker after being reported failed.
-* Waking the engine works on every platform: `wakeup_fileno()` is a socket that is
-  readable whenever a message waits in any buffer (use a QSocketNotifier on it; Windows
-  has sockets too, unlike a pipe fd), and `set_wakeup(callback)` calls a function from the
-  reader thread instead (e.g. emit a queued Qt signal). The "a wake-up is owed" flag and
-  the buffers change together under the lock, and `poll()` clears the socket only when it
-  leaves every buffer empty: a `poll(WorkerKind.TR)` from the TR timer must not swallow
-  the wake-up of ticks waiting in the WebSocket buffer (they would wait for the next
-  10 ms timer — a trailing stop's sell 7-10 ms late in bench/tick_to_order.py).
+* Waking the engine works on every platform: `wakeup_filenos()` are a socket that is
+  readable whenever a message waits in any buffer (Windows has sockets too, unlike a pipe
+  fd), plus on POSIX the WebSocket worker's result pipe; use a QSocketNotifier on each, and
+  read the tuple again after each `poll()` (a replaced worker has a new pipe). The "a
+  wake-up is owed" flag and the buffers change together under the lock, and `poll()`
+  clears the socket only when it leaves every buffer empty: a `poll(WorkerKind.TR)` from
+  the TR timer must not swallow the wake-up of ticks waiting in the WebSocket buffer (they
+  would wait for the next 10 ms timer — a trailing stop's sell 7-10 ms late in
+  bench/tick_to_order.py).
 
 Dead workers are noticed at once by a monitor thread waiting on the process sentinels and
 restarted immediately (well within 2 s), with back-off only when a worker keeps crashing.
@@ -83,6 +89,8 @@ from kiwoom_terminal.workers.config import WorkerConfig
 from kiwoom_terminal.workers.order_worker import run_order_worker
 from kiwoom_terminal.workers.pending import PendingRequests
 from kiwoom_terminal.workers.registry import Subscriptions, kept_by_worker
+from kiwoom_terminal.workers.result_pipe import DIRECT as RESULT_PIPE_DIRECT
+from kiwoom_terminal.workers.result_pipe import ResultPipe
 from kiwoom_terminal.workers.tr_worker import run_tr_worker
 from kiwoom_terminal.workers.ws_worker import run_ws_worker
 
@@ -114,6 +122,7 @@ class _Slot:
     requests: Any = None
     results: Any = None
     reader: threading.Thread | None = None
+    direct: bool = False  # results read by poll() itself (a ResultPipe, POSIX), no thread
     reader_stop: threading.Event = field(default_factory=threading.Event)
     buffer: collections.deque[Any] = field(default_factory=collections.deque)
     crashes: collections.deque[float] = field(default_factory=collections.deque)
@@ -151,7 +160,7 @@ class WorkerSupervisor:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._wake_flag = False
-        self._wakeup: Callable[[], None] | None = None
+        self._retired: list[Any] = []  # result pipes of replaced workers, closed by poll()
         self._atexit_registered = False
 
     # --- Life cycle ------------------------------------------------------------------
@@ -218,8 +227,10 @@ class WorkerSupervisor:
             self._atexit_registered = False
 
     def close(self) -> None:
-        """stop() and release the wake-up sockets."""
+        """stop() and release the wake-up sockets and the pipes of replaced workers."""
         self.stop()
+        with self._lock:
+            self._close_retired()
         for sock in (self._wake_r, self._wake_w):
             with contextlib.suppress(OSError):
                 sock.close()
@@ -272,10 +283,12 @@ class WorkerSupervisor:
         kinds = [kind] if kind is not None else list(self._slots)
         out: list[Any] = []
         with self._lock:
+            self._close_retired()
             for k in kinds:
                 slot = self._slots.get(k)
                 if slot is None:
                     continue
+                self._read_direct(slot)
                 buffer = slot.buffer
                 while buffer and (max_items is None or len(out) < max_items):
                     out.append(buffer.popleft())
@@ -290,13 +303,18 @@ class WorkerSupervisor:
     def pending_ids(self, kind: WorkerKind | None = None) -> list[str]:
         return self._pending.ids(kind)
 
-    def wakeup_fileno(self) -> int:
-        """A socket fd that becomes readable when new messages wait (QSocketNotifier)."""
-        return self._wake_r.fileno()
-
-    def set_wakeup(self, callback: Callable[[], None] | None) -> None:
-        """Call `callback` (from a reader thread) when messages start waiting."""
-        self._wakeup = callback
+    def wakeup_filenos(self) -> tuple[int, ...]:
+        """The fds that become readable when new messages wait: the wake-up socket, and the
+        result pipe of every direct slot (POSIX: the WebSocket worker's). Watch all of them
+        (a QSocketNotifier each) and call poll() when one fires; the tuple changes when a
+        worker is replaced, so read it again after each poll()."""
+        with self._lock:
+            pipes = tuple(
+                slot.results.fileno()
+                for slot in self._slots.values()
+                if slot.direct and slot.results is not None
+            )
+        return (self._wake_r.fileno(), *pipes)
 
     # --- Introspection (status bar, tests) ----------------------------------------
 
@@ -454,7 +472,11 @@ class WorkerSupervisor:
         slot.requests = (
             RequestChannel(self._ctx) if slot.kind is WorkerKind.ORDER else self._ctx.Queue()
         )
-        slot.results = self._ctx.Queue()
+        # The WebSocket worker's stream (ticks, fills) skips both the feeder thread and the
+        # reader thread (result_pipe.py); replies to queries and orders keep a Queue.
+        direct = slot.kind is WorkerKind.WS
+        slot.results = ResultPipe(self._ctx) if direct else self._ctx.Queue()
+        slot.direct = direct and RESULT_PIPE_DIRECT
         args: tuple[Any, ...] = (self.config, slot.requests, slot.results, self._token_store)
         if slot.kind is WorkerKind.WS:
             args += (self._subscriptions.copy(),)
@@ -465,13 +487,15 @@ class WorkerSupervisor:
         slot.process = process
         slot.phase = "running"
         slot.reader_stop = threading.Event()
-        slot.reader = threading.Thread(
-            target=self._read_results,
-            args=(slot, slot.results, slot.generation, slot.reader_stop),
-            name=f"{_NAMES[slot.kind]}-reader",
-            daemon=True,
-        )
-        slot.reader.start()
+        slot.reader = None  # a direct slot's pipe is read by poll() in the caller's thread
+        if not slot.direct:
+            slot.reader = threading.Thread(
+                target=self._read_results,
+                args=(slot, slot.results, slot.generation, slot.reader_stop),
+                name=f"{_NAMES[slot.kind]}-reader",
+                daemon=True,
+            )
+            slot.reader.start()
         log.info(
             "%s started (pid %s, generation %d)", _NAMES[slot.kind], process.pid, slot.generation
         )
@@ -496,23 +520,44 @@ class WorkerSupervisor:
             with self._lock:
                 if slot.generation != generation:
                     return
-                request = self._pending.resolve(message)
-                if request is not None and isinstance(slot.requests, RequestChannel):
-                    slot.requests.answered(request.request_id)
-                if (
-                    request is not None
-                    and isinstance(request, WsCommand)
-                    and isinstance(message, WsReply)
-                    and kept_by_worker(request, message)
-                ):
-                    # also a Subscribe that timed out: the worker keeps it and restores it
-                    # after a reconnect, so a restarted worker must restore it as well
-                    self._subscriptions.apply(request)
-                slot.buffer.append(message)
+                self._deliver(slot, message)
                 self._notify()
+
+    def _deliver(self, slot: _Slot, message: Any) -> None:
+        """One message from a worker into its buffer (caller holds the lock)."""
+        request = self._pending.resolve(message)
+        if request is not None and isinstance(slot.requests, RequestChannel):
+            slot.requests.answered(request.request_id)
+        if (
+            request is not None
+            and isinstance(request, WsCommand)
+            and isinstance(message, WsReply)
+            and kept_by_worker(request, message)
+        ):
+            # also a Subscribe that timed out: the worker keeps it and restores it after a
+            # reconnect, so a restarted worker must restore it as well
+            self._subscriptions.apply(request)
+        slot.buffer.append(message)
+
+    def _read_direct(self, slot: _Slot) -> None:
+        """What has arrived in a direct slot's pipe, into its buffer (caller holds the
+        lock); never blocks."""
+        if not slot.direct or slot.results is None:
+            return
+        try:
+            messages = slot.results.read_ready()
+        except (OSError, ValueError):
+            return  # closed: the worker's death is being handled
+        for message in messages:
+            self._deliver(slot, message)
 
     def _stop_reader(self, slot: _Slot, *, drain: bool) -> None:
         """Stop the reader thread; with `drain`, it first reads what is already queued."""
+        if slot.direct:
+            if drain:
+                with self._lock:
+                    self._read_direct(slot)  # whole messages only: a torn one is dropped
+            return
         reader = slot.reader
         if reader is None:
             return
@@ -529,9 +574,21 @@ class WorkerSupervisor:
         for q in (slot.requests, slot.results):
             if q is None:
                 continue
+            if slot.direct and q is slot.results:
+                # The engine may still watch this pipe's fd: it is closed by the next
+                # poll(), after which the engine re-reads wakeup_filenos() before its event
+                # loop runs again (a closed fd's number could be reused meanwhile).
+                self._retired.append(q)
+                continue
             with contextlib.suppress(Exception):
                 q.cancel_join_thread()  # never block interpreter exit on a dead reader
                 q.close()
+
+    def _close_retired(self) -> None:
+        """Close the pipes of replaced direct slots (caller holds the lock)."""
+        while self._retired:
+            with contextlib.suppress(Exception):
+                self._retired.pop().close()
 
     def _notify(self) -> None:
         """A message was just buffered (caller holds the lock): make the wake-up socket
@@ -541,12 +598,6 @@ class WorkerSupervisor:
         self._wake_flag = True
         with contextlib.suppress(OSError):
             self._wake_w.send(b"\0")
-        callback = self._wakeup
-        if callback is not None:
-            try:
-                callback()
-            except Exception:
-                log.exception("wake-up callback failed")
 
     def _clear_wakeup(self) -> None:
         """Every buffer is empty (caller holds the lock): no wake-up is owed any more. A

@@ -8,6 +8,8 @@ uses its own stock so the shared simulator's account never mixes them.
 
 from __future__ import annotations
 
+import os
+import signal
 import time
 from typing import Any
 
@@ -143,10 +145,15 @@ def test_profit_protect_ignores_noise_inside_the_band(make_engine, control, qtbo
 def _wait_ticks_buffered(engine: Any, code: str, price: int, timeout: float = 10.0) -> None:
     """Without running the Qt loop (so the engine cannot drain), wait until the worker has
     delivered the tick at `price`: both scripted ticks then reach the engine in one drain.
-    Peeks at the supervisor's buffer (test only; there is no event to wait on)."""
-    buffer = engine.supervisor._slots[WorkerKind.WS].buffer
+    Peeks at the supervisor's buffer, first moving what waits in the WebSocket worker's
+    pipe into it (test only; there is no event to wait on)."""
+    sup = engine.supervisor
+    slot = sup._slots[WorkerKind.WS]
+    buffer = slot.buffer
     deadline = time.monotonic() + timeout
     while True:
+        with sup._lock:
+            sup._read_direct(slot)
         delivered = [
             t.price
             for m in list(buffer)
@@ -305,6 +312,34 @@ def test_websocket_drop_during_a_position_still_sells(make_engine, control, qtbo
     )
     assert _sell_decision(engine, code).detail["purpose"] == ExitReason.STOP_LOSS.value
     assert len([o for o in orders_for(control, code) if o["side"] == "sell"]) == 1
+
+
+def test_a_killed_websocket_worker_is_watched_again_and_its_ticks_still_sell(
+    make_engine, control, qtbot
+) -> None:
+    """kill -9 of the WebSocket worker during a position: its replacement brings a new
+    result pipe, the engine watches that one (the old one is closed, never watched again)
+    and the stop-loss on the new worker's ticks still sells."""
+    code = "009150"
+    engine = make_engine()
+    avg = buy_via_condition(engine, control, qtbot, code).avg_price
+    sup = engine.supervisor
+    before = engine._wake_fds
+    assert before == sup.wakeup_filenos() and len(engine._wakeups) == len(before)
+    pid = sup.pid(WorkerKind.WS)
+    assert pid is not None
+    os.kill(pid, signal.SIGKILL)
+    qtbot.waitUntil(
+        lambda: sup.pid(WorkerKind.WS) != pid and engine._wake_fds != before,
+        timeout=DEADLINE_MS,
+    )
+    assert engine._wake_fds == sup.wakeup_filenos()
+    assert len(engine._wakeups) == len(engine._wake_fds)
+    qtbot.waitUntil(
+        lambda: engine.status.ready and code not in engine.ctx.blocked, timeout=DEADLINE_MS
+    )
+    _sell_and_wait(engine, control, qtbot, code, at_most(avg, -3.0))
+    assert _sell_decision(engine, code).detail["purpose"] == ExitReason.STOP_LOSS.value
 
 
 def test_after_the_last_amend_the_rest_is_sent_at_market(make_engine, control, qtbot) -> None:

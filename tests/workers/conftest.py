@@ -90,7 +90,7 @@ class Inbox:
 
     def pump(self, timeout: float = 0.0) -> None:
         if timeout > 0:
-            select.select([self.sup.wakeup_fileno()], [], [], timeout)
+            select.select(self.sup.wakeup_filenos(), [], [], timeout)
         self.messages.extend(self.sup.poll())
 
     def wait_for(

@@ -187,27 +187,33 @@ def test_polling_one_worker_keeps_the_wake_up_of_the_others(
     running: tuple[WorkerSupervisor, Inbox, SimulatorProcess],
 ) -> None:
     """The engine's 100 ms TR timer polls only the TR worker: WebSocket messages that wait
-    meanwhile must keep the wake-up socket readable, or the engine sees them only on its
-    next 10 ms timer (a lost wake-up made trailing-stop sells 7-10 ms late)."""
+    meanwhile must keep a wake-up fd readable, or the engine sees them only on its next
+    10 ms timer (a lost wake-up made trailing-stop sells 7-10 ms late). On POSIX they wait
+    in the WebSocket worker's own pipe, which is one of the wake-up fds."""
     sup, inbox, _ = running
     inbox.pump()  # start from empty buffers
-    fd = sup.wakeup_fileno()
-    assert select.select([fd], [], [], 0)[0] == []
+    fds = sup.wakeup_filenos()
+    socket_fd, pipes = fds[0], fds[1:]
+
+    def readable() -> list[int]:
+        return select.select(fds, [], [], 0)[0]
+
+    def websocket_waits() -> bool:
+        return sup.backlog(WorkerKind.WS) > 0 or any(fd in readable() for fd in pipes)
+
+    assert readable() == []
     quote = sup.send(QuoteQuery(CODE))
     conditions = sup.send(ListConditions())
-    wait_until(
-        lambda: sup.backlog(WorkerKind.TR) > 0 and sup.backlog(WorkerKind.WS) > 0,
-        interval=0.01,
-    )
+    wait_until(lambda: sup.backlog(WorkerKind.TR) > 0 and websocket_waits(), interval=0.01)
     tr_messages = sup.poll(WorkerKind.TR)
     assert [m.request_id for m in tr_messages if isinstance(m, TrReply)] == [quote]
-    # the WebSocket reply still waits, so the socket must still say so
-    assert select.select([fd], [], [], 0)[0] == [fd]
+    # the WebSocket reply still waits, so a wake-up fd must still say so
+    assert readable() != []
     rest = sup.poll()
     assert [m.request_id for m in rest if isinstance(m, WsReply)] == [conditions]
-    # every buffer is empty now: nothing is owed
+    # every buffer and pipe is empty now: nothing is owed
     assert sup.backlog(WorkerKind.WS) == sup.backlog(WorkerKind.TR) == 0
-    assert select.select([fd], [], [], 0)[0] == []
+    assert readable() == [] and socket_fd == sup.wakeup_filenos()[0]
 
 
 def test_dropped_websocket_resubscribes_once_and_resumes(

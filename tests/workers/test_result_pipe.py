@@ -1,0 +1,92 @@
+"""ResultPipe: a worker's messages written at once while the pipe has room, through a
+writer thread otherwise, whole and in order either way, and flushed at the worker's exit
+(the supervisor's reading side is exercised by every worker test)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import queue
+import threading
+from typing import Any
+
+import pytest
+
+from kiwoom_terminal.constants import Venue
+from kiwoom_terminal.messages import Shutdown, TickBatch
+from kiwoom_terminal.objects import TickData
+from kiwoom_terminal.workers.result_pipe import ResultPipe
+
+SPAWN = multiprocessing.get_context("spawn")
+
+
+def _batch(n: int, ticks: int = 1) -> TickBatch:
+    """A tick batch numbered `n` (its sent_at), `ticks` ticks long."""
+    price = 70_000 + n
+    tick = TickData(
+        "005930", Venue.KRX, "090000", price, 100, 0.14, 1, 1, price, price, price, price, price
+    )
+    return TickBatch([tick] * ticks, float(n))
+
+
+def _numbers(pipe: ResultPipe, count: int) -> list[int]:
+    return [int(pipe.get(timeout=10.0).sent_at) for _ in range(count)]
+
+
+def test_messages_arrive_whole_and_in_order_through_the_connection_framing() -> None:
+    pipe = ResultPipe(SPAWN)
+    try:
+        for n in range(3):
+            pipe.put(_batch(n))
+        pipe.put(Shutdown())
+        if pipe.direct_puts:  # POSIX: written by the caller, no thread involved
+            assert pipe.direct_puts == 4
+        assert _numbers(pipe, 3) == [0, 1, 2]
+        assert pipe.get(timeout=10.0) == Shutdown()
+        with pytest.raises(queue.Empty):
+            pipe.get(timeout=0.01)
+        assert pipe.empty()
+    finally:
+        pipe.close()
+
+
+def test_a_full_pipe_never_blocks_the_worker_and_order_is_kept() -> None:
+    """Nobody reads while far more than a pipe holds is put (large batches, so writes are
+    cut short): every put returns, and the reader then gets every message whole, in order,
+    including those put directly once the backlog had drained."""
+    pipe = ResultPipe(SPAWN)
+    try:
+        done = threading.Event()
+
+        def flood() -> None:
+            for n in range(300):
+                pipe.put(_batch(n, ticks=50))  # several KiB each: 300 overflow any pipe
+            done.set()
+
+        threading.Thread(target=flood, daemon=True).start()
+        assert done.wait(30.0), "put blocked on a full pipe"
+        assert _numbers(pipe, 300) == list(range(300))
+        first = pipe.get(timeout=0.01) if not pipe.empty() else None
+        assert first is None
+        pipe.put(_batch(300))  # the backlog is empty again: direct (POSIX) or thread
+        assert _numbers(pipe, 1) == [300]
+    finally:
+        pipe.close()
+
+
+def _worker(pipe: ResultPipe, count: int) -> None:
+    """Spawned child: put `count` batches, big enough to overflow the pipe, then exit."""
+    for n in range(count):
+        pipe.put(_batch(n, ticks=50))
+
+
+def test_a_spawned_worker_that_exits_at_once_still_delivers_everything() -> None:
+    pipe = ResultPipe(SPAWN)
+    try:
+        process: Any = SPAWN.Process(target=_worker, args=(pipe, 200))
+        process.start()
+        got = _numbers(pipe, 200)  # read while the child writes and exits
+        process.join(30.0)
+        assert process.exitcode == 0
+        assert got == list(range(200))
+    finally:
+        pipe.close()
