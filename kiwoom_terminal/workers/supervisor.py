@@ -200,6 +200,12 @@ class WorkerSupervisor:
                 slot.requests.put(Shutdown())
         deadline = time.monotonic() + self._stop_timeout
         for slot in slots:
+            while slot.direct and slot.process.is_alive() and time.monotonic() < deadline:
+                # Keep reading its pipe as a reader thread would: a worker flushes what
+                # it still holds before it exits, and a full pipe would hold it up.
+                with self._lock:
+                    self._read_direct(slot)
+                slot.process.join(0.02)
             slot.process.join(max(0.0, deadline - time.monotonic()))
         for slot in slots:
             if slot.process.is_alive():

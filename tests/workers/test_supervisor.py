@@ -46,6 +46,7 @@ from kiwoom_terminal.messages import (
 )
 from kiwoom_terminal.objects import CancelRequest, ModifyRequest, OrderRequest
 from kiwoom_terminal.sim.launcher import SimulatorProcess
+from kiwoom_terminal.sim.listings import LISTINGS
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 from tests.workers.conftest import Inbox, sim_config, wait_until
 
@@ -214,6 +215,24 @@ def test_polling_one_worker_keeps_the_wake_up_of_the_others(
     # every buffer and pipe is empty now: nothing is owed
     assert sup.backlog(WorkerKind.WS) == sup.backlog(WorkerKind.TR) == 0
     assert readable() == [] and socket_fd == sup.wakeup_filenos()[0]
+
+
+def test_stopping_reads_the_websocket_pipe_so_the_worker_exits_by_itself(
+    running: tuple[WorkerSupervisor, Inbox, SimulatorProcess], caplog: pytest.LogCaptureFixture
+) -> None:
+    """Nobody polls for a while under a busy feed, so the WebSocket worker's pipe is full
+    when the terminal stops: stop() keeps reading it while the worker flushes what it holds
+    and exits, so it ends by itself instead of being terminated after the timeout."""
+    sup, inbox, sim = running
+    codes = tuple(x.code for x in LISTINGS[:40])
+    _ok(inbox, sup.send(Subscribe("1", codes, (Feed.TRADES, Feed.ORDER_BOOK))))
+    sim.control.resume()
+    sim.control.set_tick_rate(5000)
+    process = sup._slots[WorkerKind.WS].process
+    time.sleep(1.0)  # the scenario: an engine that does not poll for a second
+    sup.stop()
+    assert process.exitcode == 0, process.exitcode
+    assert "did not stop in time" not in caplog.text
 
 
 def test_dropped_websocket_resubscribes_once_and_resumes(
