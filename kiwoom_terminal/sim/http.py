@@ -119,6 +119,7 @@ class HttpServer:
             await self.server.wait_closed()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        assert isinstance(reader, _StampedReader)  # made by start()'s protocol factory
         self._conns.add(writer)
         try:
             while True:
@@ -138,7 +139,7 @@ class HttpServer:
             self._conns.discard(writer)
             writer.close()
 
-    async def _one(self, reader: asyncio.StreamReader) -> tuple[Response | None, bool]:
+    async def _one(self, reader: _StampedReader) -> tuple[Response | None, bool]:
         """Read and handle one request; (None, False) when the client went away."""
         try:
             head = await _within(reader.readuntil(b"\r\n\r\n"), IDLE_TIMEOUT_S)
@@ -191,8 +192,8 @@ class HttpServer:
             return None, False
         read_at = time.time()
         # The bytes that completed this request were the last ones fed (a client sends one
-        # request and waits for its reply); a reader that is not ours has no stamp.
-        arrived = getattr(reader, "data_at", 0.0) or read_at
+        # request and waits for its reply).
+        arrived = reader.data_at
         request = Request(
             method.upper(), target.split("?", 1)[0], headers, body, version, arrived, read_at
         )

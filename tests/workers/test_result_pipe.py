@@ -65,8 +65,7 @@ def test_a_full_pipe_never_blocks_the_worker_and_order_is_kept() -> None:
         threading.Thread(target=flood, daemon=True).start()
         assert done.wait(30.0), "put blocked on a full pipe"
         assert _numbers(pipe, 300) == list(range(300))
-        first = pipe.get(timeout=0.01) if not pipe.empty() else None
-        assert first is None
+        assert pipe.empty()
         pipe.put(_batch(300))  # the backlog is empty again: direct (POSIX) or thread
         assert _numbers(pipe, 1) == [300]
     finally:
