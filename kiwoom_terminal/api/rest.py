@@ -1,8 +1,8 @@
-"""The REST transport: one `requests.Session` per process, a timeout on every call, the
-`authorization` header added in one place, tokens from the TokenManager, the rate limiter in
+"""The REST client: a timeout on every call, the `authorization` header added in one place, tokens from the TokenManager, the rate limiter in
 front of every call, errors classified by the embedded code, and paging (kiwoom-api.md §1–§4).
 
-TR-specific bodies and parsing live in `trs.py`; this module knows only api-ids and paths.
+TR-specific bodies and parsing live in `trs.py`; how a POST reaches the wire (requests, or
+urllib3 directly for orders) in `transport.py`; this module knows only api-ids and paths.
 Nothing here logs headers or bodies: a debug line names the api-id, status and duration.
 """
 
@@ -15,21 +15,17 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-import requests
-from urllib3.exceptions import ConnectTimeoutError, NewConnectionError
-
 from kiwoom_terminal.api import wire
 from kiwoom_terminal.api.errors import (
     BadReplyError,
-    NetworkError,
     RateLimitError,
     RequestError,
     TokenInvalidError,
     classify,
 )
-from kiwoom_terminal.api.one_write import mount_one_write
 from kiwoom_terminal.api.ratelimit import RateLimiter
 from kiwoom_terminal.api.token import AccessToken, TokenManager, TokenStore, parse_expires_dt
+from kiwoom_terminal.api.transport import make_transport
 from kiwoom_terminal.secrets import Credentials
 
 log = logging.getLogger(__name__)
@@ -55,7 +51,8 @@ class RestClient:
     `limiter` paces calls (None = no client-side limit). `token_store` lets several
     processes share one token (see token.py). `call()` re-issues the token once and repeats
     the call after 8005/8031/8103 when `reissue_retry` is true (queries); order placement
-    passes False and reports the error instead of sending twice.
+    passes False and reports the error instead of sending twice. `direct` sends through
+    urllib3 without requests' layers (transport.py; the order worker's choice).
 
     For the TRs in `strict_trs` (default: the account TRs, see wire.STRICT_REPLY_TRS) a
     success reply without `return_code`, a page without its list key or paging that does
@@ -71,7 +68,7 @@ class RestClient:
         limiter: RateLimiter | None = None,
         token_store: TokenStore | None = None,
         renew_margin_s: float = 600.0,
-        session: requests.Session | None = None,
+        direct: bool = False,
         strict_trs: Collection[str] = wire.STRICT_REPLY_TRS,
     ) -> None:
         self.base_url = base_url.rstrip("/")
@@ -79,20 +76,11 @@ class RestClient:
         self._credentials = credentials
         self.timeout_s = timeout_s
         self.limiter = limiter
-        if session is None:
-            session = requests.Session()
-            mount_one_write(session)  # head and body in one write (one_write.py)
-        self._session = session
-        # Proxy / CA-bundle settings from the environment are read once here; per call,
-        # requests would rescan the environment and ~/.netrc (≈0.2 ms of every order).
-        self._send_settings = self._session.merge_environment_settings(
-            self.base_url, {}, None, None, None
-        )
-        self._session.trust_env = False
+        self._transport = make_transport(self.base_url, direct=direct)
         self.tokens = TokenManager(self._issue_token, token_store, renew_margin_s=renew_margin_s)
 
     def close(self) -> None:
-        self._session.close()
+        self._transport.close()
 
     # --- Calls -----------------------------------------------------------------------
 
@@ -186,46 +174,16 @@ class RestClient:
     ) -> RestReply:
         if self.limiter is not None:
             self.limiter.acquire(api_id)
-        url = self.base_url + path
         started = time.perf_counter()
-        try:
-            # A bare PreparedRequest: the session holds no cookies, auth or hooks to merge,
-            # and skipping Session.prepare_request saves ≈80 µs on every order.
-            prepared = requests.PreparedRequest()
-            prepared.prepare(
-                method="POST",
-                url=url,
-                headers=self._headers(api_id, token, next_key),
-                data=json.dumps(body, ensure_ascii=False).encode("utf-8"),
-            )
-            response = self._session.send(
-                prepared,
-                timeout=(min(CONNECT_TIMEOUT_S, self.timeout_s), self.timeout_s),
-                allow_redirects=False,
-                **self._send_settings,
-            )
-        except requests.exceptions.ConnectTimeout as exc:
-            raise NetworkError(
-                f"서버에 연결하지 못했습니다 (시간 초과): {self.base_url}",
-                maybe_sent=False,
-                api_id=api_id,
-            ) from exc
-        except requests.exceptions.Timeout as exc:
-            raise NetworkError(
-                f"서버 응답이 {self.timeout_s:g}초 안에 오지 않았습니다",
-                timeout=True,
-                api_id=api_id,
-            ) from exc
-        except requests.exceptions.ConnectionError as exc:
-            never = _never_connected(exc)
-            text = "서버에 연결하지 못했습니다" if never else "서버 연결이 끊어졌습니다"
-            raise NetworkError(
-                f"{text}: {self.base_url}", maybe_sent=not never, api_id=api_id
-            ) from exc
-        except requests.exceptions.RequestException as exc:
-            raise NetworkError(f"요청 중 오류: {type(exc).__name__}", api_id=api_id) from exc
+        response = self._transport.post(
+            path,
+            self._headers(api_id, token, next_key),
+            json.dumps(body, ensure_ascii=False).encode("utf-8"),
+            (min(CONNECT_TIMEOUT_S, self.timeout_s), self.timeout_s),
+            api_id,
+        )
         elapsed_ms = (time.perf_counter() - started) * 1000
-        status = response.status_code
+        status = response.status
         log.debug("%s %s -> HTTP %d in %.0f ms", api_id, path, status, elapsed_ms)
         parsed: dict[str, Any] | None
         try:
@@ -289,21 +247,3 @@ def _rows(
     if not isinstance(rows, list) or not all(isinstance(r, dict) for r in rows):
         raise BadReplyError(f"{key} 목록 형식이 아닙니다", api_id=api_id)
     return list(rows)
-
-
-def _never_connected(exc: BaseException) -> bool:
-    """True when the request certainly never reached the server (refused, no route)."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        if isinstance(current, (NewConnectionError, ConnectTimeoutError)):
-            return True
-        reason = getattr(current, "reason", None)
-        if isinstance(reason, (NewConnectionError, ConnectTimeoutError)):
-            return True
-        args0 = (
-            current.args[0] if current.args and isinstance(current.args[0], BaseException) else None
-        )
-        current = args0 or current.__cause__ or current.__context__
-    return False

@@ -58,6 +58,7 @@ class OrderWorker(RestWorker):
     serves = OrderCommand
     starting_text = "주문 프로세스 시작"
     connected_text = "주문 서버 연결됨"
+    direct_http = True  # every order skips requests' per-call layers (api/transport.py)
 
     def limiter_config(self, config: WorkerConfig) -> LimiterConfig:
         return config.order_limiter()

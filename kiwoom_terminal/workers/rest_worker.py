@@ -30,6 +30,7 @@ class RestWorker:
     serves: ClassVar[type | tuple[type, ...]]  # the request messages `handle` answers
     starting_text: ClassVar[str]  # Korean status line while the token is fetched
     connected_text: ClassVar[str]  # Korean status line once the server answered
+    direct_http: ClassVar[bool] = False  # RestClient(direct=...): see api/transport.py
 
     def __init__(
         self, config: WorkerConfig, results: Any, token_store: TokenStore | None = None
@@ -45,6 +46,7 @@ class RestWorker:
             limiter=self.limiter,
             token_store=token_store,
             renew_margin_s=config.token_renew_margin_s,
+            direct=self.direct_http,
         )
         self.trs = TrClient(self.rest)
         self._state: ConnectionState | None = None

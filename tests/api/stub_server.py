@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import socket
+import ssl
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -45,13 +46,15 @@ class StubKiwoom:
     """A scripted Kiwoom REST server. `script[api_id]` replies are used in order; when a
     list runs out, `default[api_id]` is repeated. au10001 issues `stub-token-N` (valid for
     a day) unless scripted. `calls` counts requests per api-id, `tokens` the bearer tokens
-    each request carried, `bodies` the request bodies as read."""
+    each request carried, `bodies` the request bodies as read, `heads` and `paths` their headers and targets."""
 
     script: dict[str, list[StubReply]] = field(default_factory=dict)
     default: dict[str, StubReply] = field(default_factory=dict)
     calls: Counter[str] = field(default_factory=Counter)
     tokens: list[tuple[str, str]] = field(default_factory=list)
     bodies: list[tuple[str, bytes]] = field(default_factory=list)  # (api-id, request body)
+    heads: list[list[tuple[str, str]]] = field(default_factory=list)  # each request's headers
+    paths: list[str] = field(default_factory=list)  # each request's target
     url: str = ""
 
     def reply_for(self, api_id: str, authorization: str) -> StubReply:
@@ -73,8 +76,11 @@ class StubKiwoom:
 
 
 @contextmanager
-def stub_kiwoom(stub: StubKiwoom | None = None) -> Iterator[StubKiwoom]:
-    """Serve `stub` on 127.0.0.1:<free port> for the duration of the block."""
+def stub_kiwoom(
+    stub: StubKiwoom | None = None, tls: ssl.SSLContext | None = None
+) -> Iterator[StubKiwoom]:
+    """Serve `stub` on 127.0.0.1:<free port> for the duration of the block; over TLS
+    (https://localhost:<port>) with `tls`, a server-side context."""
     stub = stub or StubKiwoom()
 
     class Handler(BaseHTTPRequestHandler):
@@ -85,6 +91,8 @@ def stub_kiwoom(stub: StubKiwoom | None = None) -> Iterator[StubKiwoom]:
                 "au10001" if self.path == "/oauth2/token" else ""
             )
             stub.bodies.append((api_id, body))
+            stub.heads.append(list(self.headers.items()))
+            stub.paths.append(self.path)
             reply = stub.reply_for(api_id, self.headers.get("authorization") or "")
             data = json.dumps(reply.body, ensure_ascii=False).encode("utf-8")
             self.send_response(reply.status)
@@ -101,6 +109,9 @@ def stub_kiwoom(stub: StubKiwoom | None = None) -> Iterator[StubKiwoom]:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
     stub.url = f"http://127.0.0.1:{server.server_address[1]}"
+    if tls is not None:  # accept() then does the handshake; a refused one is dropped
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+        stub.url = f"https://localhost:{server.server_address[1]}"
     # a short poll interval: shutdown() waits for it at the end of every test
     thread = threading.Thread(
         target=server.serve_forever, args=(0.02,), name="stub-kiwoom", daemon=True

@@ -40,10 +40,13 @@ def writes(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[bytes]]:
     yield seen
 
 
-def test_an_order_leaves_in_one_write_and_arrives_whole(writes: list[bytes]) -> None:
+@pytest.mark.parametrize("direct", [False, True], ids=["requests", "direct"])
+def test_an_order_leaves_in_one_write_and_arrives_whole(writes: list[bytes], direct: bool) -> None:
     stub = StubKiwoom(default={"kt10000": ok(ord_no="0000123", dmst_stex_tp="KRX")})
     with stub_kiwoom(stub) as server:
-        client = RestClient(server.url, sim_credentials(), token_store=LocalTokenStore())
+        client = RestClient(
+            server.url, sim_credentials(), token_store=LocalTokenStore(), direct=direct
+        )
         try:
             client.tokens.get()  # the token request first, so only the order is watched
             writes.clear()

@@ -6,7 +6,8 @@ decides between NOT_PROCESSED (safe to send again) and UNKNOWN (reconcile first)
 * the server reads the request and never answers → timeout, maybe_sent True → UNKNOWN.
 
 Each order is sent exactly once (the servers count connections): requests/urllib3 must not
-retry on their own.
+retry on their own. Both transports (api/transport.py) are checked; the order worker itself
+uses the direct one.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from kiwoom_terminal.workers.order_worker import OrderWorker
 from tests.api.stub_server import RawServer, refused_port
 
 ORDER = OrderRequest("005930", Side.SELL, 3, 69_000, OrderType.LIMIT)
+TRANSPORTS = pytest.mark.parametrize("direct", [False, True], ids=["requests", "direct"])
 TIMEOUT_S = 0.5  # the silent server's only cost; a connect on loopback is immediate
 
 
@@ -43,8 +45,10 @@ def _token_store() -> LocalTokenStore:
     return store
 
 
-def _send_order(url: str) -> NetworkError:
-    client = RestClient(url, sim_credentials(), timeout_s=TIMEOUT_S, token_store=_token_store())
+def _send_order(url: str, direct: bool) -> NetworkError:
+    client = RestClient(
+        url, sim_credentials(), timeout_s=TIMEOUT_S, token_store=_token_store(), direct=direct
+    )
     api_id, body = order_body(ORDER)
     try:
         with pytest.raises(NetworkError) as info:
@@ -81,28 +85,31 @@ def _server(mode: str) -> Iterator[tuple[str, RawServer | None]]:
             yield server.url, server
 
 
-def test_refused_connection_was_certainly_not_sent() -> None:
+@TRANSPORTS
+def test_refused_connection_was_certainly_not_sent(direct: bool) -> None:
     with _server("refused") as (url, _):
-        error = _send_order(url)
+        error = _send_order(url, direct)
         assert error.maybe_sent is False and error.timeout is False
         assert error.to_info().kind is ErrorKind.NETWORK
         assert _worker_outcome(url) == (OrderOutcome.NOT_PROCESSED, ErrorKind.NETWORK, 1)
 
 
-def test_connection_closed_after_the_request_may_have_been_processed() -> None:
+@TRANSPORTS
+def test_connection_closed_after_the_request_may_have_been_processed(direct: bool) -> None:
     with _server("close") as (url, server):
         assert server is not None
-        error = _send_order(url)
+        error = _send_order(url, direct)
         assert server.requests_read.wait(10)  # the server did get the whole order
         assert error.maybe_sent is True and error.timeout is False
         assert _worker_outcome(url) == (OrderOutcome.UNKNOWN, ErrorKind.NETWORK, 1)
         assert server.wait_accepted(2) == 2  # one connection per order: never retried
 
 
-def test_silent_server_times_out_and_the_outcome_is_unknown() -> None:
+@TRANSPORTS
+def test_silent_server_times_out_and_the_outcome_is_unknown(direct: bool) -> None:
     with _server("silent") as (url, server):
         assert server is not None
-        error = _send_order(url)
+        error = _send_order(url, direct)
         assert server.requests_read.wait(10)
         assert error.timeout is True and error.maybe_sent is True
         assert error.to_info().kind is ErrorKind.TIMEOUT

@@ -28,9 +28,10 @@ def stub() -> Iterator[StubKiwoom]:
         yield server
 
 
-@pytest.fixture
-def client(stub: StubKiwoom) -> Iterator[RestClient]:
-    rest = RestClient(stub.url, sim_credentials(), timeout_s=5.0)
+@pytest.fixture(params=[False, True], ids=["requests", "direct"])
+def client(stub: StubKiwoom, request: pytest.FixtureRequest) -> Iterator[RestClient]:
+    """A client over each transport (api/transport.py): replies read the same either way."""
+    rest = RestClient(stub.url, sim_credentials(), timeout_s=5.0, direct=request.param)
     yield rest
     rest.close()
 
