@@ -7,8 +7,8 @@ fail with the same errors.
   called without requests' per-call layers (PreparedRequest, adapter, proxy selection,
   Response). The order worker uses it: those layers were ≈90 µs of the ≈155 µs between
   the order worker taking a sell and the socket write (measured alone), and more on a busy
-  machine. In bench/tick_to_order.py the sell reached the server 0.27 ms sooner at the
-  median and 0.76 ms sooner at p90 (docs/BENCHMARKS.md, "Fourth round").
+  machine. In bench/tick_to_order.py the decision-to-server stage lost 0.24–0.34 ms at the
+  median and the whole sell ×0.83–0.88 (docs/BENCHMARKS.md, "Fourth round").
 
 What both guarantee, because order safety depends on it:
 
