@@ -105,8 +105,8 @@ class Account:
     next_fill_no: int = 1
     reject_next: list[str] = field(default_factory=list)  # venue rejections to inject (919)
     realized_today: int = 0
-    # set by the REST layer before each TR: (arrived at the socket, read by the handler)
-    request_stamps: tuple[float, float] = (0.0, 0.0)
+    # set by the REST layer before each TR: (arrived, read by the event loop, parsed)
+    request_stamps: tuple[float, float, float] = (0.0, 0.0, 0.0)
 
     # --- numbers -------------------------------------------------------------------------
 
@@ -118,9 +118,10 @@ class Account:
     def _stamp(self, order: Order) -> None:
         """`order` with when its request arrived and was read (REST), else now (control,
         tests)."""
-        (arrived, read), self.request_stamps = self.request_stamps, (0.0, 0.0)
+        (arrived, loop_read, read), self.request_stamps = self.request_stamps, (0.0, 0.0, 0.0)
         now = time.time()
-        order.received_at, order.read_at = arrived or now, read or now
+        order.received_at, order.loop_read_at = arrived or now, loop_read or now
+        order.read_at = read or now
 
     def _now(self) -> str:
         return self.market.clock.now().strftime("%H%M%S")

@@ -334,6 +334,7 @@ class ControlApi:
                     "tax": o.tax,
                     "status": o.status,
                     "received_at": o.received_at,
+                    "loop_read_at": o.loop_read_at,
                     "read_at": o.read_at,
                 }
                 for o in acct.orders.values()

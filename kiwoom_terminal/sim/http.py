@@ -3,13 +3,24 @@
 Keep-alive, Content-Length bodies, a cap on header and body size. Anything malformed gets
 a JSON error envelope and the connection is closed; no input can crash the server. TLS and
 chunked request bodies are not supported (Kiwoom clients send Content-Length).
+
+Every request is stamped with when it arrived (`Request.received_at`). On Linux that is
+the kernel's receive time of its last bytes (`SO_TIMESTAMPNS` on each accepted socket,
+read with `recvmsg`): the moment the request reached this server, however busy the
+simulator's market loop was then. Where the platform gives no such time (Windows, macOS,
+a packet without a stamp) it is when the event loop read the bytes (`loop_read_at`, always
+recorded too).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+import platform
+import socket
+import struct
 import sys
 import time
 from collections.abc import Awaitable, Callable, Coroutine
@@ -33,11 +44,14 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     version: str = "HTTP/1.1"
-    # time.time() when the event loop read the request's last bytes from the socket: the
-    # server's arrival stamp (bench/tick_to_order.py measures to it)
+    # time.time() when the request's last bytes reached the server: the kernel's receive
+    # time where available, else `loop_read_at` (bench/tick_to_order.py measures to it)
     received_at: float = 0.0
-    # time.time() when this coroutine had parsed it: later by however long the loop was
-    # busy with other work (the market's slices) before resuming the connection's task
+    # time.time() when the event loop read those bytes from the socket: later by however
+    # long the loop was busy (the market's slices) or waited for a CPU
+    loop_read_at: float = 0.0
+    # time.time() when this coroutine had parsed it: later again by the hand-over from the
+    # loop's read to the connection's task
     read_at: float = 0.0
 
 
@@ -81,14 +95,44 @@ async def _within(read: Coroutine[object, object, bytes], seconds: float) -> byt
         raise TimeoutError from exc
 
 
+# SO_TIMESTAMPNS: the kernel stamps each received packet (CLOCK_REALTIME, as time.time())
+# and `recvmsg` returns the stamp of the data it read. The constant is missing from
+# Python's socket module; 35 is its value on the architectures listed (asm-generic).
+_RX_TIMESTAMPS = sys.platform == "linux" and platform.machine() in ("x86_64", "aarch64")
+_SO_TIMESTAMPNS = 35
+_TIMESPEC = struct.Struct("qq")  # struct timespec on a 64-bit kernel
+_ANCILLARY_BYTES = socket.CMSG_SPACE(_TIMESPEC.size) if _RX_TIMESTAMPS else 0
+
+
+class _StampedSocket(socket.socket):
+    """An accepted connection whose reads keep the kernel's receive time of what they read
+    (`rx_at`; 0.0 when a read brought no stamp). asyncio's selector transport reads with
+    `recv`. Only made where `_RX_TIMESTAMPS` (recvmsg and the option exist)."""
+
+    rx_at = 0.0
+
+    def recv(self, bufsize: int, flags: int = 0) -> bytes:
+        data, ancillary, _flags, _address = self.recvmsg(bufsize, _ANCILLARY_BYTES, flags)
+        self.rx_at = 0.0
+        for level, kind, payload in ancillary:
+            if level == socket.SOL_SOCKET and kind == _SO_TIMESTAMPNS and len(payload) >= 16:
+                seconds, nanoseconds = _TIMESPEC.unpack_from(payload)
+                self.rx_at = seconds + nanoseconds * 1e-9
+        return data
+
+
 class _StampedReader(asyncio.StreamReader):
-    """A StreamReader that remembers when bytes last came off the socket (`data_at`): the
-    protocol feeds it in the same loop step that reads the socket, before any task runs."""
+    """A StreamReader that remembers when bytes last came off the socket: `data_at` when
+    the event loop read them, `kernel_at` when they arrived (0.0 if unknown). The protocol
+    feeds it in the same loop step that reads the socket, before any task runs."""
 
     data_at = 0.0
+    kernel_at = 0.0
+    sock: _StampedSocket | None = None
 
     def feed_data(self, data: bytes) -> None:  # type: ignore[override]
         self.data_at = time.time()
+        self.kernel_at = self.sock.rx_at if self.sock is not None else 0.0
         super().feed_data(data)
 
 
@@ -98,25 +142,58 @@ class HttpServer:
     def __init__(self, handler: Handler, *, max_body: int = 1024 * 1024) -> None:
         self.handler = handler
         self.max_body = max_body
-        self.server: asyncio.Server | None = None
+        self._listener: socket.socket | None = None
+        self._accepting: asyncio.Task[None] | None = None
         self._conns: set[asyncio.StreamWriter] = set()
 
     async def start(self, host: str, port: int) -> int:
+        """Listen on host:port (0: any free port) and return the port."""
+        listener = socket.create_server((host, port), backlog=128)
+        listener.setblocking(False)
+        self._listener = listener
+        self._accepting = asyncio.create_task(self._accept(listener))
+        return int(listener.getsockname()[1])
+
+    async def _accept(self, listener: socket.socket) -> None:
+        """asyncio.start_server's accept loop, with each connection's socket stamped."""
         loop = asyncio.get_running_loop()
+        while True:
+            try:
+                accepted, _address = await loop.sock_accept(listener)
+            except (ConnectionAbortedError, InterruptedError):
+                continue
+            except OSError as exc:  # out of file descriptors …: refuse for a moment
+                log.warning("HTTP accept failed: %s", exc)
+                await asyncio.sleep(0.1)
+                continue
+            stamped: _StampedSocket | None = None
+            if _RX_TIMESTAMPS:
+                stamped = _StampedSocket(fileno=accepted.detach())
+                accepted = stamped
+                with contextlib.suppress(OSError):
+                    stamped.setsockopt(socket.SOL_SOCKET, _SO_TIMESTAMPNS, 1)
 
-        def protocol() -> asyncio.StreamReaderProtocol:  # asyncio.start_server's, stamped
-            reader = _StampedReader(limit=MAX_HEADER_BYTES, loop=loop)
-            return asyncio.StreamReaderProtocol(reader, self._serve, loop=loop)
+            def protocol(stamped: _StampedSocket | None = stamped) -> asyncio.StreamReaderProtocol:
+                reader = _StampedReader(limit=MAX_HEADER_BYTES, loop=loop)
+                reader.sock = stamped
+                return asyncio.StreamReaderProtocol(reader, self._serve, loop=loop)
 
-        self.server = await loop.create_server(protocol, host, port)
-        return int(self.server.sockets[0].getsockname()[1])
+            try:
+                await loop.connect_accepted_socket(protocol, accepted)
+            except OSError:  # the client left at once
+                accepted.close()
 
     async def close(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            for writer in list(self._conns):
-                writer.close()
-            await self.server.wait_closed()
+        if self._accepting is not None:
+            self._accepting.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._accepting
+            self._accepting = None
+        if self._listener is not None:
+            self._listener.close()
+            self._listener = None
+        for writer in list(self._conns):
+            writer.close()
 
     async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         assert isinstance(reader, _StampedReader)  # made by start()'s protocol factory
@@ -193,9 +270,17 @@ class HttpServer:
         read_at = time.time()
         # The bytes that completed this request were the last ones fed (a client sends one
         # request and waits for its reply).
-        arrived = reader.data_at
+        loop_read_at = reader.data_at
+        arrived = reader.kernel_at or loop_read_at
         request = Request(
-            method.upper(), target.split("?", 1)[0], headers, body, version, arrived, read_at
+            method.upper(),
+            target.split("?", 1)[0],
+            headers,
+            body,
+            version,
+            arrived,
+            loop_read_at,
+            read_at,
         )
         try:
             resp = await self.handler(request)

@@ -72,7 +72,8 @@ class Order:
     last_fill_price: int = 0
     last_fill_qty: int = 0
     last_fill_time: str = ""
-    received_at: float = 0.0  # time.time(): the request's last bytes read from the socket
+    received_at: float = 0.0  # time.time(): the request's last bytes reached the server
+    loop_read_at: float = 0.0  # time.time(): the event loop read them from the socket
     read_at: float = 0.0  # time.time(): the request parsed and handed to its handler
 
     @property

@@ -152,7 +152,7 @@ class RestApi:
                 if api_id in KNOWN_ELSEWHERE:
                     raise errors.reject(errors.NOT_PROVIDED, mock=self.sim.account.mock)
                 handler = TRS[api_id][1]
-                self.sim.account.request_stamps = (req.received_at, req.read_at)
+                self.sim.account.request_stamps = (req.received_at, req.loop_read_at, req.read_at)
                 reply = handler(self.sim, Fields(raw), Page.from_headers(req.headers))
         except errors.ApiError as err:
             return self._count(api_id, err, cont_headers=True)
