@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 import random
+import socket
+import struct
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -113,3 +115,25 @@ def test_random_frames_get_replies_and_the_session_survives(
     again = Ws(open_sim, rest.token)
     assert again.reply({"trnm": "CNSRLST"})["return_code"] == 0
     again.close()
+
+
+def test_connections_that_leave_at_once_do_not_stop_the_server(
+    rest: Rest, open_sim: SimulatorProcess
+) -> None:
+    """The simulator accepts its connections itself (to stamp arrivals, sim/http.py): 200
+    clients that close at once, reset the connection (RST) or send half a request and go
+    must leave it serving old and new clients."""
+    host, port = open_sim.rest_url.removeprefix("http://").split(":")
+    address = (host, int(port))
+    for i in range(200):
+        sock = socket.create_connection(address, timeout=5)
+        if i % 3 == 1:  # RST instead of FIN
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        elif i % 3 == 2:
+            sock.sendall(b"POST /api/dostk/ordr HTTP/1.1\r\nContent-Length: 50\r\n\r\n{")
+        sock.close()
+    reply = rest.call("ka10001", {"stk_cd": "005930"}).json()
+    assert reply["return_code"] == 0 and reply["stk_cd"] == "005930"
+    with socket.create_connection(address, timeout=5) as sock:  # and a plain new client
+        sock.sendall(b"GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert sock.recv(65536).startswith(b"HTTP/1.1 ")
