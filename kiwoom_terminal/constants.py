@@ -19,6 +19,11 @@ class Side(str, Enum):
     BUY = "buy"
     SELL = "sell"
 
+    @property
+    def text(self) -> str:
+        """매수 / 매도, for messages and logs the user reads."""
+        return "매수" if self is Side.BUY else "매도"
+
 
 class Venue(str, Enum):
     """Exchange an order is routed to (dmst_stex_tp); also the venue of a quote."""

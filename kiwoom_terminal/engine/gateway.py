@@ -199,7 +199,7 @@ class OrderGateway:
                 JournalKind.ORDER_REJECT, code=code, request_id=request_id, reason=message
             )
             return None, message
-        side_text = "매수" if side is Side.BUY else "매도"
+        side_text = side.text
         kind = "시장가" if request.order_type is OrderType.MARKET else f"{request.price:,}원"
         ctx.log(
             "INFO",
@@ -535,7 +535,7 @@ class OrderGateway:
                 **({"not_placed": True} if update.not_placed else {}),
             },
         )
-        side_text = "매수" if order.side is Side.BUY else "매도"
+        side_text = order.side.text
         automatic = order.purpose not in (MANUAL, EXTERNAL)
         if status is OrderStatus.REJECTED and update.not_placed:
             message = f"{side_text} 주문 미접수 {code} {ctx.name(code)}: {update.reason}"

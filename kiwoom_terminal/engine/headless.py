@@ -78,7 +78,7 @@ def run_headless(launch: Launch, *, auto_trade: bool = False) -> int:
 
 
 def _print_fill(fill: OwnFill) -> None:
-    side = "매수" if fill.side.value == "buy" else "매도"
+    side = fill.side.text
     log.info(
         "체결: %s %s %s %d주 @ %s", fill.code, fill.name, side, fill.quantity, f"{fill.price:,}"
     )

@@ -545,12 +545,12 @@ class OrderManager:
                     updates.append(Closed(adopted, "정정 후 체결 완료 (재조정)"))
                     report.append(
                         f"주문 {row.orig_order_no}의 정정 주문 {row.order_no} ({row.code} "
-                        f"{row.side.value} {done.filled:,}주 체결)을 이어받았습니다"
+                        f"{row.side.text} {done.filled:,}주 체결)을 이어받았습니다"
                     )
                 updates += self._replay(adopted.order_no, now_mono)
             if finished:
                 continue
-            what = f"{row.order_no} ({row.code} {row.side.value} {row.unfilled_qty:,}주)"
+            what = f"{row.order_no} ({row.code} {row.side.text} {row.unfilled_qty:,}주)"
             if adopted.purpose != EXTERNAL and row.orig_order_no in self.by_no:
                 # a modify of ours whose reply was lost: our order under its new number
                 report.append(f"주문 {row.orig_order_no}의 정정 주문 {what}을 이어받았습니다")
@@ -608,7 +608,7 @@ class OrderManager:
                     order.quantity = max(order.filled, 0) if order.filled else order.quantity
                     updates.append(Closed(order, "재조정으로 확인"))
                 report.append(
-                    f"결과를 몰랐던 주문 ({order.code} {order.side.value} {order.quantity:,}주)을 "
+                    f"결과를 몰랐던 주문 ({order.code} {order.side.text} {order.quantity:,}주)을 "
                     f"계좌에서 찾았습니다: 주문번호 {order.order_no}"
                 )
                 updates += self._replay(order.order_no, now_mono)
@@ -616,7 +616,7 @@ class OrderManager:
                 order.status = OrderStatus.REJECTED
                 updates.append(Closed(order, "접수되지 않음 (재조정)", not_placed=True))
                 report.append(
-                    f"결과를 몰랐던 주문 ({order.code} {order.side.value} {order.quantity:,}주)은 "
+                    f"결과를 몰랐던 주문 ({order.code} {order.side.text} {order.quantity:,}주)은 "
                     "계좌에 없습니다: 접수되지 않은 것으로 처리합니다"
                 )
             elif outcome.resolution is Resolution.AMBIGUOUS:

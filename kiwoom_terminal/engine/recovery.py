@@ -219,7 +219,7 @@ class Recovery:
             else:
                 order.status = OrderStatus.UNKNOWN  # sent, answer never seen: ask the account
                 state = "결과 확인 필요"
-            side = "매수" if request.side is Side.BUY else "매도"
+            side = request.side.text
             lines.append(
                 f"복원(저널): 마지막 스냅샷 뒤에 보낸 {entry.code} {side} "
                 f"{request.quantity:,}주 ({state})"

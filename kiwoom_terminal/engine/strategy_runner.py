@@ -408,7 +408,7 @@ class StrategyRunner(QObject):
     def apply_result(self, result: ScanResult) -> None:
         """Show new signals and route their buys and sells (module docstring, step 3)."""
         for signal in result.signals:
-            side = "매수" if signal.side is Side.BUY else "매도"
+            side = signal.side.text
             self.ctx.log(
                 "INFO",
                 f"전략 신호: {signal.strategy} {signal.code} {signal.name} {side} "

@@ -392,7 +392,7 @@ def test_an_amend_with_an_unknown_outcome_still_open_is_reported_as_our_modify(
     assert successor.purpose == "조건1" and successor.is_open and successor.remaining == 11
     assert buy.status is OrderStatus.REPLACED
     assert any(
-        "주문 0000003의 정정 주문 0000010 (042700 buy 11주)을 이어받았습니다" in t for t in logs
+        "주문 0000003의 정정 주문 0000010 (042700 매수 11주)을 이어받았습니다" in t for t in logs
     )
     assert not any("알 수 없던 미체결 주문" in t for t in logs), logs
 
