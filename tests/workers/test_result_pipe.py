@@ -14,9 +14,20 @@ import pytest
 from kiwoom_terminal.constants import Venue
 from kiwoom_terminal.messages import Shutdown, TickBatch
 from kiwoom_terminal.objects import TickData
+from kiwoom_terminal.workers import result_pipe
 from kiwoom_terminal.workers.result_pipe import ResultPipe
 
 SPAWN = multiprocessing.get_context("spawn")
+
+
+@pytest.fixture(params=[True, False], ids=["direct", "windows-way"])
+def direct(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> bool:
+    """Both ways of the module: this platform's, and Windows' (every message through the
+    writer thread and `send_bytes`, read with `recv_bytes`), forced here so Linux runs it."""
+    if request.param and not result_pipe.DIRECT:
+        pytest.skip("non-blocking pipes are POSIX only")
+    monkeypatch.setattr(result_pipe, "DIRECT", request.param)
+    return bool(request.param)
 
 
 def _batch(n: int, ticks: int = 1) -> TickBatch:
@@ -32,14 +43,16 @@ def _numbers(pipe: ResultPipe, count: int) -> list[int]:
     return [int(pipe.get(timeout=10.0).sent_at) for _ in range(count)]
 
 
-def test_messages_arrive_whole_and_in_order_through_the_connection_framing() -> None:
+def test_messages_arrive_whole_and_in_order_through_the_connection_framing(
+    direct: bool,
+) -> None:
     pipe = ResultPipe(SPAWN)
     try:
         for n in range(3):
             pipe.put(_batch(n))
         pipe.put(Shutdown())
-        if pipe.direct_puts:  # POSIX: written by the caller, no thread involved
-            assert pipe.direct_puts == 4
+        # direct: written by the caller, no thread involved; else all by the writer thread
+        assert pipe.direct_puts == (4 if direct else 0)
         assert _numbers(pipe, 3) == [0, 1, 2]
         assert pipe.get(timeout=10.0) == Shutdown()
         with pytest.raises(queue.Empty):
@@ -49,7 +62,7 @@ def test_messages_arrive_whole_and_in_order_through_the_connection_framing() -> 
         pipe.close()
 
 
-def test_a_full_pipe_never_blocks_the_worker_and_order_is_kept() -> None:
+def test_a_full_pipe_never_blocks_the_worker_and_order_is_kept(direct: bool) -> None:
     """Nobody reads while far more than a pipe holds is put (large batches, so writes are
     cut short): every put returns, and the reader then gets every message whole, in order,
     including those put directly once the backlog had drained."""

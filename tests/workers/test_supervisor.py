@@ -47,6 +47,8 @@ from kiwoom_terminal.messages import (
 from kiwoom_terminal.objects import CancelRequest, ModifyRequest, OrderRequest
 from kiwoom_terminal.sim.launcher import SimulatorProcess
 from kiwoom_terminal.sim.listings import LISTINGS
+from kiwoom_terminal.workers import result_pipe
+from kiwoom_terminal.workers import supervisor as supervisor_module
 from kiwoom_terminal.workers.supervisor import WorkerSupervisor
 from tests.workers.conftest import Inbox, sim_config, wait_until
 
@@ -215,6 +217,46 @@ def test_polling_one_worker_keeps_the_wake_up_of_the_others(
     # every buffer and pipe is empty now: nothing is owed
     assert sup.backlog(WorkerKind.WS) == sup.backlog(WorkerKind.TR) == 0
     assert readable() == [] and socket_fd == sup.wakeup_filenos()[0]
+
+
+def test_websocket_results_through_a_reader_thread_as_on_windows(
+    fresh_sim: SimulatorProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Windows has no non-blocking pipes: the supervisor reads the WebSocket worker's pipe
+    on a reader thread (`get`, `recv_bytes`) that wakes the engine through the wake-up
+    socket, the only wake-up fd. Forced here on the terminal's side (the worker still
+    writes its frames directly; both framings are the same), so Linux runs that path."""
+    monkeypatch.setattr(result_pipe, "DIRECT", False)
+    monkeypatch.setattr(supervisor_module, "RESULT_PIPE_DIRECT", False)
+    fresh_sim.control.pause()
+    fresh_sim.control.set_price(CODE, 70_000, pause=True)
+    with WorkerSupervisor(sim_config(fresh_sim)) as sup:
+        inbox = Inbox(sup)
+        assert len(sup.wakeup_filenos()) == 1  # the socket alone: no pipe to watch
+        _ok(inbox, sup.send(Subscribe("1", (CODE,), (Feed.TRADES,))))
+        wait_until(lambda: _registered(fresh_sim, CODE))
+        fresh_sim.control.set_price(CODE, 70_300)
+        tick = inbox.wait_for(
+            lambda m: isinstance(m, TickBatch) and any(t.price == 70_300 for t in m.ticks)
+        )
+        assert all(t.code == CODE for t in tick.ticks)
+        before = {s["id"] for s in fresh_sim.control.state()["sessions"]}
+        os.kill(sup.pid(WorkerKind.WS) or 0, signal.SIGKILL)  # a new worker, a new pipe
+        inbox.wait_for(lambda m: isinstance(m, WorkerDied) and m.worker is WorkerKind.WS)
+        wait_until(lambda: _registered(fresh_sim, CODE, not_in=before))  # the new session
+        fresh_sim.control.set_price(CODE, 70_600)
+        inbox.wait_for(
+            lambda m: isinstance(m, TickBatch) and any(t.price == 70_600 for t in m.ticks)
+        )
+        assert len(sup.wakeup_filenos()) == 1
+
+
+def _registered(sim: SimulatorProcess, code: str, not_in: set[str] | None = None) -> bool:
+    """A WebSocket session of the simulator (not one of `not_in`) has `code`'s trades."""
+    return any(
+        f"{code}:0B" in s["registrations"] and s["id"] not in (not_in or set())
+        for s in sim.control.state()["sessions"]
+    )
 
 
 def test_stopping_reads_the_websocket_pipe_so_the_worker_exits_by_itself(
