@@ -22,6 +22,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from requests import PreparedRequest
 from requests.adapters import HTTPAdapter
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
@@ -88,6 +89,19 @@ class OneWriteAdapter(HTTPAdapter):
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
         self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
+
+    def pool_for(
+        self, url: str, verify: bool | str, cert: str | tuple[str, str] | None = None
+    ) -> HTTPConnectionPool:
+        """The connection pool `send` uses for `url` (no proxy), with TLS verification set
+        as `send` sets it, for a caller that sends through the pool itself
+        (transport.DirectTransport). The pool stays this adapter's: its connections are
+        the session's, closed with it."""
+        probe = PreparedRequest()
+        probe.prepare(method="POST", url=url)
+        pool = self.get_connection_with_tls_context(probe, verify, proxies=None, cert=cert)
+        self.cert_verify(pool, url, verify, cert)
+        return pool
 
 
 def mount_one_write(session: Any) -> None:

@@ -1,9 +1,11 @@
-"""The REST client: a timeout on every call, the `authorization` header added in one place, tokens from the TokenManager, the rate limiter in
+"""The REST client: one `requests.Session` per process, a timeout on every call, the
+`authorization` header added in one place, tokens from the TokenManager, the rate limiter in
 front of every call, errors classified by the embedded code, and paging (kiwoom-api.md §1–§4).
 
-TR-specific bodies and parsing live in `trs.py`; how a POST reaches the wire (requests, or
-urllib3 directly for orders) in `transport.py`; this module knows only api-ids and paths.
-Nothing here logs headers or bodies: a debug line names the api-id, status and duration.
+TR-specific bodies and parsing live in `trs.py`; how a POST reaches the wire (`Session.send`,
+or the session's connection pool directly for orders) in `transport.py`; this module knows
+only api-ids and paths. Nothing here logs headers or bodies: a debug line names the api-id,
+status and duration.
 """
 
 from __future__ import annotations
@@ -52,7 +54,8 @@ class RestClient:
     processes share one token (see token.py). `call()` re-issues the token once and repeats
     the call after 8005/8031/8103 when `reissue_retry` is true (queries); order placement
     passes False and reports the error instead of sending twice. `direct` sends through
-    urllib3 without requests' layers (transport.py; the order worker's choice).
+    the session's connection pool without `Session.send`'s layers (transport.py; the order
+    worker's choice).
 
     For the TRs in `strict_trs` (default: the account TRs, see wire.STRICT_REPLY_TRS) a
     success reply without `return_code`, a page without its list key or paging that does

@@ -1,18 +1,19 @@
-"""How `RestClient` puts a POST on the wire: two transports that send the same bytes and
-fail with the same errors.
+"""How `RestClient` puts a POST on the wire: through its process's one `requests.Session`,
+in one of two ways that send the same bytes and fail with the same errors.
 
-* `RequestsTransport` — a `requests.Session`, the design card's HTTP client. The general-TR
-  worker, the WebSocket worker's token calls and the backtester use it.
-* `DirectTransport` — urllib3's connection pool, the layer requests itself sends through,
-  called without requests' per-call layers (PreparedRequest, adapter, proxy selection,
-  Response). The order worker uses it: those layers were ≈90 µs of the ≈155 µs between
-  the order worker taking a sell and the socket write (measured alone), and more on a busy
-  machine. In bench/tick_to_order.py the decision-to-server stage lost 0.24–0.34 ms at the
-  median and the whole sell ×0.83–0.88 (docs/BENCHMARKS.md, "Fourth round").
+* `RequestsTransport` — `Session.send`, requests' full path. The general-TR worker, the
+  WebSocket worker's token calls and the backtester use it.
+* `DirectTransport` — the same session's connection pool (the one its adapter picks for
+  the base URL, TLS verification set as requests sets it), called without requests'
+  per-call layers (PreparedRequest, adapter dispatch, proxy selection, Response). The
+  order worker uses it: those layers were ≈90 µs of the ≈155 µs between the order worker
+  taking a sell and the socket write (measured alone), and more on a busy machine. In
+  bench/tick_to_order.py the decision-to-server stage lost 0.24–0.34 ms at the median and
+  the whole sell ×0.83–0.88 (docs/BENCHMARKS.md, "Fourth round").
 
 What both guarantee, because order safety depends on it:
 
-* the same request: method, path, the caller's headers plus requests' default ones
+* the same request: method, path, the caller's headers plus the session's default ones
   (User-Agent, Accept, Accept-Encoding, Connection), the body written together with the
   head (one_write.py);
 * the same timeouts: connect separately from read;
@@ -21,25 +22,24 @@ What both guarantee, because order safety depends on it:
   (refused, unresolvable, connect timeout), so the request certainly never left; a timeout
   after connecting, a dropped connection or a TLS failure may have reached the server.
 
-`make_transport` falls back to requests when the environment routes the base URL through
-a proxy, which `DirectTransport` does not speak; it verifies TLS against the same CA
-bundle requests would use (REQUESTS_CA_BUNDLE / CURL_CA_BUNDLE, else certifi's).
+Proxy and CA-bundle settings come from the environment once, when the transport is made
+(`make_transport`); it keeps requests' full path when a proxy applies to the base URL,
+which `DirectTransport` does not speak.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 import requests
 import urllib3
-from requests.utils import DEFAULT_CA_BUNDLE_PATH, default_headers, select_proxy
+from requests.utils import select_proxy
 from urllib3.exceptions import ConnectTimeoutError, NewConnectionError, ReadTimeoutError
 
 from kiwoom_terminal.api.errors import NetworkError
-from kiwoom_terminal.api.one_write import POOL_CLASSES, mount_one_write
+from kiwoom_terminal.api.one_write import OneWriteAdapter, mount_one_write
 
 Timeout = tuple[float, float]  # (connect, read) seconds
 
@@ -69,16 +69,16 @@ class Transport(Protocol):
 
 
 def make_transport(base_url: str, *, direct: bool = False) -> Transport:
-    """The transport for `base_url`: DirectTransport when `direct` and no proxy applies,
-    else RequestsTransport. Proxy and CA-bundle settings are read from the environment
-    once, here (per call, requests would rescan it and ~/.netrc: ≈0.2 ms per order)."""
+    """The transport for `base_url` over a new session: DirectTransport when `direct` and
+    no proxy applies, else RequestsTransport. Proxy and CA-bundle settings are read from
+    the environment once, here (per call, requests would rescan it and ~/.netrc: ≈0.2 ms
+    per order)."""
     session = requests.Session()
     mount_one_write(session)
     settings = session.merge_environment_settings(base_url, {}, None, None, None)
     session.trust_env = False
     if direct and select_proxy(base_url, settings["proxies"]) is None:
-        session.close()
-        return DirectTransport(base_url, verify=settings["verify"])
+        return DirectTransport(base_url, session, verify=settings["verify"])
     return RequestsTransport(base_url, session, settings)
 
 
@@ -124,24 +124,25 @@ class RequestsTransport:
 
 
 class DirectTransport:
-    """POSTs through one urllib3 connection pool (one kept-alive connection; the order
-    worker sends one request at a time). A connection the server closed while idle is
-    noticed before reuse and replaced, as requests does; a request is never resent."""
+    """POSTs through the connection pool of the session's adapter for the base URL (one
+    kept-alive connection: the order worker sends one request at a time). A connection
+    the server closed while idle is noticed before reuse and replaced, as requests does;
+    a request is never resent."""
 
-    def __init__(self, base_url: str, *, verify: bool | str = True) -> None:
+    def __init__(
+        self, base_url: str, session: requests.Session, *, verify: bool | str = True
+    ) -> None:
         self.base_url = base_url.rstrip("/")
         url = urllib3.util.parse_url(self.base_url)
         if url.scheme not in ("http", "https") or not url.host:
             raise ValueError(f"not an http(s) URL: {base_url!r}")
+        adapter = session.get_adapter(self.base_url)
+        if not isinstance(adapter, OneWriteAdapter):
+            raise TypeError("DirectTransport needs the session's OneWriteAdapter")
+        self._session = session  # owns the pool and its connection; closed with it
+        self._pool = adapter.pool_for(self.base_url, verify)
         self._prefix = (url.path or "").rstrip("/")
-        self._headers = dict(default_headers())  # what requests would add
-        tls: dict[str, Any] = {}
-        if url.scheme == "https":  # verified as requests verifies (see the module)
-            tls["cert_reqs"] = "CERT_REQUIRED" if verify else "CERT_NONE"
-            if verify:
-                bundle = verify if isinstance(verify, str) else DEFAULT_CA_BUNDLE_PATH
-                tls["ca_cert_dir" if os.path.isdir(bundle) else "ca_certs"] = bundle
-        self._pool = POOL_CLASSES[url.scheme](url.host, url.port, maxsize=1, **tls)
+        self._headers = dict(session.headers)  # what requests would add
 
     def post(
         self, path: str, headers: dict[str, str], data: bytes, timeout: Timeout, api_id: str
@@ -169,7 +170,7 @@ class DirectTransport:
         return HttpReply(response.status, response.data, response.headers)
 
     def close(self) -> None:
-        self._pool.close()
+        self._session.close()
 
 
 def _connect_failed(base_url: str, api_id: str, *, timed_out: bool = False) -> NetworkError:

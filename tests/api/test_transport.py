@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import pytest
+import requests
 
 from kiwoom_terminal.api.errors import NetworkError
 from kiwoom_terminal.api.rest import RestClient
@@ -131,4 +132,29 @@ def test_a_base_url_path_prefix_is_kept(direct: bool) -> None:
 
 def test_only_http_urls_are_accepted() -> None:
     with pytest.raises(ValueError, match="not an http"):
-        DirectTransport("ws://127.0.0.1:9")
+        DirectTransport("ws://127.0.0.1:9", requests.Session())
+
+
+def test_the_direct_way_sends_through_the_process_requests_session() -> None:
+    """One requests.Session per process, orders included: the direct transport's pool is
+    the one the session's adapter keeps for the base URL, and closing the client closes
+    the session's connections."""
+    stub = StubKiwoom(default={"kt10001": ok(ord_no="0000063", dmst_stex_tp="KRX")})
+    with stub_kiwoom(stub) as server:
+        client = RestClient(
+            server.url, sim_credentials(), token_store=LocalTokenStore(), direct=True
+        )
+        try:
+            api_id, body = order_body(ORDER)
+            client.call(api_id, body, reissue_retry=False)
+            transport = client._transport
+            assert isinstance(transport, DirectTransport)
+            session = transport._session
+            pools = session.get_adapter(server.url).poolmanager.pools
+            # urllib3's pool container cannot be iterated, only its keys()
+            (pool,) = (pools[key] for key in pools.keys())  # noqa: SIM118
+            assert pool is transport._pool
+            assert pool.num_requests == 2 and pool.num_connections == 1  # token, order
+        finally:
+            client.close()
+        assert len(session.get_adapter(server.url).poolmanager.pools) == 0
