@@ -319,6 +319,11 @@ def main() -> int:
     return 0
 
 
+def share_over_target(latencies: list[float]) -> float:
+    """The share of `latencies` over the target, in %."""
+    return sum(1 for x in latencies if x > TARGET_MS) * 100 / len(latencies)
+
+
 def report(
     side: str,
     rate: int,
@@ -338,8 +343,7 @@ def report(
     print(f"{name}_max_{label}: {max(latencies):.2f} ms")
     # The p99 of a few hundred sells rests on its three or four largest; the share over the
     # target counts every slow one and moves less from run to run.
-    over = sum(1 for x in latencies if x > TARGET_MS) * 100 / len(latencies)
-    print(f"{side}share_over_{TARGET_MS:g}ms_{label}: {over:.1f} %")
+    print(f"{side}share_over_{TARGET_MS:g}ms_{label}: {share_over_target(latencies):.1f} %")
     stage_names = ("server_to_worker", "worker_to_decision", "decision_to_server")
     for i, stage in enumerate((*stage_names, "arrival_to_sim_loop", "arrival_to_sim_handler")):
         values = [s[i] for s in stages if s[i] == s[i]]
@@ -355,7 +359,7 @@ def report(
         later = [lat + s[i] for lat, s in zip(latencies, stages)]
         print(f"{side}tick_to_{end}_p50_{label}: {statistics.median(later):.2f} ms")
         print(f"{side}tick_to_{end}_p99_{label}: {percentile(later, 99):.2f} ms")
-        over = sum(1 for x in later if x > TARGET_MS) * 100 / len(later)
+        over = share_over_target(later)
         print(f"{side}tick_to_{end}_share_over_{TARGET_MS:g}ms_{label}: {over:.1f} %")
     p99 = percentile(latencies, 99)
     print(f"{name}_p99_{label}: {p99:.2f} ms")

@@ -9,8 +9,8 @@ only once the second one is in. Measured on the order path of bench/tick_to_orde
 * the simulator woke for the head, found no body and had to wake again for it, each wake
   queued behind whatever its loop was doing — a real server does the same work twice.
 
-`OneWriteAdapter` (mounted on the session of transport.RequestsTransport, and the same
-connections in transport.DirectTransport's pool) holds the head back and
+`OneWriteAdapter` (mounted on every `RestClient`'s session; transport.DirectTransport
+sends through the same adapter's pool) holds the head back and
 writes it together with the body. Only a `bytes` body with a Content-Length header takes
 this path (every TR call: `RestClient` sends JSON bytes, requests sets the length); any
 other request is written exactly as urllib3 writes it. Nothing else changes: the same
@@ -75,20 +75,15 @@ class _HTTPSConnectionPool(HTTPSConnectionPool):
     ConnectionCls = _HTTPSConnection
 
 
-# urllib3 pools whose connections write a request in one piece, by URL scheme (used by
-# the adapter below and by transport.DirectTransport).
-POOL_CLASSES: dict[str, type[HTTPConnectionPool]] = {
-    "http": _HTTPConnectionPool,
-    "https": _HTTPSConnectionPool,
-}
-
-
 class OneWriteAdapter(HTTPAdapter):
     """requests' HTTPAdapter with connections that write a request in one piece."""
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, **kwargs)
-        self.poolmanager.pool_classes_by_scheme = dict(POOL_CLASSES)
+        self.poolmanager.pool_classes_by_scheme = {
+            "http": _HTTPConnectionPool,
+            "https": _HTTPSConnectionPool,
+        }
 
     def pool_for(
         self, url: str, verify: bool | str, cert: str | tuple[str, str] | None = None

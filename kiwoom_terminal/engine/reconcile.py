@@ -111,6 +111,15 @@ def _fill_progress(snapshot: AccountSnapshot) -> dict[str, OrderProgress]:
     return out
 
 
+def _progress(
+    filled: int, remaining: int, open_: bool, fill: OrderProgress | None
+) -> OrderProgress:
+    """An order's progress with the last fill price and time of `fill` (none: 0 / "")."""
+    if fill is None:
+        return OrderProgress(filled, remaining, open_)
+    return OrderProgress(filled, remaining, open_, fill.fill_price, fill.fill_time)
+
+
 def plan_orders(
     known: Iterable[KnownOrder],
     unknown: Iterable[UnknownRequest],
@@ -135,15 +144,11 @@ def plan_orders(
         fill = fills.get(order.order_no)
         if row is not None:
             filled = max(order.filled, row.order_qty - row.unfilled_qty)
-            price = fill.fill_price if fill is not None else 0
-            at = fill.fill_time if fill is not None else ""
-            plan.progress[order.order_no] = OrderProgress(filled, row.unfilled_qty, True, price, at)
+            plan.progress[order.order_no] = _progress(filled, row.unfilled_qty, True, fill)
         else:
             filled = max(order.filled, fill.filled if fill is not None else 0)
             filled = min(filled, order.quantity) if order.quantity > 0 else filled
-            price = fill.fill_price if fill is not None else 0
-            at = fill.fill_time if fill is not None else ""
-            plan.progress[order.order_no] = OrderProgress(filled, 0, False, price, at)
+            plan.progress[order.order_no] = _progress(filled, 0, False, fill)
     claimed: set[str] = set()
     for req in unknown:
         candidates = [
@@ -155,13 +160,8 @@ def plan_orders(
             c = candidates[0]
             claimed.add(c.order_no)
             open_ = c.source == "open" and c.unfilled_qty > 0
-            fill = fills.get(c.order_no)
-            progress = OrderProgress(
-                c.filled_qty,
-                c.unfilled_qty if open_ else 0,
-                open_,
-                fill.fill_price if fill else 0,
-                fill.fill_time if fill else "",
+            progress = _progress(
+                c.filled_qty, c.unfilled_qty if open_ else 0, open_, fills.get(c.order_no)
             )
             plan.requests[req.request_id] = RequestOutcome(Resolution.ADOPT, c.order_no, progress)
         elif candidates:
@@ -178,13 +178,8 @@ def plan_orders(
     for row in plan.adopt:
         if row.orig_order_no in owned:
             so_far = fills.get(row.order_no)
-            plan.successor_fills[row.order_no] = OrderProgress(
-                max(row.order_qty - row.unfilled_qty, so_far.filled if so_far else 0),
-                row.unfilled_qty,
-                True,
-                so_far.fill_price if so_far else 0,
-                so_far.fill_time if so_far else "",
-            )
+            filled = max(row.order_qty - row.unfilled_qty, so_far.filled if so_far else 0)
+            plan.successor_fills[row.order_no] = _progress(filled, row.unfilled_qty, True, so_far)
     # A modify of ours whose reply was lost (or came back as an error although the server
     # carried it out) and whose new order filled at once: it is in no open list, only in
     # the fills, under a number nobody knows with our order as its original. Without it
@@ -213,9 +208,7 @@ def plan_orders(
                 fill_row.venue,
             )
         )
-        plan.successor_fills[no] = OrderProgress(
-            done.filled, 0, False, done.fill_price, done.fill_time
-        )
+        plan.successor_fills[no] = _progress(done.filled, 0, False, done)
     return plan
 
 

@@ -3,15 +3,16 @@
 The supervisor's reader threads write one byte to a socket when a result buffer goes from
 empty to non-empty, and on POSIX the WebSocket worker writes its ticks and events straight
 into a pipe of its own (`WorkerSupervisor.wakeup_filenos()`: the socket, then that pipe). A
-`QSocketNotifier` on each runs the engine's drain in the Qt thread within microseconds, which is what gets a trailing
-stop from its trigger tick to the order queue in well under a millisecond; the 10 ms / 100 ms
-QTimers of the design stay as a safety net (and are the only path if a notifier cannot be
-created).
+`QSocketNotifier` on each runs the engine's drain in the Qt thread within microseconds,
+which is what gets a trailing stop from its trigger tick to the order queue in well under a
+millisecond; the 10 ms / 100 ms QTimers of the design stay as a safety net (and are the
+only path if a notifier cannot be created).
 
 Windows: the supervisor uses a socket pair rather than a pipe precisely because Windows'
 select() — which Qt's notifier uses there — only watches sockets, so the notifier works on
-every platform (and there the WebSocket worker's results go through a reader thread too). If creating it fails anyway, `Wakeup.active` is False and the engine falls
-back to the timers alone (logged once).
+every platform (and there the WebSocket worker's results go through a reader thread too).
+If creating it fails anyway, `Wakeup.active` is False and the engine falls back to the
+timers alone (logged once).
 
 The GIL: results reach the supervisor's buffer through a reader thread, and an order leaves
 through the order queue's feeder thread. Both need the GIL while the Qt thread may be busy

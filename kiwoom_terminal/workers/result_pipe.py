@@ -220,9 +220,6 @@ class ResultPipe:
             poller.poll(None if left is None else max(1, int(left * 1000)))
         return self._ready.popleft()
 
-    def get_nowait(self) -> Any:
-        return self.get(block=False)
-
     def empty(self) -> bool:
         if self._reader is None:
             return True

@@ -598,7 +598,7 @@ class WorkerSupervisor:
 
     def _notify(self) -> None:
         """A message was just buffered (caller holds the lock): make the wake-up socket
-        readable unless it already is owed, and call the wake-up callback."""
+        readable unless it already is owed."""
         if self._wake_flag:
             return  # a byte is in the socket (or on its way); poll() clears both together
         self._wake_flag = True
