@@ -28,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -197,7 +198,7 @@ class CellProbe(QObject):
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=60.0, help="measured run length")
     parser.add_argument("--rate", type=int, default=5000, help="crowd ticks per second")
     parser.add_argument("--stocks", type=int, default=100, help="tracked stocks")
@@ -304,6 +305,7 @@ def main() -> int:
         if terminal is not None:
             terminal.close()
         sim.stop()
+        shutil.rmtree(work, ignore_errors=True)
     return 0
 
 

@@ -108,7 +108,7 @@ async def measure(
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--seconds", type=float, default=5.0, help="measurement per rate")
     parser.add_argument("--batch", type=int, default=20, help="REAL entries per frame")
     parser.add_argument("--profile", help="write the simulator's cProfile to this file")

@@ -29,7 +29,9 @@ samples (the third largest) and the maximum is printed beside it.
     .venv/bin/python bench/tick_to_order.py [--trials 45] [--rates 5000,20000] [--rounds 4]
         [--baseline PATH]
 
-`--samples PATH` writes every sell's latency and stage split (JSON) for a closer look.
+`--samples PATH` writes every sell's latency and stage split (JSON) for a closer look, each
+split ending with the trigger tick's wall-clock time, to find the sell in a trace taken
+meanwhile (e.g. `perf sched record -k CLOCK_MONOTONIC`).
 `--baseline PATH` compares with another checkout of the terminal (`git worktree add
 /tmp/base <commit>`): its rounds alternate with this checkout's, against the same
 simulator code, and `ratio_…_vs_baseline` lines give this / baseline. The machine's speed
@@ -42,13 +44,17 @@ exits 0 whether or not the target is met.
 from __future__ import annotations
 
 import argparse
+import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -132,16 +138,43 @@ def sell_received(control: Any, code: str) -> tuple[float, float, float]:
     raise RuntimeError(f"the sell of {code} reached the server but is not in the account")
 
 
+def send_price_move(rest_url: str, code: str, price: int) -> Callable[[], dict[str, Any]]:
+    """Send the control command that prints `code`'s trigger trade (its walk paused) and
+    return a function that reads the reply later; until then the reply waits in the socket
+    and this script does not wake up for it."""
+    url = urllib.parse.urlsplit(rest_url)
+    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
+    body = json.dumps({"code": code, "price": price, "qty": 1, "pause": True})
+    conn.request(
+        "POST",
+        url.path.rstrip("/") + "/_sim/price",
+        body=body,
+        headers={"Content-Type": "application/json"},
+    )
+
+    def read_reply() -> dict[str, Any]:
+        try:
+            reply = json.loads(conn.getresponse().read())
+        finally:
+            conn.close()
+        if not reply.get("ok"):
+            raise RuntimeError(f"price move of {code} refused: {reply.get('error')}")
+        return reply
+
+    return read_reply
+
+
 def entries_sent(control: Any) -> int:
     return sum(int(s["entries"]) for s in control.state()["sessions"])
 
 
 def run_round(
-    rates: list[int], trials: int, terminal_repo: Path = REPO
+    rates: list[int], trials: int, terminal_repo: Path = REPO, keep_work: bool = False
 ) -> dict[int, tuple[list[float], list[tuple[float, ...]], float]]:
     """One fresh simulator and a fresh terminal (from `terminal_repo`); `trials` sells per
     rate. Returns, per rate, the latencies (ms), the per-stage split of each and the tick
-    rate delivered."""
+    rate delivered. The round's folder (settings, data, the terminal's log) is removed
+    afterwards unless `keep_work`."""
     work = Path(tempfile.mkdtemp(prefix="tick_to_order-"))
     sim = start_simulator(
         "--seed", "5", "--faults", "rate=500,global_rate=1000", "--log-level", "WARNING"
@@ -216,12 +249,15 @@ def run_round(
                 trigger = krx.round_down_to_tick(int(high * 0.94))
                 sells = control.requests().get(SELL_API, 0)
                 # The reply of the price move carries the trigger tick's stamp, so no second
-                # request reaches the simulator while it sends that tick.
-                quote = control.call("price", code=code, price=trigger, qty=1, pause=True)
-                tick_at = float(quote["last_tick_at"])
+                # request reaches the simulator while it sends that tick. The reply is read
+                # only after the sell is on its way: waking up for it and parsing it took
+                # this script 0.3-1 ms of CPU inside the measured window, and in a perf
+                # trace it held the core a woken terminal process was waiting for.
+                read_reply = send_price_move(sim.rest_url, code, trigger)
                 # Keep quiet while the sell is on its way: a poll now would be one more HTTP
                 # request for the simulator to serve in the very window being measured.
                 time.sleep(0.03)
+                tick_at = float(read_reply()["last_tick_at"])
                 # Poll the cheap request counter, then read the order's stamp once.
                 wait_for(
                     lambda n=sells: control.requests().get(SELL_API, 0) > n,
@@ -231,7 +267,10 @@ def run_round(
                 received, loop_read, read = sell_received(control, code)
                 latencies.append((received - tick_at) * 1000.0)
                 split = decision_times(work / "data" / "journal.sqlite3", code, tick_at, received)
-                stages.append((*split, (loop_read - received) * 1000.0, (read - received) * 1000.0))
+                # The trigger's wall-clock time last, to line a sell up with a trace (perf).
+                stages.append(
+                    (*split, (loop_read - received) * 1000.0, (read - received) * 1000.0, tick_at)
+                )
             achieved = (entries_sent(control) - sent0) / (time.monotonic() - t0)
             results[rate] = (latencies, stages, achieved)
     finally:
@@ -242,11 +281,15 @@ def run_round(
             except subprocess.TimeoutExpired:
                 terminal.kill()
         sim.stop()
+        if keep_work:
+            print(f"round_folder: {work} (simulator pid {sim.pid})", file=sys.stderr)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
     return results
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--trials", type=int, default=45, help="trials per tick rate and round")
     parser.add_argument("--rates", default="5000,20000", help="crowd ticks per second")
     parser.add_argument(
@@ -265,6 +308,12 @@ def main() -> int:
     parser.add_argument(
         "--samples", type=Path, help="also write every sell's latency and stages here (JSON)"
     )
+    parser.add_argument(
+        "--keep-work",
+        action="store_true",
+        help="keep each round's folder (the terminal's log names its worker pids, the "
+        "journal) and name it on stderr, to read beside a trace",
+    )
     parser.add_argument("--round-out", type=Path, help=argparse.SUPPRESS)  # one round → JSON
     parser.add_argument("--terminal-repo", type=Path, default=REPO, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -272,7 +321,7 @@ def main() -> int:
     if args.trials * len(rates) > STOCKS:
         parser.error(f"at most {STOCKS} trials in all (each sells one of the {STOCKS} stocks)")
     if args.round_out is not None:
-        result = run_round(rates, args.trials, args.terminal_repo.resolve())
+        result = run_round(rates, args.trials, args.terminal_repo.resolve(), args.keep_work)
         args.round_out.write_text(json.dumps(result))
         return 0
     sides = {"": REPO}
@@ -293,6 +342,7 @@ def main() -> int:
                 command = [sys.executable, __file__, "--trials", str(args.trials)]
                 command += ["--rates", args.rates, "--round-out", str(out)]
                 command += ["--terminal-repo", str(repo)]
+                command += ["--keep-work"] if args.keep_work else []
                 subprocess.run(command, check=True)
                 for rate, (latencies, stages, achieved) in json.loads(out.read_text()).items():
                     pooled[side][int(rate)][0] += latencies

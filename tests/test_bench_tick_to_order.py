@@ -1,0 +1,57 @@
+"""bench/tick_to_order.py still works end to end: one short round against a real simulator
+and a real headless terminal, sells that reach the server, figures in the `name: value
+unit` format with the headline last, and no round folder left behind in the temp folder.
+
+No timing is judged here (the script reports; docs/BENCHMARKS.md records the figures).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from kiwoom_terminal.sim.http import _RX_TIMESTAMPS
+
+REPO = Path(__file__).resolve().parents[1]
+LINE = re.compile(r"^([a-z0-9_]+): (\S+)(?: (.+))?$")
+
+
+def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    samples = tmp_path / "samples.json"
+    env = dict(os.environ, TMPDIR=str(temp), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "tick_to_order.py")]
+        + ["--trials", "3", "--rates", "5000", "--rounds", "1", "--samples", str(samples)],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    lines = done.stdout.strip().splitlines()
+    figures = {}
+    for line in lines:
+        match = LINE.match(line)
+        assert match, f"not a `name: value unit` line: {line!r}"
+        figures[match.group(1)] = match.group(2)
+    assert lines[-1].startswith("tick_to_order_p99_at_5k: ")
+    assert figures["trials_5k"] == "3"
+    stamped = "3" if _RX_TIMESTAMPS else "0"  # the kernel's arrival stamp where it exists
+    assert figures["arrivals_stamped_by_kernel_5k"] == stamped
+    latency = float(figures["tick_to_order_p99_at_5k"])
+    assert math.isfinite(latency) and latency > 0
+    # Every sell's latency and its split, the trigger's wall-clock time last.
+    pooled = json.loads(samples.read_text())[""]["5000"]
+    latencies, stages = pooled[0], pooled[1]
+    assert len(latencies) == 3 and all(x > 0 for x in latencies)
+    assert all(len(split) == 6 and split[5] > 1.7e9 for split in stages)
+    # The rounds' folders (settings, journal, the terminal's log) are removed.
+    assert sorted(p.name for p in temp.iterdir()) == []
