@@ -44,7 +44,6 @@ exits 0 whether or not the target is met.
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
@@ -53,8 +52,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -136,32 +133,6 @@ def sell_received(control: Any, code: str) -> tuple[float, float, float]:
                 float(order["read_at"]),
             )
     raise RuntimeError(f"the sell of {code} reached the server but is not in the account")
-
-
-def send_price_move(rest_url: str, code: str, price: int) -> Callable[[], dict[str, Any]]:
-    """Send the control command that prints `code`'s trigger trade (its walk paused) and
-    return a function that reads the reply later; until then the reply waits in the socket
-    and this script does not wake up for it."""
-    url = urllib.parse.urlsplit(rest_url)
-    conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, timeout=30)
-    body = json.dumps({"code": code, "price": price, "qty": 1, "pause": True})
-    conn.request(
-        "POST",
-        url.path.rstrip("/") + "/_sim/price",
-        body=body,
-        headers={"Content-Type": "application/json"},
-    )
-
-    def read_reply() -> dict[str, Any]:
-        try:
-            reply = json.loads(conn.getresponse().read())
-        finally:
-            conn.close()
-        if not reply.get("ok"):
-            raise RuntimeError(f"price move of {code} refused: {reply.get('error')}")
-        return reply
-
-    return read_reply
 
 
 def entries_sent(control: Any) -> int:
@@ -253,7 +224,9 @@ def run_round(
                 # only after the sell is on its way: waking up for it and parsing it took
                 # this script 0.3-1 ms of CPU inside the measured window, and in a perf
                 # trace it held the core a woken terminal process was waiting for.
-                read_reply = send_price_move(sim.rest_url, code, trigger)
+                read_reply = control.call_later(
+                    "price", code=code, price=trigger, qty=1, pause=True
+                )
                 # Keep quiet while the sell is on its way: a poll now would be one more HTTP
                 # request for the simulator to serve in the very window being measured.
                 time.sleep(0.03)

@@ -13,7 +13,10 @@ Every method raises `SimControlError` with the server's message when a command f
 
 from __future__ import annotations
 
+import http.client
+import json
 import time
+import urllib.parse
 from collections.abc import Callable
 from typing import Any
 
@@ -38,13 +41,25 @@ class SimControl:
 
     def call(self, command: str, **body: Any) -> dict[str, Any]:
         resp = self._http.post(self.base + command, json=body, timeout=self.timeout)
-        try:
-            data = resp.json()
-        except ValueError as exc:
-            raise SimControlError(f"{command}: HTTP {resp.status_code}, not JSON") from exc
-        if not data.get("ok"):
-            raise SimControlError(f"{command}: {data.get('error', resp.status_code)}")
-        return data
+        return _checked(command, resp.status_code, resp.content)
+
+    def call_later(self, command: str, **body: Any) -> Callable[[], dict[str, Any]]:
+        """Send `command` now and return a function that reads its reply: until it is
+        called the reply waits in the socket, so the caller does not wake up for it (a
+        benchmark keeping quiet while what the command set off is being measured)."""
+        url = urllib.parse.urlsplit(self.base + command)
+        conn = http.client.HTTPConnection(url.hostname or "127.0.0.1", url.port, self.timeout)
+        headers = {"Content-Type": "application/json"}
+        conn.request("POST", url.path, body=json.dumps(body), headers=headers)
+
+        def read_reply() -> dict[str, Any]:
+            try:
+                resp = conn.getresponse()
+                return _checked(command, resp.status, resp.read())
+            finally:
+                conn.close()
+
+        return read_reply
 
     # --- reading -------------------------------------------------------------------------
 
@@ -179,3 +194,15 @@ class SimControl:
             if time.monotonic() > deadline:
                 raise TimeoutError(f"condition not met within {timeout:.1f} s")
             time.sleep(interval)
+
+
+def _checked(command: str, status: int, content: bytes) -> dict[str, Any]:
+    """The reply of `command` as a dict; SimControlError when it is not JSON or says the
+    command failed."""
+    try:
+        data: dict[str, Any] = json.loads(content)
+    except ValueError as exc:
+        raise SimControlError(f"{command}: HTTP {status}, not JSON") from exc
+    if not data.get("ok"):
+        raise SimControlError(f"{command}: {data.get('error', status)}")
+    return data
