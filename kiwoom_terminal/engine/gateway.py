@@ -6,7 +6,8 @@ Sending (`place`, `modify`, `cancel`), in this order, every time:
    with an unknown outcome, for a sell while a sell of that code is still open, and during
    the cool-down after the server rejected an automatic order of that code and side;
 2. check the risk limits (`decisions.check_risk`; cancels always pass);
-3. write the decision and the request to the journal (before anything is sent);
+3. write the decision and the request to the journal ahead of sending (`Journal.written_ahead`:
+   durable before the order leaves, committed to SQLite right after it);
 4. register the order (`OrderManager`) and mark the position buy / sell pending, so a
    second tick batch or condition event cannot send it again;
 5. put it on the order worker's queue.
@@ -176,29 +177,30 @@ class OrderGateway:
             seen = int(info.get("trigger_price") or 0) or request.price
             entries.append((JournalKind.DECISION, {**fields, "price": seen}))
         entries.append((JournalKind.ORDER_REQUEST, fields))
-        ctx.journal.record_many(entries)
-        order = self.register_sent(
-            request_id,
-            request,
-            purpose=purpose,
-            source=source,
-            reason=reason,
-            sent_at=ctx.wall(),
-            server_time=server_time,
-            cost_basis=cost,
-        )
-        ctx.ledger.order_sent(ctx.mono())
-        try:
-            ctx.send(PlaceOrderRequest(request, request_id=request_id))
-        except Exception as exc:  # the supervisor is stopped: nothing was sent
-            order.status = OrderStatus.REJECTED
-            ctx.refresh_pending(code)
-            self._drop_if_idle(code)
-            message = f"{code} 주문을 보내지 못했습니다: {exc}"
-            ctx.journal.record(
-                JournalKind.ORDER_REJECT, code=code, request_id=request_id, reason=message
+        # Written ahead: durable before the order leaves, in SQLite right after (journal.py).
+        with ctx.journal.written_ahead(entries):
+            order = self.register_sent(
+                request_id,
+                request,
+                purpose=purpose,
+                source=source,
+                reason=reason,
+                sent_at=ctx.wall(),
+                server_time=server_time,
+                cost_basis=cost,
             )
-            return None, message
+            ctx.ledger.order_sent(ctx.mono())
+            try:
+                ctx.send(PlaceOrderRequest(request, request_id=request_id))
+            except Exception as exc:  # the supervisor is stopped: nothing was sent
+                order.status = OrderStatus.REJECTED
+                ctx.refresh_pending(code)
+                self._drop_if_idle(code)
+                message = f"{code} 주문을 보내지 못했습니다: {exc}"
+                ctx.journal.record(
+                    JournalKind.ORDER_REJECT, code=code, request_id=request_id, reason=message
+                )
+                return None, message
         side_text = side.text
         kind = "시장가" if request.order_type is OrderType.MARKET else f"{request.price:,}원"
         ctx.log(
@@ -282,24 +284,24 @@ class OrderGateway:
             ctx.log("WARNING", verdict.message)
             return False
         request_id = new_request_id()
-        ctx.journal.record(
-            JournalKind.AMEND,
-            code=order.code,
-            side=order.side.value,
-            order_no=order.order_no,
-            request_id=request_id,
-            price=price,
-            quantity=quantity,
-            reason=reason,
-            detail={"from_price": order.price, "amend_count": order.amend_count + 1},
-        )
-        ctx.orders.add_modify(request_id, order, price, quantity)
-        ctx.ledger.order_sent(ctx.mono())
-        command = ModifyOrderRequest(
-            ModifyRequest(order.order_no, order.code, quantity, price, order.venue),
-            request_id=request_id,
-        )
-        return self._send_command(order, command, "정정", reason)
+        amend = {
+            "code": order.code,
+            "side": order.side.value,
+            "order_no": order.order_no,
+            "request_id": request_id,
+            "price": price,
+            "quantity": quantity,
+            "reason": reason,
+            "detail": {"from_price": order.price, "amend_count": order.amend_count + 1},
+        }
+        with ctx.journal.written_ahead([(JournalKind.AMEND, amend)]):
+            ctx.orders.add_modify(request_id, order, price, quantity)
+            ctx.ledger.order_sent(ctx.mono())
+            command = ModifyOrderRequest(
+                ModifyRequest(order.order_no, order.code, quantity, price, order.venue),
+                request_id=request_id,
+            )
+            return self._send_command(order, command, "정정", reason)
 
     def cancel(
         self, order: ManagedOrder, reason: str, *, quantity: int = 0, then_market: bool = False
@@ -310,23 +312,23 @@ class OrderGateway:
             return False
         request_id = new_request_id()
         quantity = quantity or order.remaining
-        ctx.journal.record(
-            JournalKind.CANCEL,
-            code=order.code,
-            side=order.side.value,
-            order_no=order.order_no,
-            request_id=request_id,
-            price=order.price,
-            quantity=quantity,
-            reason=reason,
-            detail={"then_market": then_market},
-        )
-        ctx.orders.add_cancel(request_id, order, quantity, then_market=then_market)
-        command = CancelOrderRequest(
-            CancelRequest(order.order_no, order.code, quantity, order.venue),
-            request_id=request_id,
-        )
-        return self._send_command(order, command, "취소", reason)
+        cancel = {
+            "code": order.code,
+            "side": order.side.value,
+            "order_no": order.order_no,
+            "request_id": request_id,
+            "price": order.price,
+            "quantity": quantity,
+            "reason": reason,
+            "detail": {"then_market": then_market},
+        }
+        with ctx.journal.written_ahead([(JournalKind.CANCEL, cancel)]):
+            ctx.orders.add_cancel(request_id, order, quantity, then_market=then_market)
+            command = CancelOrderRequest(
+                CancelRequest(order.order_no, order.code, quantity, order.venue),
+                request_id=request_id,
+            )
+            return self._send_command(order, command, "취소", reason)
 
     def _send_command(
         self,

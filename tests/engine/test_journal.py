@@ -3,6 +3,7 @@
 import datetime as dt
 import os
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
@@ -139,3 +140,121 @@ def test_command_line_reads_the_journal_of_the_chosen_mode(
     assert "실계좌 기록" in capsys.readouterr().out
     assert main([]) == 1  # the simulator's journal: none yet
     assert "sim" in capsys.readouterr().err
+
+
+def _order_entries(request_id: str) -> list[tuple[JournalKind, dict[str, object]]]:
+    fields = {"code": "005930", "side": "sell", "request_id": request_id, "quantity": 10}
+    return [
+        (JournalKind.DECISION, {**fields, "price": 72_300, "reason": "트레일링 스탑"}),
+        (JournalKind.ORDER_REQUEST, fields),
+    ]
+
+
+@pytest.mark.skipif(os.name != "posix", reason="SIGKILL semantics")
+def test_entries_written_ahead_survive_a_kill_before_their_commit(tmp_path: Path) -> None:
+    """Killed after the intent write, while 'sending': the restarted journal has the
+    decision and the request, once, after what was committed before."""
+    path = tmp_path / "j.sqlite3"
+    writer = textwrap.dedent(
+        """
+        import sys, time
+        from pathlib import Path
+        from kiwoom_terminal.engine.journal import Journal, JournalKind
+        j = Journal(Path(sys.argv[1]))
+        j.record(JournalKind.NOTICE, reason="시작")
+        fields = {"code": "005930", "side": "sell", "request_id": "o-1", "quantity": 10}
+        with j.written_ahead([(JournalKind.DECISION, {**fields, "price": 72_300}),
+                              (JournalKind.ORDER_REQUEST, fields)]):
+            print("sending", flush=True)
+            time.sleep(60)
+        """
+    )
+    proc = subprocess.Popen(
+        [sys.executable, "-c", writer, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == "sending"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert [e.kind for e in Journal(path, writer=False).entries()] == [JournalKind.NOTICE]
+    journal = Journal(path)  # the restarted terminal's
+    assert [(e.kind, e.request_id, e.price) for e in journal.entries()] == [
+        (JournalKind.NOTICE, "", 0),
+        (JournalKind.DECISION, "o-1", 72_300),
+        (JournalKind.ORDER_REQUEST, "o-1", 0),
+    ]
+    assert journal.intent_path.stat().st_size == 0
+    journal.close()
+    assert len(Journal(path).entries()) == 3  # folded once, not again
+
+
+def test_written_ahead_entries_are_committed_after_the_block(tmp_path: Path) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    reader = Journal(journal.path, writer=False)
+    with journal.written_ahead(_order_entries("o-1")):
+        assert reader.entries() == []  # not in SQLite yet …
+        assert b'"o-1"' in journal.intent_path.read_bytes()  # … but on disk
+    assert [e.kind for e in reader.entries()] == [JournalKind.DECISION, JournalKind.ORDER_REQUEST]
+    assert journal.intent_path.stat().st_size == 0
+    with (
+        pytest.raises(ValueError, match="request id"),
+        journal.written_ahead([(JournalKind.NOTICE, {"reason": "x"})]),
+    ):
+        pass
+
+
+def test_an_entry_recorded_while_sending_comes_after_the_written_ahead_ones(
+    tmp_path: Path,
+) -> None:
+    journal = Journal(tmp_path / "j.sqlite3")
+    with journal.written_ahead(_order_entries("o-1")):
+        journal.record(JournalKind.ORDER_REJECT, request_id="o-1", reason="보내지 못함")
+    assert [e.kind for e in journal.entries()] == [
+        JournalKind.DECISION,
+        JournalKind.ORDER_REQUEST,
+        JournalKind.ORDER_REJECT,
+    ]
+    assert journal.last_id() == 3
+
+
+def test_folding_skips_entries_already_committed_and_unreadable_lines(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A crash between the commit and the emptying of the intent file leaves entries that
+    are already in the database; a torn last line is skipped with a warning."""
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    with journal.written_ahead(_order_entries("o-1")):
+        line = journal.intent_path.read_bytes()
+    with journal.written_ahead(_order_entries("o-2")):
+        pending = journal.intent_path.read_bytes()
+    journal.close()
+    # o-1 committed, o-2 only in the file (its commit "never happened"), a torn line
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DELETE FROM journal WHERE request_id = 'o-2'")
+    db.close()
+    path.with_name(path.name + "-intent").write_bytes(line + pending + b'[["2026-11-')
+    reopened = Journal(path)
+    assert [(e.kind, e.request_id) for e in reopened.entries()] == [
+        (JournalKind.DECISION, "o-1"),
+        (JournalKind.ORDER_REQUEST, "o-1"),
+        (JournalKind.DECISION, "o-2"),
+        (JournalKind.ORDER_REQUEST, "o-2"),
+    ]
+    assert "line 3 unreadable" in caplog.text
+    assert "2 entries" in caplog.text
+
+
+def test_a_reader_leaves_the_intent_file_alone(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    Journal(path).close()
+    intent = path.with_name(path.name + "-intent")
+    line = b'[["2026-11-23T09:31:05.000+09:00","20261123","order_request","005930","sell","","o-9",0,10,"","{}"]]\n'
+    intent.write_bytes(line)
+    assert Journal(path, writer=False).entries() == []
+    assert intent.read_bytes() == line  # the running terminal's to fold or commit
+    assert [e.request_id for e in Journal(path).entries()] == ["o-9"]

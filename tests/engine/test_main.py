@@ -136,7 +136,7 @@ def test_headless_sim_mode_starts_and_stops_its_simulator(tmp_path: Path) -> Non
         def reconciled() -> bool:
             if not journal_path.exists():
                 return False
-            journal = Journal(journal_path)
+            journal = Journal(journal_path, writer=False)  # the terminal is running
             try:
                 return bool(journal.entries(kinds=[JournalKind.RECONCILE]))
             finally:

@@ -4,6 +4,7 @@ the duplicate-sell guard."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -155,23 +156,33 @@ def test_unknown_outcome_stays_open_and_is_reported() -> None:
 
 
 class Recorder:
-    """Stands in for the supervisor: records each request with the journal kinds that were
-    already written for its request id at the moment it was sent."""
+    """Stands in for the supervisor: records each request with the journal kinds of its
+    request id that a crash at the moment of sending would leave on disk (the journal's
+    files are copied aside and opened the way a restarted terminal opens them)."""
 
-    def __init__(self) -> None:
+    def __init__(self, crash_dir: Path) -> None:
         self.journal: Journal | None = None
+        self.crash_dir = crash_dir
         self.sent: list[tuple[Any, list[JournalKind]]] = []
 
     def __call__(self, request: Any) -> str:
         assert self.journal is not None
-        kinds = [e.kind for e in self.journal.entries(request_id=request.request_id)]
+        shutil.rmtree(self.crash_dir, ignore_errors=True)
+        self.crash_dir.mkdir()
+        for file in self.journal.path.parent.glob(self.journal.path.name + "*"):
+            shutil.copy(file, self.crash_dir / file.name)
+        on_disk = Journal(self.crash_dir / self.journal.path.name)
+        try:
+            kinds = [e.kind for e in on_disk.entries(request_id=request.request_id)]
+        finally:
+            on_disk.close()
         self.sent.append((request, kinds))
         return str(request.request_id)
 
 
 @pytest.fixture
 def gateway(tmp_path: Path) -> tuple[OrderGateway, Recorder]:
-    recorder = Recorder()
+    recorder = Recorder(tmp_path / "crash")
     settings = AppSettings()
     ctx = EngineContext(
         settings=settings,
@@ -202,6 +213,29 @@ def test_journal_is_written_before_the_order_is_sent(gateway) -> None:
     assert isinstance(request, PlaceOrderRequest)
     assert kinds == [JournalKind.DECISION, JournalKind.ORDER_REQUEST]
     assert gw.ctx.positions["005930"].sell_pending
+    # … and once it is sent, the entries are in SQLite itself, the intent file empty
+    reader = Journal(gw.ctx.journal.path, writer=False)
+    kinds_now = [e.kind for e in reader.entries(request_id=request.request_id)]
+    reader.close()
+    assert kinds_now == [JournalKind.DECISION, JournalKind.ORDER_REQUEST]
+    assert gw.ctx.journal.intent_path.stat().st_size == 0
+
+
+def test_amends_and_cancels_are_written_before_they_are_sent(gateway) -> None:
+    gw, recorder = gateway
+    order, _ = gw.place(
+        OrderRequest("005930", Side.SELL, 10, 71_000), purpose="take_profit", reason="익절"
+    )
+    assert order is not None
+    gw.on_reply(accepted(order.request_id, "0000007"))
+    assert gw.modify(order, 70_900, 10, "정정 1회")
+    modify, kinds = recorder.sent[-1]
+    assert isinstance(modify, ModifyOrderRequest) and kinds == [JournalKind.AMEND]
+    gw.ctx.orders.commands.pop(modify.request_id)
+    order.in_flight = ""
+    assert gw.cancel(order, "취소")
+    cancel, kinds = recorder.sent[-1]
+    assert isinstance(cancel, CancelOrderRequest) and kinds == [JournalKind.CANCEL]
 
 
 def test_a_second_sell_is_never_sent(gateway) -> None:
