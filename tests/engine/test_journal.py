@@ -198,7 +198,12 @@ def test_written_ahead_entries_are_committed_after_the_block(tmp_path: Path) -> 
         assert reader.entries() == []  # not in SQLite yet …
         assert b'"o-1"' in journal.intent_path.read_bytes()  # … but on disk
     assert [e.kind for e in reader.entries()] == [JournalKind.DECISION, JournalKind.ORDER_REQUEST]
-    assert journal.intent_path.stat().st_size == 0
+    with journal.written_ahead(_order_entries("o-22")):
+        pass
+    line, _, _ = journal.intent_path.read_bytes().partition(b"\n")
+    assert b'"o-22"' in line and b'"o-1"' not in line  # the next order's line replaces it
+    journal.close()
+    assert len(Journal(journal.path).entries()) == 4  # reopened: nothing added twice
     with (
         pytest.raises(ValueError, match="request id"),
         journal.written_ahead([(JournalKind.NOTICE, {"reason": "x"})]),
@@ -220,33 +225,35 @@ def test_an_entry_recorded_while_sending_comes_after_the_written_ahead_ones(
     assert journal.last_id() == 3
 
 
-def test_folding_skips_entries_already_committed_and_unreadable_lines(
+def test_folding_adds_only_what_the_database_lacks_and_skips_a_torn_line(
     tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A crash between the commit and the emptying of the intent file leaves entries that
-    are already in the database; a torn last line is skipped with a warning."""
+    """The intent file's line is usually committed already (nothing to add); a crash
+    before the commit leaves entries to add; a torn line is skipped with a warning."""
     path = tmp_path / "j.sqlite3"
+    intent = path.with_name(path.name + "-intent")
     journal = Journal(path)
     with journal.written_ahead(_order_entries("o-1")):
-        line = journal.intent_path.read_bytes()
+        pass
     with journal.written_ahead(_order_entries("o-2")):
-        pending = journal.intent_path.read_bytes()
+        line_o2 = intent.read_bytes()
     journal.close()
-    # o-1 committed, o-2 only in the file (its commit "never happened"), a torn line
-    db = sqlite3.connect(path)
-    with db:
-        db.execute("DELETE FROM journal WHERE request_id = 'o-2'")
-    db.close()
-    path.with_name(path.name + "-intent").write_bytes(line + pending + b'[["2026-11-')
-    reopened = Journal(path)
-    assert [(e.kind, e.request_id) for e in reopened.entries()] == [
+    kinds = [(e.kind, e.request_id) for e in Journal(path).entries()]  # o-2's line: committed
+    assert kinds == [
         (JournalKind.DECISION, "o-1"),
         (JournalKind.ORDER_REQUEST, "o-1"),
         (JournalKind.DECISION, "o-2"),
         (JournalKind.ORDER_REQUEST, "o-2"),
     ]
-    assert "line 3 unreadable" in caplog.text
-    assert "2 entries" in caplog.text
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DELETE FROM journal WHERE request_id = 'o-2'")  # its commit never happened
+    db.close()
+    intent.write_bytes(line_o2 + b'"older, longer line"]]\n')
+    assert [e.request_id for e in Journal(path).entries()] == ["o-1", "o-1", "o-2", "o-2"]
+    intent.write_bytes(line_o2[:40])  # killed in the middle of the write
+    assert len(Journal(path).entries()) == 4
+    assert "unreadable" in caplog.text and "2 entries" in caplog.text
 
 
 def test_a_reader_leaves_the_intent_file_alone(tmp_path: Path) -> None:
