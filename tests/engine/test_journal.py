@@ -95,16 +95,7 @@ def test_committed_entries_survive_kill_9(tmp_path: Path) -> None:
         time.sleep(60)
         """
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", writer, str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "written"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _kill_9_when_it_says(writer, path, "written")
     ids = [e.request_id for e in Journal(path).entries()]
     assert ids == [f"o-{i}" for i in range(50)]
 
@@ -169,16 +160,7 @@ def test_entries_written_ahead_survive_a_kill_before_their_commit(tmp_path: Path
             time.sleep(60)
         """
     )
-    proc = subprocess.Popen(
-        [sys.executable, "-c", writer, str(path)],
-        stdout=subprocess.PIPE,
-        text=True,
-        cwd=Path(__file__).resolve().parents[2],
-    )
-    assert proc.stdout is not None
-    assert proc.stdout.readline().strip() == "sending"
-    os.kill(proc.pid, signal.SIGKILL)
-    proc.wait()
+    _kill_9_when_it_says(writer, path, "sending")
     assert [e.kind for e in Journal(path, writer=False).entries()] == [JournalKind.NOTICE]
     journal = Journal(path)  # the restarted terminal's
     assert [(e.kind, e.request_id, e.price) for e in journal.entries()] == [
@@ -265,3 +247,17 @@ def test_a_reader_leaves_the_intent_file_alone(tmp_path: Path) -> None:
     assert Journal(path, writer=False).entries() == []
     assert intent.read_bytes() == line  # the running terminal's to fold or commit
     assert [e.request_id for e in Journal(path).entries()] == ["o-9"]
+
+
+def _kill_9_when_it_says(script: str, path: Path, line: str) -> None:
+    """Run `script` on the journal at `path` and SIGKILL it once it prints `line`."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", script, str(path)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert proc.stdout is not None
+    assert proc.stdout.readline().strip() == line
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
