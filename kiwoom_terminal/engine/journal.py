@@ -421,6 +421,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         for entry in journal.entries(day=args.day, code=args.code):
             print(format_entry(entry))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        # the reader stopped early (`| head`): not an error; keep Python's exit quiet too
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     finally:
         journal.close()
     return 0

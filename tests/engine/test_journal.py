@@ -249,6 +249,24 @@ def test_a_reader_leaves_the_intent_file_alone(tmp_path: Path) -> None:
     assert [e.request_id for e in Journal(path).entries()] == ["o-9"]
 
 
+@pytest.mark.skipif(os.name != "posix", reason="a shell pipe into head")
+def test_command_line_stops_quietly_when_its_reader_does(tmp_path: Path) -> None:
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    for i in range(5000):
+        journal.record(JournalKind.NOTICE, reason=f"기록 {i}", at=AT)
+    journal.close()
+    done = subprocess.run(
+        f"{sys.executable} -m kiwoom_terminal.engine.journal --db {path} --day 20261123 | head -1",
+        shell=True,
+        capture_output=True,
+        text=True,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert "기록 0" in done.stdout
+    assert done.stderr == ""
+
+
 def _kill_9_when_it_says(script: str, path: Path, line: str) -> None:
     """Run `script` on the journal at `path` and SIGKILL it once it prints `line`."""
     proc = subprocess.Popen(
