@@ -146,18 +146,13 @@ class Journal:
         row = self._db.execute("SELECT MIN(id) FROM journal WHERE day = ?", (day,)).fetchone()
         return int(row[0]) if row[0] is not None else self.last_id() + 1
 
-    def record_many(self, entries: Iterable[tuple[JournalKind, dict[str, Any]]]) -> None:
-        """Append several entries (kind, keyword arguments of `record`) in one commit."""
-        self.commit_pending()
-        self._insert_rows([_row(kind, **fields) for kind, fields in entries])
-
     @contextlib.contextmanager
     def written_ahead(
         self, entries: Iterable[tuple[JournalKind, dict[str, Any]]]
     ) -> Iterator[None]:
         """Make `entries` (kind, keyword arguments of `record`; each with its request id)
-        durable with one append to the intent file, run the block (which sends the order),
-        then commit them to SQLite — whether or not the block raised."""
+        durable with one write of one line to the intent file, run the block (which sends
+        the order), then commit them to SQLite — whether or not the block raised."""
         rows = [_row(kind, **fields) for kind, fields in entries]
         if any(not row[6] for row in rows):
             raise ValueError("an entry written ahead needs its request id")
