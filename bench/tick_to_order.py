@@ -230,7 +230,7 @@ def run_round(
                 # Keep quiet while the sell is on its way: a poll now would be one more HTTP
                 # request for the simulator to serve in the very window being measured.
                 time.sleep(0.03)
-                tick_at = float(read_reply()["last_tick_at"])
+                queued_at = float(read_reply()["last_tick_at"])
                 # Poll the cheap request counter, then read the order's stamp once.
                 wait_for(
                     lambda n=sells: control.requests().get(SELL_API, 0) > n,
@@ -238,11 +238,21 @@ def run_round(
                     30.0,
                 )
                 received, loop_read, read = sell_received(control, code)
+                # The trigger's frame was written before the terminal could act on it, so
+                # its send stamp is there now; 0.0 only if the simulator never stamped it.
+                sent_at = float(control.quote(code).get("last_tick_sent_at") or 0.0)
+                tick_at = sent_at if sent_at > 0 else queued_at
                 latencies.append((received - tick_at) * 1000.0)
                 split = decision_times(work / "data" / "journal.sqlite3", code, tick_at, received)
                 # The trigger's wall-clock time last, to line a sell up with a trace (perf).
                 stages.append(
-                    (*split, (loop_read - received) * 1000.0, (read - received) * 1000.0, tick_at)
+                    (
+                        *split,
+                        (loop_read - received) * 1000.0,
+                        (read - received) * 1000.0,
+                        (sent_at - queued_at) * 1000.0 if sent_at > 0 else float("nan"),
+                        tick_at,
+                    )
                 )
             achieved = (entries_sent(control) - sent0) / (time.monotonic() - t0)
             results[rate] = (latencies, stages, achieved)
@@ -368,7 +378,8 @@ def report(
     # target counts every slow one and moves less from run to run.
     print(f"{side}share_over_{TARGET_MS:g}ms_{label}: {share_over_target(latencies):.1f} %")
     stage_names = ("server_to_worker", "worker_to_decision", "decision_to_server")
-    for i, stage in enumerate((*stage_names, "arrival_to_sim_loop", "arrival_to_sim_handler")):
+    sim_stages = ("arrival_to_sim_loop", "arrival_to_sim_handler", "sim_queue_to_send")
+    for i, stage in enumerate((*stage_names, *sim_stages)):
         values = [s[i] for s in stages if s[i] == s[i]]
         if values:
             print(f"{side}stage_{stage}_p50_{label}: {statistics.median(values):.2f} ms")
@@ -384,6 +395,17 @@ def report(
         print(f"{side}tick_to_{end}_p99_{label}: {percentile(later, 99):.2f} ms")
         over = share_over_target(later)
         print(f"{side}tick_to_{end}_share_over_{TARGET_MS:g}ms_{label}: {over:.1f} %")
+    # The start stamp of the earlier rounds: the simulator queueing the trigger tick, before
+    # its own sending delay (its event loop finishing the price move, replying to this
+    # script, waking the sender task), which a real server spends before the tick leaves it.
+    sent = [(lat, s[5]) for lat, s in zip(latencies, stages) if s[5] == s[5]]
+    print(f"{side}tick_sends_stamped_{label}: {len(sent)} of {len(stages)} sells")
+    if sent:
+        queued = [lat + extra for lat, extra in sent]
+        print(f"{side}tick_queued_to_order_p50_{label}: {statistics.median(queued):.2f} ms")
+        print(f"{side}tick_queued_to_order_p99_{label}: {percentile(queued, 99):.2f} ms")
+        over = share_over_target(queued)
+        print(f"{side}tick_queued_to_order_share_over_{TARGET_MS:g}ms_{label}: {over:.1f} %")
     p99 = percentile(latencies, 99)
     print(f"{name}_p99_{label}: {p99:.2f} ms")
     sys.stdout.flush()

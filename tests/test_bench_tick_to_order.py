@@ -46,12 +46,15 @@ def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
     assert figures["trials_5k"] == "3"
     stamped = "3" if _RX_TIMESTAMPS else "0"  # the kernel's arrival stamp where it exists
     assert figures["arrivals_stamped_by_kernel_5k"] == stamped
+    # The clock starts when the trigger's frame is written, after the simulator queued it.
+    assert figures["tick_sends_stamped_5k"] == "3"
     latency = float(figures["tick_to_order_p99_at_5k"])
     assert math.isfinite(latency) and latency > 0
     # Every sell's latency and its split, the trigger's wall-clock time last.
     pooled = json.loads(samples.read_text())[""]["5000"]
     latencies, stages = pooled[0], pooled[1]
     assert len(latencies) == 3 and all(x > 0 for x in latencies)
-    assert all(len(split) == 6 and split[5] > 1.7e9 for split in stages)
+    assert all(len(split) == 7 and split[6] > 1.7e9 for split in stages)
+    assert all(0 < split[5] < 1000 for split in stages)  # queued before it was sent (ms)
     # The rounds' folders (settings, journal, the terminal's log) are removed.
     assert sorted(p.name for p in temp.iterdir()) == []

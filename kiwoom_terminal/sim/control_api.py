@@ -78,6 +78,7 @@ class ControlApi:
             "paused": stock.paused or self.sim.market.paused_all,
             "scripted": stock.script is not None,
             "last_tick_at": stock.last_tick_at,
+            "last_tick_sent_at": stock.last_tick_sent_at,
         }
 
     # --- state ---------------------------------------------------------------------------
@@ -155,7 +156,11 @@ class ControlApi:
             raise ControlError("give price or ticks")
         if body.get("pause"):
             stock.paused = True
-        self.sim.market.set_price(stock, target, int(body.get("qty", 1)))
+        stock.stamp_sends = True  # benchmarks time the moved tick from when it is written
+        try:
+            self.sim.market.set_price(stock, target, int(body.get("qty", 1)))
+        finally:
+            stock.stamp_sends = False
         return self._quote(stock)
 
     def cmd_path(self, body: dict[str, Any]) -> dict[str, Any]:

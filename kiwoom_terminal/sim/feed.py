@@ -43,6 +43,11 @@ class Session:
         self.cnsr_rt: set[str] = set()
         self.pending: list[str] = []
         self.outbox: deque[str] = deque()
+        # Send stamps (see `mark`): pending entry index -> stock, then outbox frame number ->
+        # stocks; frames are numbered from 0 in the order they enter the outbox.
+        self.pending_marks: list[tuple[int, Stock]] = []
+        self.frame_marks: dict[int, list[Stock]] = {}
+        self.frames_queued = 0
         self.wake = asyncio.Event()
         self.dropped = 0
         self.frames_sent = 0
@@ -58,20 +63,29 @@ class Session:
             out |= regs
         return out
 
+    def mark(self, stock: Stock) -> None:
+        """Stamp `stock.last_tick_sent_at` when the entry just queued for it is written."""
+        self.pending_marks.append((len(self.pending) - 1, stock))
+
     def frame_pending(self) -> None:
         """Wrap pending REAL entries into frames of up to `batch` entries."""
         if not self.pending:
             return
         batch = self.batch
         entries, self.pending = self.pending, []
+        marks, self.pending_marks = self.pending_marks, []
         if len(self.outbox) > self.max_backlog:
             # entries start with '{"type":"XX"': keep account and condition events
             kept = [e for e in entries if e[9:11] not in MARKET_TYPES]
             self.dropped += len(entries) - len(kept)
             entries = kept
+            marks = []  # marks are on 0B entries: dropped with them
+        for index, stock in marks:
+            self.frame_marks.setdefault(self.frames_queued + index // batch, []).append(stock)
         self.entries_framed += len(entries)
         for i in range(0, len(entries), batch):
             self.outbox.append('{"trnm":"REAL","data":[' + ",".join(entries[i : i + batch]) + "]}")
+            self.frames_queued += 1
         self.wake.set()
 
     def send(self, message: dict[str, Any] | str) -> None:
@@ -83,6 +97,7 @@ class Session:
             else json.dumps(message, ensure_ascii=False, separators=(",", ":"))
         )
         self.outbox.append(text)
+        self.frames_queued += 1
         self.wake.set()
 
     async def sender(self) -> None:
@@ -91,7 +106,15 @@ class Session:
             await self.wake.wait()
             self.wake.clear()
             while self.outbox:
-                await self.ws.send(self.outbox.popleft())
+                text = self.outbox.popleft()
+                marked = self.frame_marks.pop(self.frames_sent, None) if self.frame_marks else None
+                if marked:
+                    # Just before the write: when the tick leaves the server (if the socket
+                    # is backed up, it leaves later, so a latency from here is not shorter).
+                    sent_at = time.time()
+                    for stock in marked:
+                        stock.last_tick_sent_at = sent_at
+                await self.ws.send(text)
                 self.frames_sent += 1
 
     async def drain(self, timeout: float = 5.0) -> None:
@@ -169,6 +192,10 @@ class Feed:
             values = values_0b(stock, qty, buy)
             for session, prefix in subs:
                 session.pending.append(prefix + values)
+            if stock.stamp_sends:
+                stock.last_tick_sent_at = 0.0  # until a session writes it
+                for session, _prefix in subs:
+                    session.mark(stock)
 
     def on_own_fill(self, fill: OwnFill) -> None:
         if self.account is not None:

@@ -131,6 +131,10 @@ class Stock:
         self._quote_cache: dict[int, tuple[str, str, str, str]] = {}
         self.feed_cache: dict[str, object] = {}  # pieces of the 0B values (realtime.py)
         self.last_tick_at = 0.0  # time.time() when the last 0B entry was queued for clients
+        # While set (the control API's price moves), each 0B entry is followed to the socket
+        # and `last_tick_sent_at` is when its frame was written (0.0 until then).
+        self.stamp_sends = False
+        self.last_tick_sent_at = 0.0
         # 250-day extremes of the history (today is added when asked): fixed for the day.
         recent = history[-249:]
         top = max(recent, key=lambda b: b.high) if recent else None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from websockets.exceptions import ConnectionClosed, InvalidStatus
@@ -288,6 +289,28 @@ def test_reg_refresh_remove_and_0B_values(sim: SimulatorProcess, token: str) -> 
     sim.control.set_price("000660", 204_000)
     ws.reply({"trnm": "CNSRLST"})  # anything pushed for 000660 would have arrived first
     assert not [e for e in ws.real if e["type"] == "0B"]
+    ws.close()
+
+
+def test_a_moved_tick_is_stamped_when_its_frame_is_written(
+    sim: SimulatorProcess, token: str
+) -> None:
+    # bench/tick_to_order.py starts its clock when the trigger tick leaves the server.
+    ws = Ws(sim, token)
+    ws.reply(
+        {
+            "trnm": "REG",
+            "grp_no": "1",
+            "refresh": "1",
+            "data": [{"item": ["005930"], "type": ["0B"]}],
+        }
+    )
+    before = time.time()
+    queued = sim.control.call("price", code="005930", price=71_000, pause=True)["last_tick_at"]
+    ws.wait_real(lambda e: e["item"] == "005930" and e["values"]["10"].lstrip("+-") == "71000")
+    received = time.time()
+    sent = sim.control.quote("005930")["last_tick_sent_at"]
+    assert before <= queued <= sent <= received
     ws.close()
 
 
