@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
+import os
 import time
 from collections import Counter, deque
 from typing import Any
@@ -24,6 +25,7 @@ from kiwoom_terminal.sim.realtime import entry_prefix, values_0b, values_0d, val
 MARKET_TYPES = ("0B", "0D")
 ACCOUNT_TYPES = ("00", "04")
 _ids = itertools.count(1)
+_yield = getattr(os, "sched_yield", None)  # POSIX
 
 
 class Session:
@@ -116,6 +118,12 @@ class Session:
                         stock.last_tick_sent_at = sent_at
                 await self.ws.send(text)
                 self.frames_sent += 1
+            if _yield is not None:
+                # The write woke the client, most likely onto this core, where it would
+                # wait while this loop goes on printing ticks (up to a time slice) though
+                # the other core may be idle. A real server runs on another machine and
+                # never holds its clients back like that: let the client run first.
+                _yield()
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until the outbox is empty (before closing with a SYSTEM message)."""
