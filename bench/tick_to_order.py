@@ -8,18 +8,19 @@ stops (arm 3 %, drop 5 %) and subscribes their ticks. The simulator's crowd then
 100 stocks at the chosen rate.
 
 One trial: pin one stock at a new high (its random walk paused; the other 99 keep ticking),
-then move it to 6 % under that high. The simulator stamps when it queued that trigger tick
-(`quote()["last_tick_at"]`) and when the sell order's HTTP request arrived
-(`account()["orders"][…]["received_at"]`), both with the same wall clock; the latency is the
-difference. On Linux the arrival is the kernel's receive time of the request's last bytes
-(`SO_TIMESTAMPNS`, sim/http.py), elsewhere when the simulator's event loop read them; the
-loop's read (`loop_read_at`) and the handler's parse (`read_at`) are printed as well
-(`tick_to_sim_loop_…`, `tick_to_sim_handler_…`): they add the simulator's own delay, its
-market loop busy or waiting for a core, which a real server spends on its own machine.
-The start stamp stays the simulator queueing the tick, before its own sending delay. It
-includes the WebSocket push, the WebSocket worker's parse and batching, the
-queue to the engine, the engine's drain, exit decision and journal write, the order queue,
-the order worker's rate limiter and the HTTP request.
+then move it to 6 % under that high. The simulator stamps when it began writing the frame
+that carries that trigger tick to the terminal's WebSocket (`quote()["last_tick_sent_at"]`)
+and when the sell order's HTTP request arrived (`account()["orders"][…]["received_at"]`),
+both with the same wall clock; the latency is the difference. On Linux the arrival is the
+kernel's receive time of the request's last bytes (`SO_TIMESTAMPNS`, sim/http.py),
+elsewhere when the simulator's event loop read them. Both ends leave out the simulator's own
+delays, which a real server spends on its own machine: the loop's read (`loop_read_at`) and
+the handler's parse (`read_at`) are printed as well (`tick_to_sim_loop_…`,
+`tick_to_sim_handler_…`), and so is the time from the simulator queueing the tick to
+writing it (`stage_sim_queue_to_send_…`; `tick_queued_to_order_…` starts the clock there,
+as rounds before the seventh did). The latency includes the WebSocket push, the WebSocket
+worker's parse and batching, the queue to the engine, the engine's drain, exit decision and
+journal write, the order queue, the order worker's rate limiter and the HTTP request.
 
 A round starts a fresh simulator and terminal and sells 45 stocks per rate (100 stocks in
 all, each sold once). One round gives 45 samples per rate, whose "p99" is their maximum; the
