@@ -568,6 +568,16 @@ class TradingEngine(QObject):
         """Handle everything the workers delivered; ticks are coalesced per run of tick
         batches, tables flushed once at the end (only when something besides prices
         changed; prices reach the tables on the screen refresh)."""
+        # The busy byte asks the WebSocket worker to give way if it preempted this drain,
+        # where exit decisions are made and orders sent (ws_worker.py).
+        busy = self.supervisor.engine_busy
+        busy.value = 1
+        try:
+            self._drain_results(kinds)
+        finally:
+            busy.value = 0
+
+    def _drain_results(self, kinds: Iterable[WorkerKind]) -> None:
         messages: list[Any] = []
         for kind in kinds:
             messages += self.supervisor.poll(kind)

@@ -147,6 +147,9 @@ class WorkerSupervisor:
         self.config = config
         self._ctx = multiprocessing.get_context("spawn")
         self._token_store = SharedTokenStore(self._ctx)
+        # Set by the engine while it handles worker results (where it decides and sends
+        # orders); the WebSocket worker gives its core back while it is set (ws_worker.py).
+        self.engine_busy: Any = self._ctx.RawValue("b", 0)
         self._slots = {kind: _Slot(kind) for kind in kinds}
         self._lock = threading.RLock()
         self._pending = PendingRequests()
@@ -483,11 +486,11 @@ class WorkerSupervisor:
         direct = slot.kind is WorkerKind.WS
         slot.results = ResultPipe(self._ctx) if direct else self._ctx.Queue()
         slot.direct = direct and RESULT_PIPE_DIRECT
-        args: tuple[Any, ...] = (self.config, slot.requests, slot.results, self._token_store)
-        if slot.kind is WorkerKind.WS:
-            args += (self._subscriptions.copy(),)
         process = self._ctx.Process(
-            target=_TARGETS[slot.kind], args=args, name=_NAMES[slot.kind], daemon=True
+            target=_TARGETS[slot.kind],
+            args=self._worker_args(slot),
+            name=_NAMES[slot.kind],
+            daemon=True,
         )
         process.start()
         slot.process = process
@@ -505,6 +508,13 @@ class WorkerSupervisor:
         log.info(
             "%s started (pid %s, generation %d)", _NAMES[slot.kind], process.pid, slot.generation
         )
+
+    def _worker_args(self, slot: _Slot) -> tuple[Any, ...]:
+        """The arguments of a worker's entry point (`_TARGETS`); all picklable by spawn."""
+        args: tuple[Any, ...] = (self.config, slot.requests, slot.results, self._token_store)
+        if slot.kind is WorkerKind.WS:
+            args += (self._subscriptions.copy(), self.engine_busy)
+        return args
 
     def _read_results(
         self, slot: _Slot, results: Any, generation: int, stop: threading.Event

@@ -14,12 +14,21 @@ trigger tick back up to 4 ms); and, if `tick_flush_ms` is set (default 0), not m
 than that. Under load the frames of one read make one batch (a few hundred messages per
 second however many ticks arrive); a spacing of 1 ms used to hold back the batch with a
 trailing stop's trigger tick by up to 1 ms whenever another batch had just left.
+
+Giving way to the engine: a frame that wakes this worker can put it on the core where the
+engine is deciding on the previous batch, and preempt it there — for up to a time slice
+(1.3 ms in a `perf sched` trace of bench/tick_to_order.py) while the other core may sit
+idle. So before each frame of ticks, if the engine's busy byte is set (`engine_busy`, the
+supervisor's shared value; the engine sets it while it handles worker results), the worker
+yields its core once (POSIX `sched_yield`; nothing on Windows). When the engine runs
+elsewhere that costs one system call.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -62,6 +71,7 @@ from kiwoom_terminal.workers.config import TOKEN_LIMIT, WorkerConfig
 from kiwoom_terminal.workers.registry import Subscriptions
 
 log = logging.getLogger(__name__)
+_yield = getattr(os, "sched_yield", None)  # POSIX
 
 
 class WsWorker:
@@ -75,9 +85,13 @@ class WsWorker:
         results: Any,
         token_store: TokenStore | None = None,
         subscriptions: Subscriptions | None = None,
+        engine_busy: Any = None,
     ) -> None:
         self.config = config
         self.results = results
+        self.engine_busy = engine_busy  # a shared byte, or None (see the module docstring)
+        self._frame_at = 0.0  # received_at of the last frame checked against it
+        self.yields_to_engine = 0  # for tests
         # Only the token endpoint is called over REST from here.
         self.rest = RestClient(
             config.rest_url,
@@ -182,6 +196,12 @@ class WsWorker:
     # --- RealtimeSink ----------------------------------------------------------------
 
     def on_tick(self, tick: TickData) -> None:
+        if tick.received_at != self._frame_at:  # the first tick of a frame
+            self._frame_at = tick.received_at
+            busy = self.engine_busy
+            if busy is not None and busy.value and _yield is not None:
+                self.yields_to_engine += 1
+                _yield()
         ticks = self._ticks
         if not ticks:
             self._batch_started = time.monotonic()
@@ -269,9 +289,10 @@ def run_ws_worker(
     results: Any,
     token_store: TokenStore | None,
     subscriptions: Subscriptions | None = None,
+    engine_busy: Any = None,
 ) -> None:
     """Process entry point of the WebSocket worker; `subscriptions` restores what a
-    previous (dead) worker had registered."""
+    previous (dead) worker had registered, `engine_busy` is the supervisor's shared byte."""
     setup_worker(WorkerKind.WS, config.log_level)
-    worker = WsWorker(config, results, token_store, subscriptions)
+    worker = WsWorker(config, results, token_store, subscriptions, engine_busy)
     asyncio.run(worker.main(requests))
