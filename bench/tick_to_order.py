@@ -220,7 +220,8 @@ def run_round(
                 time.sleep(0.05)  # the engine raises the high since arming
                 trigger = krx.round_down_to_tick(int(high * 0.94))
                 sells = control.requests().get(SELL_API, 0)
-                # The reply of the price move carries the trigger tick's stamp, so no second
+                # The reply of the price move carries the tick's queue stamp; its send stamp
+                # is read with one more request once the sell has arrived, so no second
                 # request reaches the simulator while it sends that tick. The reply is read
                 # only after the sell is on its way: waking up for it and parsing it took
                 # this script 0.3-1 ms of CPU inside the measured window, and in a perf
