@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from kiwoom_terminal.constants import ConnectionState, Feed, Market, Side, Venue
+from kiwoom_terminal.constants import ConnectionState, Feed, Market, OrderType, Side, Venue
 from kiwoom_terminal.objects import (
     AccountBalanceData,
     BalanceEventData,
@@ -260,11 +260,32 @@ class OrderCommand(Request):
     it did not process the request (1700); see OrderOutcome."""
 
 
+# Order commands are pickled as one flat tuple of str and int (`__reduce__`) rather than
+# field by field: a trailing stop's sell is pickled by the engine and read by the order
+# worker on its way to the server, and the dataclass-and-enum pickle took 12 µs to write and
+# 14 µs to read warm, 0.08 and 0.10 ms in place (bench/tick_to_order.py, where the code
+# runs cold); the flat one takes 2 and 4 µs warm. tests/test_messages.py checks the round
+# trip of every field.
+
+
 @dataclass(frozen=True, slots=True)
 class PlaceOrderRequest(OrderCommand):
     """A new buy/sell order (kt10000 / kt10001)."""
 
     order: OrderRequest
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        o = self.order
+        return _place_order, (
+            self.request_id,
+            o.code,
+            o.side.value,
+            o.quantity,
+            o.price,
+            o.order_type.value,
+            o.venue.value,
+            o.stop_price,
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -273,12 +294,67 @@ class ModifyOrderRequest(OrderCommand):
 
     modify: ModifyRequest
 
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        m = self.modify
+        return _modify_order, (
+            self.request_id,
+            m.orig_order_no,
+            m.code,
+            m.quantity,
+            m.price,
+            m.venue.value,
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class CancelOrderRequest(OrderCommand):
     """Cancel (취소, kt10003) all or part of an order."""
 
     cancel: CancelRequest
+
+    def __reduce__(self) -> tuple[Any, tuple[Any, ...]]:
+        c = self.cancel
+        return _cancel_order, (
+            self.request_id,
+            c.orig_order_no,
+            c.code,
+            c.quantity,
+            c.venue.value,
+        )
+
+
+def _place_order(
+    request_id: str,
+    code: str,
+    side: str,
+    quantity: int,
+    price: int,
+    order_type: str,
+    venue: str,
+    stop_price: int,
+) -> PlaceOrderRequest:
+    """Unpickles a PlaceOrderRequest (its `__reduce__`)."""
+    order = OrderRequest(
+        code, Side(side), quantity, price, OrderType(order_type), Venue(venue), stop_price
+    )
+    return PlaceOrderRequest(order, request_id=request_id)
+
+
+def _modify_order(
+    request_id: str, orig_order_no: str, code: str, quantity: int, price: int, venue: str
+) -> ModifyOrderRequest:
+    """Unpickles a ModifyOrderRequest (its `__reduce__`)."""
+    modify = ModifyRequest(orig_order_no, code, quantity, price, Venue(venue))
+    return ModifyOrderRequest(modify, request_id=request_id)
+
+
+def _cancel_order(
+    request_id: str, orig_order_no: str, code: str, quantity: int, venue: str
+) -> CancelOrderRequest:
+    """Unpickles a CancelOrderRequest (its `__reduce__`)."""
+    return CancelOrderRequest(
+        CancelRequest(orig_order_no, code, quantity, Venue(venue)), request_id=request_id
+    )
 
 
 class OrderOutcome(str, Enum):

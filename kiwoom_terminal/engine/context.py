@@ -108,10 +108,21 @@ class EngineContext:
         return total
 
     def risk_state(self, extra_positions: int = 0) -> RiskState:
+        # managed_count() and unrealized_pnl() in one pass over the positions: this runs
+        # before every order, a trailing stop's sell included.
+        managed = unrealized = 0
+        for p in self.positions.values():
+            held = p.exit_state  # `held`, `quantity`, `avg_price` without the properties
+            if held.quantity > 0:
+                managed += 1
+                if p.price > 0:
+                    unrealized += (p.price - held.avg_price) * held.quantity
+            elif p.buy_pending:
+                managed += 1
         return self.ledger.risk_state(
-            positions=self.managed_count() + extra_positions,
+            positions=managed + extra_positions,
             pending=self.orders.pending_pairs(),
-            unrealized_pnl=self.unrealized_pnl(),
+            unrealized_pnl=unrealized,
             now_mono=self.mono(),
         )
 

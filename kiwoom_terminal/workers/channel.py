@@ -26,6 +26,7 @@ from __future__ import annotations
 import collections
 import contextlib
 import os
+import pickle
 import threading
 from multiprocessing import context
 from multiprocessing.connection import Connection
@@ -57,7 +58,9 @@ class RequestChannel:
 
     def put(self, message: Any) -> None:
         """Send `message` (its `request_id`, when it has one, until `answered`)."""
-        data = bytes(ForkingPickler.dumps(message))
+        # Plain pickle, not ForkingPickler: requests carry no handles or connections (see
+        # messages.py), and ForkingPickler copies its dispatch table on every call.
+        data = pickle.dumps(message, pickle.HIGHEST_PROTOCOL)
         key = getattr(message, "request_id", None)
         with self._lock:
             if self._closed:

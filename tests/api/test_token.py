@@ -18,6 +18,7 @@ from kiwoom_terminal.api.token import (
     LocalTokenStore,
     SharedTokenStore,
     TokenManager,
+    TokenState,
     parse_expires_dt,
 )
 
@@ -165,6 +166,58 @@ def test_shared_store_round_trip_and_lock_release() -> None:
     assert store.release_if_owner(4242)
     with store.locked(0.1) as got:
         assert got
+
+
+def _second_view(store: SharedTokenStore) -> SharedTokenStore:
+    """Another process's view of the same shared memory (as a spawned worker gets it)."""
+    other = SharedTokenStore.__new__(SharedTokenStore)
+    other.__setstate__(store.__getstate__())
+    return other
+
+
+def test_shared_store_sees_every_save_and_hands_out_copies() -> None:
+    store = SharedTokenStore(multiprocessing.get_context("spawn"))
+    reader = _second_view(store)
+    assert reader.load().token is None
+    store.save(TokenState(token=AccessToken("token-one-value", 2e9, 1e9), renew_at=1.9e9))
+    first = reader.load()
+    assert first.token is not None and first.token.value == "token-one-value"
+    first.token = None  # a caller changing its copy changes nothing for the next one
+    first.failures = 9
+    again = reader.load()
+    assert again.token is not None and again.failures == 0
+    store.save(TokenState(token=AccessToken("token-two-value", 2e9, 1e9), renew_at=1.9e9))
+    latest = reader.load()
+    assert latest.token is not None and latest.token.value == "token-two-value"
+
+
+def test_shared_store_does_not_keep_a_read_that_overlapped_a_save() -> None:
+    store = SharedTokenStore(multiprocessing.get_context("spawn"))
+    reader = _second_view(store)
+    store._generation.value += 1  # a save is writing (odd generation)
+    store._buf.raw = TokenState(token=AccessToken("half-written", 2e9, 1e9)).to_json()
+    assert reader.load().token.value == "half-written"  # type: ignore[union-attr]
+    # the writer finishes without moving the generation on again only in this test; a read
+    # made while it was odd must not be served from memory afterwards
+    data = TokenState(token=AccessToken("fully-written", 2e9, 1e9)).to_json()
+    store._buf.raw = data + b"\x00" * (8192 - len(data))
+    assert reader.load().token.value == "fully-written"  # type: ignore[union-attr]
+
+
+def _save_in_child(store: SharedTokenStore) -> None:
+    store.save(TokenState(token=AccessToken("from-the-child", 2e9, 1e9), renew_at=1.9e9))
+
+
+def test_shared_store_sees_a_save_made_by_a_spawned_process() -> None:
+    ctx = multiprocessing.get_context("spawn")
+    store = SharedTokenStore(ctx)
+    assert store.load().token is None  # parsed and remembered before the child saves
+    child = ctx.Process(target=_save_in_child, args=(store,))
+    child.start()
+    child.join(30)
+    assert child.exitcode == 0
+    token = store.load().token
+    assert token is not None and token.value == "from-the-child"
 
 
 @pytest.mark.parametrize(

@@ -200,6 +200,20 @@ def gateway(tmp_path: Path) -> tuple[OrderGateway, Recorder]:
     return OrderGateway(ctx), recorder
 
 
+def test_risk_state_counts_positions_and_open_pnl_like_the_tables(gateway) -> None:
+    ctx = gateway[0].ctx
+    ctx.positions["000660"] = TrackedPosition(
+        "000660", "SK하이닉스", PositionState(200_000, 3), price=190_000
+    )
+    ctx.positions["035720"] = TrackedPosition("035720", "카카오", buy_pending=True)
+    ctx.positions["005380"] = TrackedPosition("005380", "현대차", PositionState(250_000, 2))
+    ctx.positions["051910"] = TrackedPosition("051910", "LG화학", sell_pending=True)
+    state = ctx.risk_state(extra_positions=1)
+    # held: 005930, 000660, 005380 (no price yet: no P/L); buying: 035720; 051910 neither
+    assert state.positions == 4 + 1 == ctx.managed_count() + 1
+    assert state.unrealized_pnl == 10 * 1_000 + 3 * -10_000 == ctx.unrealized_pnl()
+
+
 def test_journal_is_written_before_the_order_is_sent(gateway) -> None:
     gw, recorder = gateway
     order, why = gw.place(

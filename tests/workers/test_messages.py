@@ -6,7 +6,7 @@ import pickle
 import pytest
 
 from kiwoom_terminal import messages as m
-from kiwoom_terminal.constants import ConnectionState, Feed, Market, Side, Venue
+from kiwoom_terminal.constants import ConnectionState, Feed, Market, OrderType, Side, Venue
 from kiwoom_terminal.objects import CancelRequest, ModifyRequest, OrderRequest, TickData
 
 
@@ -42,6 +42,38 @@ def test_every_request_round_trips_through_pickle_with_a_unique_id() -> None:
     for request in requests:
         copy = pickle.loads(pickle.dumps(request))
         assert copy == request and copy.request_id == request.request_id
+
+
+def test_order_commands_pickle_flat_and_keep_every_field() -> None:
+    """Order commands travel as one tuple of str and int (their `__reduce__`): no field may
+    be lost or turned into something else on the way to the order worker."""
+    commands = [
+        m.PlaceOrderRequest(
+            OrderRequest("005930", Side.SELL, 7, 70100, OrderType.STOP_LIMIT, Venue.NXT, 69900),
+            request_id="place-1",
+        ),
+        m.PlaceOrderRequest(OrderRequest("000660", Side.BUY, 3, 0, OrderType.MARKET)),
+        m.ModifyOrderRequest(ModifyRequest("0000042", "005930", 5, 70200, Venue.NXT)),
+        m.CancelOrderRequest(CancelRequest("0000043", "000660", 2, Venue.SOR)),
+    ]
+    for command in commands:
+        data = pickle.dumps(command, pickle.HIGHEST_PROTOCOL)
+        assert b"kiwoom_terminal.constants" not in data  # no enum or dataclass state inside
+        copy = pickle.loads(data)
+        assert copy == command and type(copy) is type(command)
+        assert copy.request_id == command.request_id
+        inner, copied = _inner(command), _inner(copy)
+        for name in inner.__dataclass_fields__:  # enums stay enums, ints stay ints
+            assert type(getattr(copied, name)) is type(getattr(inner, name)), name
+
+
+def _inner(command: m.OrderCommand) -> object:
+    if isinstance(command, m.PlaceOrderRequest):
+        return command.order
+    if isinstance(command, m.ModifyOrderRequest):
+        return command.modify
+    assert isinstance(command, m.CancelOrderRequest)
+    return command.cancel
 
 
 def test_requests_are_routed_to_their_worker() -> None:
