@@ -264,8 +264,8 @@ class OrderCommand(Request):
 # field by field: a trailing stop's sell is pickled by the engine and read by the order
 # worker on its way to the server, and the dataclass-and-enum pickle took 12 µs to write and
 # 14 µs to read warm, 0.08 and 0.10 ms in place (bench/tick_to_order.py, where the code
-# runs cold); the flat one takes 2 and 4 µs warm. tests/test_messages.py checks the round
-# trip of every field.
+# runs cold); the flat one takes 2 and 4 µs warm. tests/workers/test_messages.py checks the
+# round trip of every field.
 
 
 @dataclass(frozen=True, slots=True)

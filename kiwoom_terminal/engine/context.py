@@ -98,18 +98,15 @@ class EngineContext:
 
     def managed_count(self) -> int:
         """Positions held or being bought: what the maximum-positions limit counts."""
-        return sum(1 for p in self.positions.values() if p.held or p.buy_pending)
+        return self.position_totals()[0]
 
     def unrealized_pnl(self) -> int:
-        total = 0
-        for p in self.positions.values():
-            if p.held and p.price > 0:
-                total += (p.price - p.avg_price) * p.quantity
-        return total
+        """Open P/L of the held positions at their last prices (KRW)."""
+        return self.position_totals()[1]
 
-    def risk_state(self, extra_positions: int = 0) -> RiskState:
-        # managed_count() and unrealized_pnl() in one pass over the positions: this runs
-        # before every order, a trailing stop's sell included.
+    def position_totals(self) -> tuple[int, int]:
+        """(`managed_count()`, `unrealized_pnl()`) in one pass over the positions: the risk
+        state needs both before every order, a trailing stop's sell included."""
         managed = unrealized = 0
         for p in self.positions.values():
             held = p.exit_state  # `held`, `quantity`, `avg_price` without the properties
@@ -119,6 +116,10 @@ class EngineContext:
                     unrealized += (p.price - held.avg_price) * held.quantity
             elif p.buy_pending:
                 managed += 1
+        return managed, unrealized
+
+    def risk_state(self, extra_positions: int = 0) -> RiskState:
+        managed, unrealized = self.position_totals()
         return self.ledger.risk_state(
             positions=managed + extra_positions,
             pending=self.orders.pending_pairs(),
