@@ -22,6 +22,7 @@ import threading
 from pathlib import Path
 
 from kiwoom_terminal import krx
+from kiwoom_terminal.sim import priority
 from kiwoom_terminal.sim.clock import ClockMode
 from kiwoom_terminal.sim.faults import Faults, parse_spec
 from kiwoom_terminal.sim.scenario import ScenarioError
@@ -138,6 +139,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--exit-on-stdin-eof", action="store_true", help="stop when stdin closes")
     p.add_argument("--log-level", default="INFO", help="DEBUG, INFO, WARNING, ERROR")
     p.add_argument("--profile", type=Path, help="write a cProfile of the whole run to this file")
+    p.add_argument(
+        "--cpu-priority",
+        choices=priority.CHOICES,
+        default=priority.NORMAL,
+        help="low: use only CPU time other processes leave, like a server on another machine "
+        "(SCHED_IDLE on Linux; see sim/priority.py)",
+    )
     return p
 
 
@@ -213,6 +221,11 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr,
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
+    if args.cpu_priority == priority.LOW:
+        try:
+            log.info("CPU priority lowered: %s", priority.lower_cpu_priority())
+        except OSError as exc:  # a speed setting, not a correctness one: go on without it
+            log.warning("could not lower the CPU priority: %s", exc)
     try:
         config = config_from_args(args)
         if args.profile:
