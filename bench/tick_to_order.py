@@ -45,7 +45,10 @@ simulator code, and `ratio_…_vs_baseline` lines give this / baseline. The mach
 drifts by ±30 % over hours, so only figures from one such run compare.
 
 Prints `name: value unit` lines, the headline (p99 at 5,000 ticks/s, target ≤ 5 ms) last;
-exits 0 whether or not the target is met.
+exits 0 whether or not the target is met. Beside the load average, `cpu_time_stolen` is the
+share of CPU time the hypervisor gave to other machines during the run (Linux, from
+/proc/stat; NaN elsewhere): on a virtual machine, a slow run with much of it was slowed
+from outside.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchlib import load_average, percentile  # noqa: E402
+from benchlib import cpu_ticks, load_average, percentile, stolen_share  # noqa: E402
 
 from kiwoom_terminal import krx  # noqa: E402
 from kiwoom_terminal.constants import Market  # noqa: E402
@@ -339,6 +342,7 @@ def main() -> int:
     pooled: dict[str, dict[int, list[Any]]] = {
         side: {rate: [[], [], []] for rate in rates} for side in sides
     }
+    ticks_before = cpu_ticks()
     with tempfile.TemporaryDirectory(prefix="tick_to_order-rounds-") as folder:
         for n in range(args.rounds):
             for side, repo in sides.items():
@@ -370,6 +374,7 @@ def main() -> int:
     print(f"simulator_cpu_priority: {args.sim_priority}")
     print(f"target_p99_at_5k: {TARGET_MS:.1f} ms")
     print(f"load_average: {load_average():.1f} runnable processes (2 cores)")
+    print(f"cpu_time_stolen: {stolen_share(ticks_before, cpu_ticks()):.1f} %")
     print(f"tick_to_order_p99_at_5k: {headline:.2f} ms")
     return 0
 

@@ -46,6 +46,9 @@ def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
     assert figures["trials_5k"] == "3"
     # The simulator stands in for a server elsewhere: it runs on the CPU the terminal leaves.
     assert figures["simulator_cpu_priority"] == "low"
+    # How much CPU time the hypervisor took during the run, read from /proc/stat on Linux.
+    stolen = float(figures["cpu_time_stolen"])
+    assert 0.0 <= stolen <= 100.0 if Path("/proc/stat").is_file() else math.isnan(stolen)
     stamped = "3" if _RX_TIMESTAMPS else "0"  # the kernel's arrival stamp where it exists
     assert figures["arrivals_stamped_by_kernel_5k"] == stamped
     # The clock starts when the trigger's frame is written, after the simulator queued it.
