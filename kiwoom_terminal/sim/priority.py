@@ -24,6 +24,7 @@ not the embedded simulator's default.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 
@@ -35,8 +36,8 @@ _IDLE_PRIORITY_CLASS = 0x00000040  # Windows, WinBase.h
 
 
 def lower_cpu_priority() -> str:
-    """Lower this process's CPU priority as far as an unprivileged user may; call it before
-    starting threads (they inherit it). Returns what was applied, for the log. Raises
+    """Lower this process's CPU priority as far as an unprivileged user may, for its
+    threads and those it starts later. Returns what was applied, for the log. Raises
     `OSError` when the platform refused."""
     if sys.platform == "win32":
         import ctypes
@@ -52,7 +53,8 @@ def lower_cpu_priority() -> str:
             # inherit it; the ones already running (a numeric library's pool, started at
             # import) are moved one by one.
             for thread_id in _thread_ids():
-                os.sched_setscheduler(thread_id, policy, os.sched_param(0))
+                with contextlib.suppress(ProcessLookupError):  # it ended since the listing
+                    os.sched_setscheduler(thread_id, policy, os.sched_param(0))
             return "SCHED_IDLE"
         except OSError:
             pass  # e.g. a seccomp profile that forbids it: fall back to nice
