@@ -5,7 +5,9 @@ Set-up: the simulator (child process) holds 100 positions whose average price si
 under the day's base price; the terminal runs as a user runs it, `python main.py --headless`
 attached to that simulator, adopts the holdings (`adopt_holdings`), arms their trailing
 stops (arm 3 %, drop 5 %) and subscribes their ticks. The simulator's crowd then trades all
-100 stocks at the chosen rate.
+100 stocks at the chosen rate. With `--window` the terminal opens its window instead
+(offscreen, `python main.py`): the engine then runs in the thread that also redraws the
+views, and a tick that arrives during a redraw waits for it.
 
 One trial: pin one stock at a new high (its random walk paused; the other 99 keep ticking),
 then move it to 6 % under that high. The simulator stamps when it began writing the frame
@@ -155,9 +157,11 @@ def run_round(
     terminal_repo: Path = REPO,
     keep_work: bool = False,
     sim_priority: str = "low",
+    window: bool = False,
 ) -> dict[int, tuple[list[float], list[tuple[float, ...]], float]]:
     """One fresh simulator (at `sim_priority`) and a fresh terminal (from `terminal_repo`);
-    `trials` sells per rate. Returns, per rate, the latencies (ms), the per-stage split of
+    `trials` sells per rate; with `window`, the terminal opens its window (offscreen)
+    instead of running headless. Returns, per rate, the latencies (ms), the per-stage split of
     each and the tick rate delivered. The round's folder (settings, data, the terminal's
     log) is removed afterwards unless `keep_work`."""
     work = Path(tempfile.mkdtemp(prefix="tick_to_order-"))
@@ -187,7 +191,7 @@ def run_round(
             [
                 sys.executable,
                 str(terminal_repo / "main.py"),
-                "--headless",
+                *([] if window else ["--headless"]),
                 "--settings",
                 str(work / "settings.ini"),
                 "--data-dir",
@@ -319,6 +323,12 @@ def main() -> int:
         "for a server on another machine and uses only CPU the terminal leaves; normal: it "
         "competes with the terminal for the cores, as in rounds one to eight",
     )
+    parser.add_argument(
+        "--window",
+        action="store_true",
+        help="run the terminal with its window (offscreen) instead of --headless: the "
+        "engine then shares its thread with the views' redraws",
+    )
     parser.add_argument("--round-out", type=Path, help=argparse.SUPPRESS)  # one round → JSON
     parser.add_argument("--terminal-repo", type=Path, default=REPO, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -327,7 +337,12 @@ def main() -> int:
         parser.error(f"at most {STOCKS} trials in all (each sells one of the {STOCKS} stocks)")
     if args.round_out is not None:
         result = run_round(
-            rates, args.trials, args.terminal_repo.resolve(), args.keep_work, args.sim_priority
+            rates,
+            args.trials,
+            args.terminal_repo.resolve(),
+            args.keep_work,
+            args.sim_priority,
+            args.window,
         )
         args.round_out.write_text(json.dumps(result))
         return 0
@@ -351,6 +366,7 @@ def main() -> int:
                 command += ["--rates", args.rates, "--round-out", str(out)]
                 command += ["--terminal-repo", str(repo), "--sim-priority", args.sim_priority]
                 command += ["--keep-work"] if args.keep_work else []
+                command += ["--window"] if args.window else []
                 subprocess.run(command, check=True)
                 for rate, (latencies, stages, achieved) in json.loads(out.read_text()).items():
                     pooled[side][int(rate)][0] += latencies
@@ -371,6 +387,7 @@ def main() -> int:
             for q in (50, 90, 95, 99):
                 a, b = percentile(ours, q), percentile(theirs, q)
                 print(f"ratio_p{q}_{label}_vs_baseline: {a / b:.2f} x")
+    print(f"terminal_mode: {'window' if args.window else 'headless'}")
     print(f"simulator_cpu_priority: {args.sim_priority}")
     print(f"target_p99_at_5k: {TARGET_MS:.1f} ms")
     print(f"load_average: {load_average():.1f} runnable processes (2 cores)")

@@ -46,6 +46,7 @@ def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
     assert figures["trials_5k"] == "3"
     # The simulator stands in for a server elsewhere: it runs on the CPU the terminal leaves.
     assert figures["simulator_cpu_priority"] == "low"
+    assert figures["terminal_mode"] == "headless"
     # How much CPU time the hypervisor took during the run, read from /proc/stat on Linux.
     stolen = float(figures["cpu_time_stolen"])
     assert 0.0 <= stolen <= 100.0 if Path("/proc/stat").is_file() else math.isnan(stolen)
@@ -63,3 +64,32 @@ def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
     assert all(0 < split[5] < 1000 for split in stages)  # queued before it was sent (ms)
     # The rounds' folders (settings, journal, the terminal's log) are removed.
     assert sorted(p.name for p in temp.iterdir()) == []
+
+
+def test_a_short_round_with_the_window_open(tmp_path: Path) -> None:
+    # `--window`: the terminal as a user double-clicks it (offscreen here), the engine in
+    # the thread that redraws the views. Its sells still reach the server.
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    env = dict(os.environ, TMPDIR=str(temp), QT_QPA_PLATFORM="offscreen")
+    done = subprocess.run(
+        [sys.executable, str(REPO / "bench" / "tick_to_order.py"), "--window"]
+        + ["--trials", "2", "--rates", "5000", "--rounds", "1"],
+        cwd=REPO,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=110,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    figures = {}
+    for line in done.stdout.strip().splitlines():
+        match = LINE.match(line)
+        assert match, f"not a `name: value unit` line: {line!r}"
+        figures[match.group(1)] = match.group(2)
+    assert figures["terminal_mode"] == "window"
+    assert figures["trials_5k"] == "2"
+    latency = float(figures["tick_to_order_p99_at_5k"])
+    assert math.isfinite(latency) and latency > 0
+    # No round folder left (Qt may leave its own `runtime-*` folder without XDG_RUNTIME_DIR).
+    assert [p.name for p in temp.iterdir() if p.name.startswith("tick_to_order")] == []
