@@ -21,14 +21,12 @@ REPO = Path(__file__).resolve().parents[1]
 LINE = re.compile(r"^([a-z0-9_]+): (\S+)(?: (.+))?$")
 
 
-def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
-    temp = tmp_path / "tmp"
-    temp.mkdir()
-    samples = tmp_path / "samples.json"
+def run_bench(temp: Path, *args: str) -> tuple[list[str], dict[str, str]]:
+    """Run the script with `args` and `temp` as its temporary folder; its output lines and
+    the figures by name, every line checked to be `name: value unit`."""
     env = dict(os.environ, TMPDIR=str(temp), QT_QPA_PLATFORM="offscreen")
     done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "tick_to_order.py")]
-        + ["--trials", "3", "--rates", "5000", "--rounds", "1", "--samples", str(samples)],
+        [sys.executable, str(REPO / "bench" / "tick_to_order.py"), *args],
         cwd=REPO,
         env=env,
         capture_output=True,
@@ -42,6 +40,16 @@ def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
         match = LINE.match(line)
         assert match, f"not a `name: value unit` line: {line!r}"
         figures[match.group(1)] = match.group(2)
+    return lines, figures
+
+
+def test_one_short_round_sells_and_cleans_up(tmp_path: Path) -> None:
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    samples = tmp_path / "samples.json"
+    lines, figures = run_bench(
+        temp, "--trials", "3", "--rates", "5000", "--rounds", "1", "--samples", str(samples)
+    )
     assert lines[-1].startswith("tick_to_order_p99_at_5k: ")
     assert figures["trials_5k"] == "3"
     # The simulator stands in for a server elsewhere: it runs on the CPU the terminal leaves.
@@ -71,22 +79,7 @@ def test_a_short_round_with_the_window_open(tmp_path: Path) -> None:
     # the thread that redraws the views. Its sells still reach the server.
     temp = tmp_path / "tmp"
     temp.mkdir()
-    env = dict(os.environ, TMPDIR=str(temp), QT_QPA_PLATFORM="offscreen")
-    done = subprocess.run(
-        [sys.executable, str(REPO / "bench" / "tick_to_order.py"), "--window"]
-        + ["--trials", "2", "--rates", "5000", "--rounds", "1"],
-        cwd=REPO,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=110,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    figures = {}
-    for line in done.stdout.strip().splitlines():
-        match = LINE.match(line)
-        assert match, f"not a `name: value unit` line: {line!r}"
-        figures[match.group(1)] = match.group(2)
+    _, figures = run_bench(temp, "--window", "--trials", "2", "--rates", "5000", "--rounds", "1")
     assert figures["terminal_mode"] == "window"
     assert figures["trials_5k"] == "2"
     latency = float(figures["tick_to_order_p99_at_5k"])
