@@ -52,6 +52,24 @@ class LogEntry:
     message: str
 
 
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+_FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
+_FONT = int(Qt.ItemDataRole.FontRole)
+_TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    """A line as the view asks for it, built once when the line is added: a paint asks
+    `data()` for every visible cell and role, and it runs in the engine's thread."""
+
+    entry: LogEntry
+    texts: tuple[str, str, str]
+    brush: QBrush | None
+    font: QFont | None
+    level: int
+
+
 class LogModel(ReadOnlyTableModel):
     """Capped list of log lines, newest last."""
 
@@ -63,7 +81,7 @@ class LogModel(ReadOnlyTableModel):
             raise ValueError(f"max_rows must be at least 10, got {max_rows}")
         self.max_rows = max_rows
         self.clock: Callable[[], dt.datetime] = now_kst  # stamps lines added without a time
-        self._entries: deque[LogEntry] = deque()
+        self._entries: deque[_Row] = deque()
         self._brushes = {
             "DEBUG": QBrush(MUTED),
             "WARNING": QBrush(WARNING),
@@ -76,26 +94,31 @@ class LogModel(ReadOnlyTableModel):
     def rowCount(self, parent: QModelIndex = QModelIndex()) -> int:  # noqa: B008
         return 0 if parent.isValid() else len(self._entries)
 
-    def data(self, index: QModelIndex, role: int = Qt.ItemDataRole.DisplayRole) -> Any:
+    def data(self, index: QModelIndex, role: int = _DISPLAY) -> Any:
         if not index.isValid():
             return None
-        entry = self._entries[index.row()]
-        col = index.column()
-        if role == Qt.ItemDataRole.DisplayRole:
-            if col == 0:
-                return entry.time.strftime("%H:%M:%S")  # KST: see `append`
-            if col == 1:
-                return labels.label(labels.LOG_LEVEL, entry.level)
-            return entry.message
-        if role == Qt.ItemDataRole.ForegroundRole:
-            return self._brushes.get(entry.level)
-        if role == Qt.ItemDataRole.FontRole and entry.level in ("ERROR", "CRITICAL"):
-            return self._bold
-        if role == Qt.ItemDataRole.ToolTipRole and col == 2:
-            return entry.message
+        row = self._entries[index.row()]
+        if role == _DISPLAY:
+            return row.texts[index.column()]
+        if role == _FOREGROUND:
+            return row.brush
+        if role == _FONT:
+            return row.font
+        if role == _TOOLTIP:
+            return row.entry.message if index.column() == 2 else None
         if role == LEVEL_ROLE:
-            return LEVELS.get(entry.level, 20)
+            return row.level
         return None
+
+    def _row(self, entry: LogEntry) -> _Row:
+        level = entry.level
+        texts = (
+            entry.time.strftime("%H:%M:%S"),  # KST: see `append`
+            labels.label(labels.LOG_LEVEL, level),
+            entry.message,
+        )
+        font = self._bold if level in ("ERROR", "CRITICAL") else None
+        return _Row(entry, texts, self._brushes.get(level), font, LEVELS.get(level, 20))
 
     def append(self, level: str, message: str, when: dt.datetime | None = None) -> None:
         """Add one line (level as in `logging`: DEBUG, INFO, WARNING, ERROR), at `when`
@@ -119,11 +142,11 @@ class LogModel(ReadOnlyTableModel):
             self.endRemoveRows()
         start = len(self._entries)
         self.beginInsertRows(QModelIndex(), start, start + len(entries) - 1)
-        self._entries.extend(entries)
+        self._entries.extend(self._row(entry) for entry in entries)
         self.endInsertRows()
 
     def entry(self, row: int) -> LogEntry:
-        return self._entries[row]
+        return self._entries[row].entry
 
 
 class LogFilterProxy(QSortFilterProxyModel):

@@ -9,7 +9,7 @@ import pytest
 from PyQt5.QtCore import Qt
 
 from kiwoom_terminal.krx import KST, now_kst
-from ui.log_view import LogModel, LogView
+from ui.log_view import LEVEL_ROLE, LogModel, LogView
 from ui.theme import ERROR, WARNING
 
 
@@ -21,6 +21,30 @@ def test_log_model_passes_qtmodeltester(qtbot, qtmodeltester) -> None:
     assert model.index(0, 0).data() == "09:00:01"
     assert model.index(0, 1).data() == "정보"
     assert model.index(1, 2).data(Qt.ItemDataRole.ForegroundRole).color() == ERROR
+
+
+def test_every_role_of_a_line_as_the_view_asks_for_it(qtbot) -> None:
+    # The cells are built once when a line is added (a paint asks for every visible cell and
+    # role); what the view gets must not change because of it.
+    model = LogModel(100)
+    when = dt.datetime(2025, 3, 4, 15, 19, 59)
+    model.append("INFO", "정보 줄", when)
+    model.append("WARNING", "경고 줄", when)
+    model.append("ERROR", "오류 줄", when)
+    role = Qt.ItemDataRole
+    assert [model.index(r, 0).data() for r in range(3)] == ["15:19:59"] * 3
+    assert [model.index(r, 1).data() for r in range(3)] == ["정보", "경고", "오류"]
+    assert [model.index(r, 2).data() for r in range(3)] == ["정보 줄", "경고 줄", "오류 줄"]
+    assert model.index(0, 2).data(role.ForegroundRole) is None  # the palette's text colour
+    assert model.index(1, 0).data(role.ForegroundRole).color() == WARNING
+    assert model.index(2, 1).data(role.ForegroundRole).color() == ERROR
+    assert model.index(0, 2).data(role.FontRole) is None
+    assert model.index(2, 2).data(role.FontRole).bold()
+    assert model.index(1, 2).data(role.ToolTipRole) == "경고 줄"
+    assert model.index(1, 0).data(role.ToolTipRole) is None
+    assert [model.index(r, 2).data(LEVEL_ROLE) for r in range(3)] == [20, 30, 40]
+    assert model.index(0, 0).data(role.BackgroundRole) is None
+    assert model.entry(2).message == "오류 줄" and model.entry(2).time == when
 
 
 def test_rows_are_capped_dropping_the_oldest_in_batches(qtbot) -> None:
