@@ -174,12 +174,24 @@ def bought(engine: TradingEngine, code: str) -> bool:
     return held is not None and held.held and not held.buy_pending
 
 
+def ticks_registered(control: SimControl, code: str) -> bool:
+    """The simulator pushes `code`'s trades (0B) to some session: a price set from now on
+    reaches the engine."""
+    suffix = f"{code}:0B"
+    return any(r.endswith(suffix) for s in control.state()["sessions"] for r in s["registrations"])
+
+
 def buy_via_condition(engine: TradingEngine, control: SimControl, qtbot: Any, code: str) -> Any:
-    """Pin `code`, force it into the buy condition, wait for the filled position; returns
-    the engine's position."""
+    """Pin `code`, force it into the buy condition, wait for the filled position and for
+    its ticks to be registered; returns the engine's position.
+
+    The engine subscribes a position's ticks when it starts tracking it, and the fill can
+    come back before the simulator has read that REG: a price set in between, with the walk
+    paused, would never reach the engine."""
     pin(control, code)
     control.condition(MANUAL_CONDITION, code, "add")
     qtbot.waitUntil(lambda: bought(engine, code), timeout=DEADLINE_MS)
+    qtbot.waitUntil(lambda: ticks_registered(control, code), timeout=DEADLINE_MS)
     return position(engine, code)
 
 
