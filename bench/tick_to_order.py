@@ -76,6 +76,7 @@ from kiwoom_terminal import krx  # noqa: E402
 from kiwoom_terminal.constants import Market  # noqa: E402
 from kiwoom_terminal.settings import AppSettings, replace_setting  # noqa: E402
 from kiwoom_terminal.settings_store import save_to_file  # noqa: E402
+from kiwoom_terminal.sim import priority  # noqa: E402
 from kiwoom_terminal.sim.launcher import start_simulator  # noqa: E402
 from kiwoom_terminal.sim.listings import LISTINGS  # noqa: E402
 
@@ -156,7 +157,7 @@ def run_round(
     trials: int,
     terminal_repo: Path = REPO,
     keep_work: bool = False,
-    sim_priority: str = "low",
+    sim_priority: str = priority.LOW,
     window: bool = False,
 ) -> dict[int, tuple[list[float], list[tuple[float, ...]], float]]:
     """One fresh simulator (at `sim_priority`) and a fresh terminal (from `terminal_repo`);
@@ -317,8 +318,8 @@ def main() -> int:
     )
     parser.add_argument(
         "--sim-priority",
-        choices=("low", "normal"),
-        default="low",
+        choices=priority.CHOICES,
+        default=priority.LOW,
         help="the simulator's CPU priority (sim/priority.py). low (default): it stands in "
         "for a server on another machine and uses only CPU the terminal leaves; normal: it "
         "competes with the terminal for the cores, as in rounds one to eight",
