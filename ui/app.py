@@ -4,9 +4,11 @@ Order of events in `run_gui`: choose the Qt platform (offscreen for `--screensho
 the QApplication with the terminal's theme, install the last-resort excepthook, let
 `engine.launch.prepare` validate settings, mode and credentials — real mode asks here, with
 a dialog, unless `--confirm-real` — and start the embedded simulator in sim mode; then build
-the engine, the window and the link between them, and run. Closing the window saves the
-layout; then the engine shuts down (final snapshot, workers stopped) and the simulator this
-process started is stopped, so nothing is left running.
+the engine, the window and the link between them, and run. The engine runs in a thread of
+its own (`kiwoom_terminal/engine/thread.py`), so the window's paints never hold a tick back
+on its way to an order. Closing the window saves the layout; then the engine shuts down in
+its thread (final snapshot, workers stopped) and the simulator this process started is
+stopped, so nothing is left running.
 
 Files: settings in the user config folder (or `--settings PATH`); the window layout in
 `window-state.ini` next to that settings file (QSettings rewrites a whole INI file, so the
@@ -23,9 +25,11 @@ import os
 import signal
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+from typing import Any
 
 from PyQt5.QtCore import QTimer
 from PyQt5.QtGui import QGuiApplication
@@ -34,6 +38,7 @@ from PyQt5.QtWidgets import QApplication, QMessageBox, QWidget
 from kiwoom_terminal.engine.engine import TradingEngine
 from kiwoom_terminal.engine.headless import setup_console_logging
 from kiwoom_terminal.engine.launch import REAL_CONFIRM_WORD, Launch, LaunchError, prepare
+from kiwoom_terminal.engine.thread import EngineThread, direct_call
 from kiwoom_terminal.secrets import install_redaction
 from kiwoom_terminal.settings import AppSettings
 from kiwoom_terminal.workers.config import WorkerConfig
@@ -155,22 +160,34 @@ def setup_file_logging(data_dir: Path, level: str) -> Path:
 
 @dataclass
 class Terminal:
-    """One terminal: the engine, its window and the link between them."""
+    """One terminal: the engine (in its own thread unless built with `threaded=False`),
+    its window and the link between them."""
 
     engine: TradingEngine
     window: MainWindow
     link: EngineLink
+    engine_thread: EngineThread[TradingEngine] | None = None
+
+    def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
+        """Run an engine call in the engine's thread and return its result (tests use it
+        to act on the engine as the window does)."""
+        if self.engine_thread is None:
+            return fn(*args, **kwargs)
+        return self.engine_thread.call(fn, *args, **kwargs)
 
     def start(self, *, auto_trade: bool = False) -> None:
         """Show the window, then start the engine (restore, workers, reconciliation)."""
         self.window.show()
-        self.engine.start(auto_trade=auto_trade)
+        self.call(self.engine.start, auto_trade=auto_trade)
 
     def close(self) -> None:
         """Close the window (layout saved), then shut the engine down (final snapshot,
-        workers stopped). Safe to call twice."""
+        workers stopped) and end its thread. Safe to call twice."""
         self.window.close()
-        self.engine.shutdown()
+        if self.engine_thread is not None:
+            self.engine_thread.stop()
+        else:
+            self.engine.shutdown()
 
 
 def build_terminal(
@@ -181,23 +198,31 @@ def build_terminal(
     settings_path: Path | None,
     state_path: Path,
     fresh_account: bool = False,
+    threaded: bool = True,
 ) -> Terminal:
     """Engine (with its own worker supervisor), window and link; nothing started yet.
 
     `settings_path` is where setting edits are saved (None: not saved), `state_path` the
     window-state file; `fresh_account` as in `TradingEngine` (the embedded simulator was
-    just started).
+    just started). `threaded`: the engine is built and runs in a thread of its own
+    (`EngineThread`); False keeps it in this thread (comparisons in bench/).
     """
-    engine = TradingEngine(
-        settings,
-        WorkerSupervisor(worker_config),
-        data_dir,
-        settings_path=settings_path,
-        fresh_account=fresh_account,
-    )
+
+    def make_engine() -> TradingEngine:
+        return TradingEngine(
+            settings,
+            WorkerSupervisor(worker_config),
+            data_dir,
+            settings_path=settings_path,
+            fresh_account=fresh_account,
+        )
+
+    engine_thread = EngineThread(make_engine) if threaded else None
+    engine = engine_thread.engine if engine_thread is not None else make_engine()
+    call = engine_thread.call if engine_thread is not None else direct_call
     window = MainWindow(settings, state_path, table_source=engine.table)
-    StrategyLink(window, engine)  # 전략 / 백테스트 docks (strat2: ui/strategy_link.py)
-    return Terminal(engine, window, EngineLink(window, engine))
+    StrategyLink(window, engine, call)  # 전략 / 백테스트 docks (strat2: ui/strategy_link.py)
+    return Terminal(engine, window, EngineLink(window, engine, call), engine_thread)
 
 
 def run_window(

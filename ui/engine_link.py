@@ -9,7 +9,11 @@ engine calls. Everything that is not plain forwarding lives here, and each piece
 * the chart's average / stop-loss / take-profit / trailing-stop lines are derived from the
   tracking row with the same `ExitRules` the engine decides with (decisions/);
 * orderable cash and sellable quantities, which have no signal of their own, are refreshed
-  when the holdings or open orders change and once a second with the status.
+  when the holdings or open orders change and once a second with the status;
+* with the window, the engine runs in a thread of its own (`kiwoom_terminal/engine/thread.py`):
+  every window → engine call goes through `call` (`EngineThread.call`: run in the engine's
+  thread, its result or exception back here), and the engine's signals arrive queued. Reads
+  stay direct: they touch only what the engine publishes for other threads.
 
 The link holds no trading state: it reads the engine and tells the window.
 """
@@ -17,7 +21,7 @@ The link holds no trading state: it reads the engine and tells the window.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from PyQt5.QtCore import QObject
@@ -27,6 +31,7 @@ from kiwoom_terminal.decisions.exits import ExitRules
 from kiwoom_terminal.engine.engine import TradingEngine
 from kiwoom_terminal.engine.errors import OrderInputError
 from kiwoom_terminal.engine.status import EngineStatus
+from kiwoom_terminal.engine.thread import direct_call
 from kiwoom_terminal.krx import KST
 from kiwoom_terminal.objects import OrderRequest
 from kiwoom_terminal.settings import AppSettings, SettingsError
@@ -42,10 +47,14 @@ FILLS = "fills"
 class EngineLink(QObject):
     """Connects one window to one engine for the life of both (see the module docstring)."""
 
-    def __init__(self, window: MainWindow, engine: TradingEngine) -> None:
+    def __init__(
+        self, window: MainWindow, engine: TradingEngine, call: Callable[..., Any] = direct_call
+    ) -> None:
+        """`call(fn, *args)` runs an engine call where the engine lives (module docstring)."""
         super().__init__(window)
         self.window = window
         self.engine = engine
+        self.call = call
         self._mode: Mode | None = None
         self._rules_for: AppSettings | None = None
         self._rules: ExitRules | None = None
@@ -71,7 +80,7 @@ class EngineLink(QObject):
         w.cancel_requested.connect(self.cancel_order)
         w.cancel_all_requested.connect(self.cancel_all)
         w.emergency_requested.connect(self.emergency)
-        w.auto_trade_requested.connect(e.set_auto_trade)
+        w.auto_trade_requested.connect(self.set_auto_trade)
         w.stock_selected.connect(self.select_stock)
         w.bars_requested.connect(self.load_bars)
         w.condition_roles_changed.connect(self.set_condition_roles)
@@ -148,22 +157,25 @@ class EngineLink(QObject):
 
     # --- Window → engine ------------------------------------------------------------------
 
+    def set_auto_trade(self, on: bool) -> None:
+        self.call(self.engine.set_auto_trade, on)
+
     def submit_order(self, request: OrderRequest) -> None:
         try:
-            self.engine.submit_manual_order(request)
+            self.call(self.engine.submit_manual_order, request)
         except OrderInputError as exc:
             self.window.show_order_rejected(str(exc))
 
     def cancel_order(self, order_no: str) -> None:
         try:
-            self.engine.cancel_order(order_no)
+            self.call(self.engine.cancel_order, order_no)
         except OrderInputError as exc:
             self.window.status_bar.show_notice(str(exc))
         else:
             self.window.status_bar.show_notice(f"주문 {order_no} 취소를 보냈습니다", error=False)
 
     def cancel_all(self) -> None:
-        sent = self.engine.cancel_all_orders()
+        sent = self.call(self.engine.cancel_all_orders)
         if sent:
             self.window.status_bar.show_notice(f"미체결 {sent}건 취소를 보냈습니다", error=False)
         else:
@@ -171,12 +183,12 @@ class EngineLink(QObject):
 
     def emergency(self) -> None:
         """The user confirmed the emergency dialog (the engine sends the notice)."""
-        self.engine.emergency_flatten()
+        self.call(self.engine.emergency_flatten)
 
     def select_stock(self, code: str) -> None:
         """Subscribe its ticks and order book; the engine also fetches its daily bars."""
         self._day_bars_pending = code
-        self.engine.select_stock(code)
+        self.call(self.engine.select_stock, code)
         price = self.engine.last_price(code)
         if price:
             self.window.show_last_price(code, price)
@@ -190,18 +202,18 @@ class EngineLink(QObject):
             self._day_bars_pending = ""  # select_stock() asked for them already
             return
         self._day_bars_pending = ""
-        self.engine.load_bars(code, interval)
+        self.call(self.engine.load_bars, code, interval)
 
     def set_condition_roles(self, seq: str, buy: bool, sell: bool) -> None:
         try:
-            self.engine.set_condition_roles(seq, buy, sell)
+            self.call(self.engine.set_condition_roles, seq, buy, sell)
         except OrderInputError as exc:
             self.window.status_bar.show_notice(str(exc))
 
     def update_setting(self, key: str, raw: str) -> None:
         """An edit of the settings panel; a refusal is shown next to the field."""
         try:
-            self.engine.update_setting(key, raw)
+            self.call(self.engine.update_setting, key, raw)
         except SettingsError as exc:
             self.window.show_setting_error(key, message_for(key, exc), self.engine.settings)
 

@@ -15,12 +15,14 @@ The docks are added with public Qt calls after the window was built: placed next
   the status line follows the runner's `status_changed`;
 * the 백테스트 tab fetches bars through the engine's TR path (`EngineBars`): the server the
   terminal is connected to — in sim mode the running simulator, never a second one — and
-  its query limiter.
+  its query limiter;
+* runner calls that change state go through `call` (the engine's thread, as in `EngineLink`).
 """
 
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
@@ -33,6 +35,7 @@ from kiwoom_terminal.backtest.server import BarCache, ServerSource, default_cach
 from kiwoom_terminal.constants import Mode
 from kiwoom_terminal.engine.engine import TradingEngine
 from kiwoom_terminal.engine.strategy_runner import SIGNALS_TABLE
+from kiwoom_terminal.engine.thread import direct_call
 from kiwoom_terminal.scanner.watchlist import WatchlistError
 from kiwoom_terminal.settings import AppSettings, SettingsError
 from kiwoom_terminal.strategies.base import all_strategies
@@ -67,10 +70,14 @@ def engine_opener(engine: TradingEngine) -> SourceOpener:
 class StrategyLink(QObject):
     """Adds and wires the two docks for the life of the window (module docstring)."""
 
-    def __init__(self, window: MainWindow, engine: TradingEngine) -> None:
+    def __init__(
+        self, window: MainWindow, engine: TradingEngine, call: Callable[..., Any] = direct_call
+    ) -> None:
+        """`call(fn, *args)` runs a runner call where the engine lives (`EngineLink`)."""
         super().__init__(window)
         self.window = window
         self.engine = engine
+        self.call = call
         runner = engine.strategy
         settings = engine.settings
         self.panel = StrategyDock(
@@ -147,24 +154,24 @@ class StrategyLink(QObject):
     # --- dock → engine -----------------------------------------------------------------
 
     def _on_watchlist_edited(self, _codes: list[str]) -> None:
-        self.engine.strategy.on_watchlist_edited()
+        self.call(self.engine.strategy.on_watchlist_edited)
 
     def sync(self, condition: str, replace: bool) -> None:
         try:
-            self.engine.strategy.sync_watchlist(condition, replace=replace)
+            self.call(self.engine.strategy.sync_watchlist, condition, replace=replace)
         except WatchlistError as exc:
             self.panel.show_watch_error(str(exc))
 
     def toggle_strategy(self, name: str, on: bool) -> None:
         try:
-            self.engine.strategy.set_strategy_enabled(name, on)
+            self.call(self.engine.strategy.set_strategy_enabled, name, on)
         except SettingsError as exc:
             self.panel.set_enabled(name, not on)
             self.window.status_bar.show_notice(f"전략을 바꾸지 못했습니다: {exc}")
 
     def apply_params(self, name: str, params: dict[str, float]) -> None:
         try:
-            self.engine.strategy.set_strategy_params(name, params)
+            self.call(self.engine.strategy.set_strategy_params, name, params)
         except SettingsError as exc:
             self.window.status_bar.show_notice(f"파라미터를 저장하지 못했습니다: {exc}")
 

@@ -8,11 +8,16 @@ follows the server's stamps instead: every tick, order event and condition event
 the server's HHmmss, and between stamps the clock runs on from the latest one. Stamps up to
 two seconds behind the running estimate are ignored (they have whole seconds); a stamp
 further behind (a slower or frozen simulator clock, a new simulated day) is followed.
+
+The engine observes stamps in its thread while the window reads `now()` in the GUI thread
+(log lines, the status bar): a lock keeps a reader from pairing a new stamp with the old
+monotonic time of the one before, which would push the clock ahead and keep it there.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 import time
 from collections.abc import Callable
 
@@ -34,6 +39,7 @@ class MarketClock:
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.follow_server = mode is Mode.SIM
+        self._lock = threading.Lock()  # stamp, its monotonic time and `_last_s` (docstring)
         self._wall = wall or (lambda: dt.datetime.now(KST))
         self._mono = monotonic
         self._stamp_s: float | None = None  # seconds since midnight of the latest stamp
@@ -52,7 +58,10 @@ class MarketClock:
         self.last_stamp = hhmmss[:6]
         if not self.follow_server:
             return
-        seconds = int(hhmmss[0:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6])
+        with self._lock:
+            self._observe(int(hhmmss[0:2]) * 3600 + int(hhmmss[2:4]) * 60 + int(hhmmss[4:6]))
+
+    def _observe(self, seconds: int) -> None:
         top = self._top_stamp_s
         if top is not None and seconds < top - _NEW_DAY_S:
             self.new_days += 1  # server stamps never go back within a day
@@ -80,11 +89,14 @@ class MarketClock:
     def now(self) -> dt.datetime:
         """The server's current time (KST, aware)."""
         wall = self._wall()
-        estimate = self._estimate(self._mono()) if self.follow_server else None
-        if estimate is None:
+        if not self.follow_server:
             return wall
-        estimate = max(estimate, self._last_s)
-        self._last_s = estimate
+        with self._lock:
+            estimate = self._estimate(self._mono())
+            if estimate is None:
+                return wall
+            estimate = max(estimate, self._last_s)
+            self._last_s = estimate
         midnight = wall.replace(hour=0, minute=0, second=0, microsecond=0)
         return midnight + dt.timedelta(seconds=min(estimate, 86_399.999))
 

@@ -18,6 +18,10 @@ results the moment they arrive, so a trailing stop does not wait for the next 10
 Start order: restore the snapshot → start the workers → subscribe the account's order and
 balance events → reconcile with the account (kt00018, ka10075, ka10076) → only then may
 anything be ordered (`EngineStatus.ready`).
+
+Threads: with the window it lives in a thread of its own, built there (`thread.py`); every
+method runs in that thread, except the reads docs/ENGINE_API.md (*Threads*) lists as safe
+from the GUI thread.
 """
 
 from __future__ import annotations
@@ -31,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from PyQt5.QtCore import QObject, QTimer, pyqtSignal
+from PyQt5.QtCore import QObject, QThread, QTimer, pyqtSignal
 
 from kiwoom_terminal import krx
 from kiwoom_terminal.constants import (
@@ -316,6 +320,11 @@ class TradingEngine(QObject):
 
     @property
     def status(self) -> EngineStatus:
+        """The engine's status now. From another thread (the window's, when the engine runs
+        in an `EngineThread`) it is the status last emitted, so nothing is read while the
+        engine changes it."""
+        if self._last_status is not None and QThread.currentThread() is not self.thread():
+            return self._last_status
         return self._build_status()
 
     @property
@@ -511,6 +520,7 @@ class TradingEngine(QObject):
             self._save_snapshot()
         if first:
             self._apply_condition_runs()
+            self._emit_status()  # ready: the window may order now (not a second later)
         self._deposit_wanted = True
         pending, self._reconcile_again = self._reconcile_again, ""
         if again or pending:
@@ -568,6 +578,11 @@ class TradingEngine(QObject):
         """Handle everything the workers delivered; ticks are coalesced per run of tick
         batches, tables flushed once at the end (only when something besides prices
         changed; prices reach the tables on the screen refresh)."""
+        if QThread.currentThread() is not self.thread():
+            # Two threads draining at once would race on every table and order: refuse.
+            # (A slot connected on another thread than the engine's runs there in PyQt5;
+            # engine/thread.py builds the engine in its own thread for this reason.)
+            raise RuntimeError("the engine drains only in the thread it lives in")
         # The busy byte asks the WebSocket worker to give way if it preempted this drain,
         # where exit decisions are made and orders sent (ws_worker.py).
         busy = self.supervisor.engine_busy
@@ -723,6 +738,7 @@ class TradingEngine(QObject):
             self._emit_log(
                 level, f"{message.worker.value}: {message.state.value} {message.detail}".strip()
             )
+            self._emit_status()  # the status bar shows a lost connection at once
 
     def _on_balance(self, events: Iterable[BalanceEventData]) -> None:
         ctx = self.ctx

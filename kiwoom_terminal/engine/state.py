@@ -11,10 +11,18 @@ reads most tables between two flushes. Nothing here touches pandas per tick or p
 
 Frames are replaced, never mutated in place, so a view that still holds the previous frame
 keeps reading consistent data; views fetch the current one with `engine.table(name)`.
+
+Threads: with the window open the engine runs in a thread of its own (`engine/thread.py`)
+and the views read frames from the GUI thread. Staging and flushing happen in the engine's
+thread only; `frame()` may be called from any thread. A lock guards the published rows and
+the frames: a reader copies the published rows under it (published rows are never changed
+in place, only replaced) and builds the frame outside it, so the engine's flush never waits
+for a build.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -34,23 +42,35 @@ class TableStore:
         self.schemas: dict[str, TableSchema] = {s.name: s for s in schemas}
         self._rows: dict[str, dict[Any, Row]] = {name: {} for name in self.schemas}
         self._empty: dict[str, pd.DataFrame] = {n: s.empty() for n, s in self.schemas.items()}
-        self._frames: dict[str, pd.DataFrame] = dict(self._empty)
-        self._stale: set[str] = set()  # published rows changed since the frame was built
+        # Per table: (version of the published rows it was built from, frame).
+        self._frames: dict[str, tuple[int, pd.DataFrame]] = {
+            n: (0, f) for n, f in self._empty.items()
+        }
+        self._version: dict[str, int] = dict.fromkeys(self.schemas, 0)  # bumped per flush
+        self._lock = threading.Lock()  # published rows, versions and frames (docstring)
         self._staged: dict[str, dict[Any, Row | None]] = {name: {} for name in self.schemas}
 
     # --- reading -----------------------------------------------------------------------
 
     def frame(self, name: str) -> pd.DataFrame:
-        """The table as last flushed (indexed by its key column), built now if it changed."""
-        if name in self._stale:
-            rows = self._rows[name]
-            # An empty table shares one empty frame (frames are never mutated).
-            self._frames[name] = _build(self.schemas[name], rows) if rows else self._empty[name]
-            self._stale.discard(name)  # after the build: a row it refuses fails every read
-        try:
-            return self._frames[name]
-        except KeyError:
-            raise KeyError(f"unknown table {name!r} (known: {', '.join(self.schemas)})") from None
+        """The table as last flushed (indexed by its key column), built now if it changed.
+        Safe from any thread (module docstring)."""
+        with self._lock:
+            try:
+                version = self._version[name]
+            except KeyError:
+                known = ", ".join(self.schemas)
+                raise KeyError(f"unknown table {name!r} (known: {known})") from None
+            built_version, frame = self._frames[name]
+            if built_version == version:
+                return frame
+            rows = dict(self._rows[name])
+        # An empty table shares one empty frame (frames are never mutated).
+        frame = _build(self.schemas[name], rows) if rows else self._empty[name]
+        with self._lock:
+            if self._frames[name][0] < version:
+                self._frames[name] = (version, frame)
+            return self._frames[name][1] if self._frames[name][0] > version else frame
 
     def rows(self, name: str) -> dict[Any, Row]:
         """Current rows, staged changes included (a copy; for tests and snapshots)."""
@@ -111,26 +131,33 @@ class TableStore:
             if not staged:
                 continue
             self._staged[name] = {}
-            published = self._rows[name]
-            structural = False
-            changed: list[Any] = []
-            for key, row in staged.items():
-                old = published.get(key)
-                if row is _REMOVED:
-                    if old is not None:
-                        del published[key]
-                        structural = True
-                elif old is None:
-                    published[key] = row
-                    structural = True
-                elif old != row:
-                    published[key] = row
-                    changed.append(key)
-            if not structural and not changed:
-                continue
-            self._stale.add(name)
-            changes.append((name, [] if structural else changed))
+            with self._lock:
+                change = self._publish(name, staged)
+            if change is not None:
+                changes.append((name, change))
         return changes
+
+    def _publish(self, name: str, staged: dict[Any, Row | None]) -> list[Any] | None:
+        """Apply one table's staged rows (under the lock); its change, None when none."""
+        published = self._rows[name]
+        structural = False
+        changed: list[Any] = []
+        for key, row in staged.items():
+            old = published.get(key)
+            if row is _REMOVED:
+                if old is not None:
+                    del published[key]
+                    structural = True
+            elif old is None:
+                published[key] = row
+                structural = True
+            elif old != row:
+                published[key] = row
+                changed.append(key)
+        if not structural and not changed:
+            return None
+        self._version[name] += 1
+        return [] if structural else changed
 
 
 def _empty(dtype: str) -> Any:

@@ -125,8 +125,9 @@ _COLUMNS = SIGNALS.column_names
 class SignalBook:
     """The signals of the last `keep_days` days: a DataFrame for the views, SQLite on disk.
 
-    `path=None` keeps everything in memory (tests, the backtest tab). Not thread-safe: use
-    it from the thread that owns the scanner (the engine's, i.e. the GUI thread).
+    `path=None` keeps everything in memory (tests, the backtest tab). Change it only from
+    the thread that owns the scanner (the engine's). `table()` may be read from any thread
+    (the window's): the frame is replaced on every change, never changed in place.
     """
 
     def __init__(
@@ -219,7 +220,9 @@ class SignalBook:
                 "UPDATE signals SET status = ?, note = ? WHERE signal_id = ?",
                 (status.value, note, key),
             )
-        self._frame.loc[key, ["status", "note"]] = [status.value, note]
+        frame = self._frame.copy()  # replaced, not changed in place: see the class docstring
+        frame.loc[key, ["status", "note"]] = [status.value, note]
+        self._frame = frame
 
     def of_day(self, day: dt.date) -> pd.DataFrame:
         return self._frame[self._frame["day"] == day.strftime("%Y%m%d")]

@@ -16,13 +16,16 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import functools
 import json
 import logging
 import os
 import re
+import threading
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +54,26 @@ class WatchItem:
         return self.source == MANUAL
 
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
+
+def _locked(method: _Method) -> _Method:
+    """Run a `Watchlist` change under its lock."""
+
+    @functools.wraps(method)
+    def run(self: Watchlist, *args: Any, **kwargs: Any) -> Any:
+        with self._lock:
+            return method(self, *args, **kwargs)
+
+    return cast(_Method, run)
+
+
 class Watchlist:
-    """Ordered watchlist entries with persistence. Not thread-safe (GUI thread only)."""
+    """Ordered watchlist entries with persistence.
+
+    The 전략 dock edits it from the GUI thread while the scanner reads it, and condition
+    syncs change it, in the engine's thread (`engine/thread.py`): every change and its save
+    hold one lock, and the readers copy the entries in one step."""
 
     def __init__(
         self,
@@ -66,6 +87,7 @@ class Watchlist:
         self._names: Mapping[str, str] = names or {}
         self._clock = clock or (lambda: dt.datetime.now().replace(microsecond=0))
         self._items: dict[str, WatchItem] = {}
+        self._lock = threading.RLock()  # changes and saves (class docstring)
         if path is not None and path.exists():
             self._items = _read(path)
 
@@ -86,6 +108,7 @@ class Watchlist:
     def __len__(self) -> int:
         return len(self._items)
 
+    @_locked
     def set_names(self, names: Mapping[str, str]) -> None:
         """Listed stocks became known (after the engine loaded them): validate against them
         from now on and fill in names that were missing."""
@@ -126,6 +149,7 @@ class Watchlist:
         hint = f" 비슷한 이름: {', '.join(similar)}" if similar else ""
         raise WatchlistError(f"'{raw}' 은(는) 종목코드도 정확한 종목명도 아닙니다.{hint}")
 
+    @_locked
     def add(self, text: str, *, source: str = MANUAL) -> WatchItem:
         """Add a stock by code or exact name; raises WatchlistError if it is already there,
         unknown, or the list is full."""
@@ -139,6 +163,7 @@ class Watchlist:
         self._save()
         return item
 
+    @_locked
     def remove(self, code: str) -> WatchItem:
         """Remove a code; raises WatchlistError when it is not in the list."""
         item = self._items.pop(code.strip().upper(), None)
@@ -147,10 +172,12 @@ class Watchlist:
         self._save()
         return item
 
+    @_locked
     def clear(self) -> None:
         self._items.clear()
         self._save()
 
+    @_locked
     def sync_from_condition(
         self, condition: str, members: Iterable[str], *, replace: bool = False
     ) -> tuple[list[str], list[str]]:

@@ -74,9 +74,9 @@ def test_strategy_and_backtest_docks_work_against_the_engine(
 
     # Bad values are refused with the key and the reason; nothing changes.
     with pytest.raises(SettingsError, match="규칙 1: 'mon 9h05 sell_all'"):
-        engine.update_setting("schedule/rules", "mon 9h05 sell_all")
+        terminal.call(engine.update_setting, "schedule/rules", "mon 9h05 sell_all")
     with pytest.raises(SettingsError, match="slow"):
-        runner.set_strategy_params("sma_cross", {"fast": 20, "slow": 10})
+        terminal.call(runner.set_strategy_params, "sma_cross", {"fast": 20, "slow": 10})
     assert runner.scanner.strategies["sma_cross"].values == {"fast": 4, "slow": 12}
     assert engine.settings.schedule.rules == ()
 
@@ -86,11 +86,14 @@ def test_strategy_and_backtest_docks_work_against_the_engine(
         runner.day, now.replace(second=0, microsecond=0), now, "000660", "SK하이닉스",
         "sma_cross", "sma_cross(fast=4, slow=12)", Side.BUY, 182_000,
     )  # fmt: skip
-    assert runner.book.add(signal)
-    runner.apply_result(ScanResult("000660", 1, (signal,)))
+    # The engine runs in a thread of its own: act on it there, as the window does.
+    assert terminal.call(runner.book.add, signal)
+    terminal.call(runner.apply_result, ScanResult("000660", 1, (signal,)))
     model = panel.signals_view.model
     qtbot.waitUntil(lambda: model.rowCount() == 1, timeout=DEADLINE_MS)
-    runner._mark(signal.signal_id, SignalStatus.SKIPPED, "자동매매가 꺼져 있어 매수하지 않음")
+    terminal.call(
+        runner._mark, signal.signal_id, SignalStatus.SKIPPED, "자동매매가 꺼져 있어 매수하지 않음"
+    )
     column = [c.key for c in model.columns].index("status")
     qtbot.waitUntil(lambda: model.index(0, column).data() == "건너뜀", timeout=DEADLINE_MS)
 
