@@ -46,7 +46,11 @@ REFRESH_MS = 80
 
 class KeepColourDelegate(QStyledItemDelegate):
     """Keeps the red / blue text of a cell when its row is selected (Qt would paint the
-    selection's text colour instead and hide the direction)."""
+    selection's text colour instead and hide the direction).
+
+    Set only on the columns that have a colour rule (`configure_table`): this Python
+    override runs for every cell Qt paints, holding the GIL the engine's thread needs, and
+    the other columns are painted by Qt's own delegate without a call into Python."""
 
     def initStyleOption(self, option: QStyleOptionViewItem | None, index: QModelIndex) -> None:
         super().initStyleOption(option, index)
@@ -63,7 +67,10 @@ class KeepColourDelegate(QStyledItemDelegate):
 
 def configure_table(table: QTableView, specs: Sequence[ColumnSpec]) -> None:
     """Dense HTS look: no row numbers, fixed row height, default widths applied once."""
-    table.setItemDelegate(KeepColourDelegate(table))
+    keep_colour = KeepColourDelegate(table)
+    for column, spec in enumerate(specs):
+        if spec.colour is not None:
+            table.setItemDelegateForColumn(column, keep_colour)
     table.setAlternatingRowColors(True)
     table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
     table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

@@ -4,11 +4,14 @@ holdings totals, header state save / restore."""
 from __future__ import annotations
 
 from PyQt5.QtCore import QPoint, Qt
+from PyQt5.QtGui import QPalette
+from PyQt5.QtWidgets import QStyle, QStyleOptionViewItem
 
 from kiwoom_terminal.engine import tables
 from tests.ui.frames import Tables, condition, holding, open_order
 from ui.keymap import KeyMap
-from ui.tables import ConditionsView, HoldingsView, OpenOrdersView
+from ui.tables import ConditionsView, HoldingsView, KeepColourDelegate, OpenOrdersView
+from ui.theme import direction_colour
 
 
 def shown(qtbot, widget) -> None:
@@ -143,3 +146,29 @@ def test_engine_changes_are_gathered_into_one_refresh(qtbot) -> None:
     qtbot.waitUntil(lambda: changes != [])
     assert changes == [(0, 0)]
     assert view.model.index(0, view.model.column_of("price")).data() == "71,300"
+
+
+def test_selected_cells_keep_their_direction_colour_and_plain_columns_skip_python(qtbot) -> None:
+    data = Tables()
+    data.set(tables.HOLDINGS, [holding("005930", "삼성전자", 10, 70_000, 71_000, 1.5)])
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    shown(qtbot, view)
+    view.apply_change([])
+    view.flush()
+    model = view.model
+    table = view.table
+    coloured = [i for i, spec in enumerate(model.columns) if spec.colour is not None]
+    plain = [i for i, spec in enumerate(model.columns) if spec.colour is None]
+    assert coloured and plain
+    for column in plain:  # painted by Qt's own delegate: no Python call per cell
+        delegate_used = table.itemDelegate(view.proxy.index(0, column))
+        assert delegate_used is not None and not isinstance(delegate_used, KeepColourDelegate)
+    price = model.column_of("price")
+    delegate = table.itemDelegateForColumn(price)
+    assert isinstance(delegate, KeepColourDelegate)
+    option = QStyleOptionViewItem()
+    option.state |= QStyle.StateFlag.State_Selected
+    delegate.initStyleOption(option, view.proxy.index(0, price))
+    # Up 1.5 % on the day and over its average price: red, also on the selection.
+    red = direction_colour(1).name()
+    assert option.palette.color(QPalette.ColorRole.HighlightedText).name() == red
