@@ -31,6 +31,7 @@ import os
 import shutil
 import sys
 import tempfile
+import threading
 import time
 from collections import defaultdict
 from pathlib import Path
@@ -140,16 +141,20 @@ class CellProbe(QObject):
         self.ticks = 0
         self.paints = 0
         self.recording = False
+        self.lock = threading.Lock()
         supervisor = engine.supervisor
         original_poll = supervisor.poll
 
         def poll(kind: Any = None, max_items: int | None = None) -> list[Any]:
+            # Runs in the engine's thread (engine/thread.py); the window's thread takes
+            # `pending` over when the table arrives, so both hold the lock.
             messages = original_poll(kind, max_items)
             if self.recording:
                 for message in messages:
                     if isinstance(message, TickBatch):
                         now = time.time()
-                        self.pending.extend(t.received_at for t in message.ticks)
+                        with self.lock:
+                            self.pending.extend(t.received_at for t in message.ticks)
                         self.queue_ms.extend((now - t.received_at) * 1000.0 for t in message.ticks)
                         self.ticks += len(message.ticks)
             return messages
@@ -182,9 +187,12 @@ class CellProbe(QObject):
         view.table.viewport().installEventFilter(self)
 
     def _on_table_changed(self, name: str, _keys: Any) -> None:
-        if name == "tracking" and self.pending:
-            self.included.extend(self.pending)
-            self.pending.clear()
+        # Ticks polled after the engine built this table but before its signal arrived here
+        # count as included: at most one drain early, a fraction of a millisecond.
+        if name == "tracking":
+            with self.lock:
+                pending, self.pending = self.pending, []
+            self.included.extend(pending)
 
     def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
         if self.recording and event is not None and event.type() == QEvent.Type.Paint:
@@ -205,6 +213,7 @@ def main() -> int:
     args = parser.parse_args()
 
     from kiwoom_terminal.engine.launch import prepare
+    from kiwoom_terminal.engine.thread import lower_this_thread
     from ui.app import build_terminal, create_application
 
     app = create_application()
@@ -248,6 +257,7 @@ def main() -> int:
         tracking = window.views["tracking"]
         probe = CellProbe(engine, tracking)
         terminal.start()
+        lower_this_thread()  # as `run_window` does once the engine runs
         window.docks["dock_tracking"].raise_()  # the measured table is the one on screen
         wait_until(app, lambda: engine.status.ready, "the start-up reconciliation")
         wait_until(
