@@ -255,6 +255,10 @@ class DataFrameTableModel(QAbstractTableModel):
     def keys(self) -> list[str]:
         return [row.key for row in self._rows]
 
+    def column_values(self, column: str) -> list[Any]:
+        """The cached raw values of one engine column, in row order."""
+        return [row.values[column] for row in self._rows]
+
     def column_of(self, key: str) -> int:
         return self._column_index[key]
 
