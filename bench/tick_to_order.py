@@ -6,8 +6,8 @@ under the day's base price; the terminal runs as a user runs it, `python main.py
 attached to that simulator, adopts the holdings (`adopt_holdings`), arms their trailing
 stops (arm 3 %, drop 5 %) and subscribes their ticks. The simulator's crowd then trades all
 100 stocks at the chosen rate. With `--window` the terminal opens its window instead
-(offscreen, `python main.py`): the engine then runs in the thread that also redraws the
-views, and a tick that arrives during a redraw waits for it.
+(offscreen, `python main.py`): the engine runs in a thread of its own beside the window's,
+sharing the CPU and the GIL with its redraws.
 
 One trial: pin one stock at a new high (its random walk paused; the other 99 keep ticking),
 then move it to 6 % under that high. The simulator stamps when it began writing the frame
@@ -328,7 +328,7 @@ def main() -> int:
         "--window",
         action="store_true",
         help="run the terminal with its window (offscreen) instead of --headless: the "
-        "engine then shares its thread with the views' redraws",
+        "engine then shares the CPU and the GIL with the views' redraws",
     )
     parser.add_argument("--round-out", type=Path, help=argparse.SUPPRESS)  # one round → JSON
     parser.add_argument("--terminal-repo", type=Path, default=REPO, help=argparse.SUPPRESS)

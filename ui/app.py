@@ -38,7 +38,7 @@ from PyQt5.QtWidgets import QApplication, QMessageBox, QWidget
 from kiwoom_terminal.engine.engine import TradingEngine
 from kiwoom_terminal.engine.headless import setup_console_logging
 from kiwoom_terminal.engine.launch import REAL_CONFIRM_WORD, Launch, LaunchError, prepare
-from kiwoom_terminal.engine.thread import EngineThread, direct_call, lower_this_thread
+from kiwoom_terminal.engine.thread import EngineThread, lower_this_thread
 from kiwoom_terminal.secrets import install_redaction
 from kiwoom_terminal.settings import AppSettings
 from kiwoom_terminal.workers.config import WorkerConfig
@@ -160,19 +160,16 @@ def setup_file_logging(data_dir: Path, level: str) -> Path:
 
 @dataclass
 class Terminal:
-    """One terminal: the engine (in its own thread unless built with `threaded=False`),
-    its window and the link between them."""
+    """One terminal: the engine (in its own thread), its window and the link between them."""
 
     engine: TradingEngine
     window: MainWindow
     link: EngineLink
-    engine_thread: EngineThread[TradingEngine] | None = None
+    engine_thread: EngineThread[TradingEngine]
 
     def call(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
         """Run an engine call in the engine's thread and return its result (tests use it
         to act on the engine as the window does)."""
-        if self.engine_thread is None:
-            return fn(*args, **kwargs)
         return self.engine_thread.call(fn, *args, **kwargs)
 
     def start(self, *, auto_trade: bool = False) -> None:
@@ -184,10 +181,7 @@ class Terminal:
         """Close the window (layout saved), then shut the engine down (final snapshot,
         workers stopped) and end its thread. Safe to call twice."""
         self.window.close()
-        if self.engine_thread is not None:
-            self.engine_thread.stop()
-        else:
-            self.engine.shutdown()
+        self.engine_thread.stop()
 
 
 def build_terminal(
@@ -198,14 +192,12 @@ def build_terminal(
     settings_path: Path | None,
     state_path: Path,
     fresh_account: bool = False,
-    threaded: bool = True,
 ) -> Terminal:
     """Engine (with its own worker supervisor), window and link; nothing started yet.
 
     `settings_path` is where setting edits are saved (None: not saved), `state_path` the
     window-state file; `fresh_account` as in `TradingEngine` (the embedded simulator was
-    just started). `threaded`: the engine is built and runs in a thread of its own
-    (`EngineThread`); False keeps it in this thread (comparisons in bench/).
+    just started). The engine is built and runs in a thread of its own (`EngineThread`).
     """
 
     def make_engine() -> TradingEngine:
@@ -217,9 +209,8 @@ def build_terminal(
             fresh_account=fresh_account,
         )
 
-    engine_thread = EngineThread(make_engine) if threaded else None
-    engine = engine_thread.engine if engine_thread is not None else make_engine()
-    call = engine_thread.call if engine_thread is not None else direct_call
+    engine_thread = EngineThread(make_engine)
+    engine, call = engine_thread.engine, engine_thread.call
     window = MainWindow(settings, state_path, table_source=engine.table)
     StrategyLink(window, engine, call)  # 전략 / 백테스트 docks (strat2: ui/strategy_link.py)
     return Terminal(engine, window, EngineLink(window, engine, call), engine_thread)

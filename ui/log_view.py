@@ -61,7 +61,7 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 @dataclass(frozen=True, slots=True)
 class _Row:
     """A line as the view asks for it, built once when the line is added: a paint asks
-    `data()` for every visible cell and role, and it runs in the engine's thread."""
+    `data()` for every visible cell and role."""
 
     entry: LogEntry
     texts: tuple[str, str, str]

@@ -68,9 +68,11 @@ class TableStore:
         # An empty table shares one empty frame (frames are never mutated).
         frame = _build(self.schemas[name], rows) if rows else self._empty[name]
         with self._lock:
-            if self._frames[name][0] < version:
-                self._frames[name] = (version, frame)
-            return self._frames[name][1] if self._frames[name][0] > version else frame
+            stored_version, stored = self._frames[name]
+            if stored_version > version:  # another reader built a newer one meanwhile
+                return stored
+            self._frames[name] = (version, frame)
+            return frame
 
     def rows(self, name: str) -> dict[Any, Row]:
         """Current rows, staged changes included (a copy; for tests and snapshots)."""

@@ -127,21 +127,20 @@ class EngineThread(QObject, Generic[T]):
             raise job.error
         return job.result
 
-    def stop(self, shutdown: Callable[[], Any] | None = None) -> None:
-        """Run `shutdown` (default: the engine's `shutdown()`) in the engine's thread, move
-        the engine back to this object's thread and end the thread. Safe to call twice."""
+    def stop(self) -> None:
+        """Run the engine's `shutdown()` in its thread, move the engine back to this
+        object's thread and end the thread. Safe to call twice."""
         if not self._thread.isRunning():
             return
-        finish = shutdown if shutdown is not None else cast(Any, self.engine).shutdown
         try:
-            self.call(self._finish_here, finish)
+            self.call(self._finish_here)
         finally:
             self._thread.quit()
             self._thread.wait()
 
-    def _finish_here(self, finish: Callable[[], Any]) -> None:
+    def _finish_here(self) -> None:
         try:
-            finish()
+            cast(Any, self.engine).shutdown()
         finally:
             # Destroyed later by Python on the home thread, where it then lives; its
             # stopped timers are not restarted anywhere.
