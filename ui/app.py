@@ -211,7 +211,9 @@ def build_terminal(
 
     engine_thread = EngineThread(make_engine)
     engine, call = engine_thread.engine, engine_thread.call
-    window = MainWindow(settings, state_path, table_source=engine.table)
+    window = MainWindow(
+        settings, state_path, table_source=engine.table, row_source=engine.table_rows
+    )
     StrategyLink(window, engine, call)  # 전략 / 백테스트 docks (strat2: ui/strategy_link.py)
     return Terminal(engine, window, EngineLink(window, engine, call), engine_thread)
 

@@ -10,6 +10,9 @@ engine calls. Everything that is not plain forwarding lives here, and each piece
   tracking row with the same `ExitRules` the engine decides with (decisions/);
 * orderable cash and sellable quantities, which have no signal of their own, are refreshed
   when the holdings or open orders change and once a second with the status;
+* the `ticks` signal comes after every drain (hundreds a second at 5k ticks/s, each naming
+  dozens of stocks); the last prices and the chart's live bar are gathered and shown at most
+  every `TICK_VIEW_MS` — the eye needs no more, and the GUI thread's GIL is the engine's;
 * with the window, the engine runs in a thread of its own (`kiwoom_terminal/engine/thread.py`):
   every window → engine call goes through `call` (`EngineThread.call`: run in the engine's
   thread, its result or exception back here), and the engine's signals arrive queued. Reads
@@ -21,10 +24,11 @@ The link holds no trading state: it reads the engine and tells the window.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PyQt5.QtCore import QObject
+from PyQt5.QtCore import QObject, QTimer
 
 from kiwoom_terminal.constants import Mode, Side
 from kiwoom_terminal.decisions.exits import ExitRules
@@ -43,6 +47,9 @@ TRACKING = "tracking"
 OPEN_ORDERS = "open_orders"
 FILLS = "fills"
 
+# Last prices and the chart's live bar are shown at most this often (~30 a second).
+TICK_VIEW_MS = 33
+
 
 class EngineLink(QObject):
     """Connects one window to one engine for the life of both (see the module docstring)."""
@@ -60,6 +67,14 @@ class EngineLink(QObject):
         self._rules: ExitRules | None = None
         self._day_bars_pending = ""  # select_stock() already asked for this code's daily bars
         self._last_account: tuple[int | None, dict[str, int]] | None = None
+        # Ticks gathered since they were last shown (`on_ticks`): the newest summary per
+        # code, and the chart stock's merged (code, last, high, low, cum_volume, time).
+        self._pending_ticks: dict[str, Any] = {}
+        self._chart_tick: tuple[str, int, int, int, int, str] | None = None
+        self._ticks_shown_at = 0.0
+        self._tick_timer = QTimer(self)
+        self._tick_timer.setSingleShot(True)
+        self._tick_timer.timeout.connect(self.show_ticks)
 
         e, w = engine, window
         e.table_changed.connect(self.on_table_changed)
@@ -106,20 +121,38 @@ class EngineLink(QObject):
                 self.refresh_levels()
 
     def on_ticks(self, summaries: Mapping[str, Any]) -> None:
-        """`ticks(dict)`: last prices for the 주문 / 호가 panels, the live bar of the chart."""
+        """`ticks(dict)`: last prices for the 주문 / 호가 panels, the live bar of the chart.
+        Gathered here (a dict update and one lookup) and shown by `show_ticks` at once when
+        the last showing is `TICK_VIEW_MS` old, else when that much time has passed."""
+        self._pending_ticks.update(summaries)
+        code = self.window.chart.code
+        summary = summaries.get(code) if code else None
+        if summary is not None:
+            high = summary.high or summary.last
+            low = summary.low or summary.last
+            merged = self._chart_tick
+            if merged is not None and merged[0] == code:
+                high, low = max(high, merged[2]), min(low, merged[3])
+            self._chart_tick = (code, summary.last, high, low, summary.cum_volume, summary.time)
+        wait_s = self._ticks_shown_at + TICK_VIEW_MS / 1000.0 - time.monotonic()
+        if wait_s <= 0:
+            self.show_ticks()
+        elif not self._tick_timer.isActive():
+            self._tick_timer.start(max(1, int(wait_s * 1000)))
+
+    def show_ticks(self) -> None:
+        """Show the gathered ticks now (the timer; tests)."""
+        self._tick_timer.stop()
+        self._ticks_shown_at = time.monotonic()
+        pending, self._pending_ticks = self._pending_ticks, {}
         window = self.window
-        for code, summary in summaries.items():
-            window.show_last_price(code, summary.last)
+        if pending:
+            window.show_last_prices({code: summary.last for code, summary in pending.items()})
+        merged, self._chart_tick = self._chart_tick, None
         chart = window.chart
-        summary = summaries.get(chart.code) if chart.code else None
-        if summary is not None and len(chart.series):
-            chart.apply_tick(
-                summary.last,
-                summary.high,
-                summary.low,
-                summary.cum_volume,
-                self.session_time(summary.time),
-            )
+        if merged is not None and merged[0] == chart.code and len(chart.series):
+            _code, last, high, low, cum_volume, hhmmss = merged
+            chart.apply_tick(last, high, low, cum_volume, self.session_time(hhmmss))
 
     def on_bars(self, code: str, interval: str, frame: Any) -> None:
         """`bars_loaded`: the history, then today's fills of that stock as markers."""
@@ -221,10 +254,10 @@ class EngineLink(QObject):
 
     def refresh_account(self) -> None:
         """Orderable cash and sellable quantities for the 주문 panel (when they changed)."""
-        frame = self.engine.table(HOLDINGS)
+        # The engine's rows, not its frame: this runs on every holdings change (~10 a
+        # second with prices moving) and a frame build there cost the engine its GIL.
         sellable = {
-            str(code): int(qty)
-            for code, qty in zip(frame["code"].tolist(), frame["sellable_qty"].tolist())
+            str(code): int(row["sellable_qty"]) for code, row in self.engine.table_rows(HOLDINGS)
         }
         cash: int | None = self.engine.orderable_cash() if self.engine.status.ready else None
         account = (cash, sellable)
@@ -288,13 +321,8 @@ class EngineLink(QObject):
         return dt.datetime.combine(day, moment)
 
     def _row(self, name: str, key: str) -> dict[str, Any] | None:
-        frame = self.engine.table(name)
-        if key not in frame.index:
-            return None
-        return {str(k): v for k, v in frame.loc[key].items()}
+        found = self.engine.table_rows(name, [key])
+        return dict(found[0][1]) if found else None
 
     def _rows(self, name: str) -> list[dict[str, Any]]:
-        return [
-            {str(k): v for k, v in row.items()}
-            for row in self.engine.table(name).to_dict("records")
-        ]
+        return [dict(row) for _, row in self.engine.table_rows(name)]

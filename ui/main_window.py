@@ -47,7 +47,13 @@ from ui.order_entry import OrderEntryPanel
 from ui.orderbook import OrderBookWidget
 from ui.settings_panel import SettingsPanel
 from ui.status_bar import TerminalStatusBar
-from ui.tables import ConditionsView, OpenOrdersView, TableView, make_table_views
+from ui.tables import (
+    ConditionsView,
+    OpenOrdersView,
+    RowSource,
+    TableView,
+    make_table_views,
+)
 from ui.theme import app_icon
 
 LAYOUT_VERSION = 2  # bump when docks are added or renamed: older saved layouts are dropped
@@ -101,6 +107,7 @@ class MainWindow(QMainWindow):
         state_path: Path,
         *,
         table_source: Callable[[str], pd.DataFrame] = empty_tables,
+        row_source: RowSource | None = None,
         stocks: Iterable[StockInfoData] = (),
         parent: QWidget | None = None,
     ) -> None:
@@ -120,7 +127,7 @@ class MainWindow(QMainWindow):
         self.docks: dict[str, QDockWidget] = {
             d.objectName(): d for d in self.findChildren(QDockWidget)
         }
-        self.views: dict[str, TableView] = make_table_views(table_source, self.keymap)
+        self.views: dict[str, TableView] = make_table_views(table_source, self.keymap, row_source)
         self.order_entry = OrderEntryPanel(settings, self.keymap)
         self.orderbook = OrderBookWidget()
         self.chart = ChartWidget(settings)
@@ -596,8 +603,13 @@ class MainWindow(QMainWindow):
 
     def show_last_price(self, code: str, price: int) -> None:
         """A new last price of a stock (from the tick batch)."""
-        self.order_entry.set_last_price(code, price)
-        if code == self.orderbook.code:
+        self.show_last_prices({code: price})
+
+    def show_last_prices(self, prices: Mapping[str, int]) -> None:
+        """New last prices of some stocks (the ticks gathered since the last showing)."""
+        self.order_entry.set_last_prices(prices)
+        price = prices.get(self.orderbook.code) if self.orderbook.code else None
+        if price is not None:
             self.orderbook.set_last_price(price)
 
     def show_bars(self, code: str, interval: str, frame: pd.DataFrame) -> None:

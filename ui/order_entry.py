@@ -228,13 +228,22 @@ class OrderEntryPanel(QWidget):
 
     def set_last_price(self, code: str, price: int) -> None:
         """Last trade price of a stock (from ticks); used for the prefill and fat-finger check."""
-        if price > 0:
-            self._last_prices[code] = price
-            if self._stock is not None and self._stock.code == code:
-                if self._price_from_base and self.order_type().needs_price:
-                    self.price_spin.setValue(price)
-                self._price_from_base = False
-                self._update_stock_label()
+        self.set_last_prices({code: price})
+
+    def set_last_prices(self, prices: Mapping[str, int]) -> None:
+        """Last trade prices of some stocks at once (the ticks since the last showing)."""
+        self._last_prices.update({code: price for code, price in prices.items() if price > 0})
+        stock = self._stock
+        price = prices.get(stock.code) if stock is not None else None
+        if price is not None and price > 0:
+            if self._price_from_base and self.order_type().needs_price:
+                self.price_spin.setValue(price)
+            self._price_from_base = False
+            self._update_stock_label()
+
+    def last_price_of(self, code: str) -> int | None:
+        """The last trade price the panel knows for `code` (None before its first tick)."""
+        return self._last_prices.get(code)
 
     def set_base_price(self, code: str, base_price: int) -> None:
         """Base price (기준가) of the day for the ±30 % band; defaults to the last close."""

@@ -1,12 +1,16 @@
-"""A keyed `QAbstractTableModel` over one of the engine's DataFrames, declared by column specs.
+"""A keyed `QAbstractTableModel` over one of the engine's tables, declared by column specs.
 
-The engine owns the DataFrame (`engine.table(name)`, indexed by the table's key column) and
-says which rows changed (`table_changed(name, keys)`, `[]` = rows were added or removed).
-The model keeps one cached row per key — the raw values, display texts and colours of the
-shown columns — so `data()` is a list lookup however often the view repaints. Changes reach
-the view as row inserts/removals and one targeted `dataChanged` per contiguous run of changed
-rows, limited to the columns that changed; never a model reset per tick and never a column
-resize. Sorting (on raw values) and text filtering go through `TableProxyModel`.
+The engine owns the table (its published rows, `engine.table_rows(name)`, or a DataFrame
+indexed by the key column) and says which rows changed (`table_changed(name, keys)`, `[]` =
+rows were added or removed). A `RowReader` hands the model `(key, row)` pairs: the engine's
+own row dicts (`PublishedRows`, what the window uses: no DataFrame is built per refresh, and
+a row the engine did not replace is skipped by identity) or the rows of a DataFrame
+(`FrameRows`, for tables that only exist as frames). The model keeps one cached row per key
+— the plain values, display texts and colours of the shown columns — so `data()` is a list
+lookup however often the view repaints. Changes reach the view as row inserts/removals and
+one targeted `dataChanged` per contiguous run of changed rows, limited to the columns that
+changed; never a model reset per tick and never a column resize. Sorting (on raw values)
+and text filtering go through `TableProxyModel`.
 """
 
 from __future__ import annotations
@@ -28,6 +32,8 @@ from PyQt5.QtCore import (
 )
 from PyQt5.QtGui import QBrush
 
+from kiwoom_terminal.engine.state import plain_row
+from kiwoom_terminal.engine.tables import TableSchema
 from ui.qt import ITEM_NONE, ITEM_SELECTABLE
 from ui.theme import direction_colour
 
@@ -76,13 +82,77 @@ class ColumnSpec:
     tooltip: str = ""
 
 
+class RowReader:
+    """Where a model's rows come from.
+
+    `read(keys)` gives `(key, raw row)` for those of `keys` that exist, or for every row in
+    table order when `keys` is None; `plain(raw)` gives a raw row's values as plain Python
+    scalars (None for a missing value). A reader that hands out the same raw object while a
+    row is unchanged lets the model skip that row without looking at it."""
+
+    def read(self, keys: Sequence[str] | None) -> list[tuple[Any, Any]]:
+        raise NotImplementedError
+
+    def plain(self, raw: Any) -> dict[str, Any]:
+        return dict(raw)
+
+
+class PublishedRows(RowReader):
+    """The engine's published rows of one table (`engine.table_rows`), by its schema."""
+
+    def __init__(
+        self,
+        read: Callable[[Sequence[str] | None], list[tuple[Any, Any]]],
+        schema: TableSchema,
+    ) -> None:
+        self._read = read
+        self._schema = schema
+
+    def read(self, keys: Sequence[str] | None) -> list[tuple[Any, Any]]:
+        return self._read(keys)
+
+    def plain(self, raw: Any) -> dict[str, Any]:
+        return plain_row(self._schema, raw)
+
+
+class FrameRows(RowReader):
+    """The rows of a DataFrame indexed by its key column (`source()` gives the current
+    one), every column read as plain values (colour rules may look at columns that are
+    not shown)."""
+
+    def __init__(self, source: Callable[[], pd.DataFrame]) -> None:
+        self._source = source
+
+    def read(self, keys: Sequence[str] | None) -> list[tuple[Any, Any]]:
+        frame = self._source()
+        if keys is None:
+            keys = [str(k) for k in frame.index]
+        positions = frame.index.get_indexer(pd.Index(keys, dtype=object))
+        found = positions >= 0  # a key the frame lost between signals: the next sync drops it
+        keys_found = [k for k, ok in zip(keys, found) if ok]
+        take = positions[found]
+        columns: dict[str, list[Any]] = {}
+        for name in frame.columns:
+            columns[str(name)] = _plain_list(frame[name].to_numpy()[take])
+        names = list(columns)
+        return [
+            (key, {name: columns[name][i] for name in names}) for i, key in enumerate(keys_found)
+        ]
+
+    def plain(self, raw: Any) -> dict[str, Any]:
+        return raw  # already plain: built fresh by read()
+
+
 class _CachedRow:
     """What the model shows for one key; rebuilt only when the engine reports a change."""
 
-    __slots__ = ("brushes", "colours", "key", "sort", "texts", "values")
+    __slots__ = ("brushes", "colours", "key", "raw", "sort", "texts", "values")
 
-    def __init__(self, key: str, values: dict[str, Any], columns: Sequence[ColumnSpec]) -> None:
+    def __init__(
+        self, key: str, raw: Any, values: dict[str, Any], columns: Sequence[ColumnSpec]
+    ) -> None:
         self.key = key
+        self.raw = raw  # the reader's row these values came from (identity = unchanged)
         self.values = values
         self.texts: list[str | None] = []
         self.sort: list[Any] = []
@@ -112,19 +182,22 @@ _BRUSHES: dict[int, QBrush] = {}
 
 
 class DataFrameTableModel(QAbstractTableModel):
-    """Keyed rows of one engine table. Row order is arrival order; the proxy sorts."""
+    """Keyed rows of one engine table. Row order is arrival order; the proxy sorts.
+
+    `source` is a `RowReader`, or a callable giving the current DataFrame (read through
+    `FrameRows`)."""
 
     check_toggled = pyqtSignal(str, str, bool)  # row key, column key, new checked state
 
     def __init__(
         self,
         columns: Sequence[ColumnSpec],
-        source: Callable[[], pd.DataFrame],
+        source: RowReader | Callable[[], pd.DataFrame],
         parent: QObject | None = None,
     ) -> None:
         super().__init__(parent)
         self.columns: tuple[ColumnSpec, ...] = tuple(columns)
-        self._source = source
+        self._reader = source if isinstance(source, RowReader) else FrameRows(source)
         self._rows: list[_CachedRow] = []
         self._row_of: dict[str, int] = {}
         self._column_index = {spec.key: i for i, spec in enumerate(self.columns)}
@@ -205,11 +278,10 @@ class DataFrameTableModel(QAbstractTableModel):
             self.sync_rows()
 
     def sync_rows(self) -> None:
-        """Match the rows to the frame: remove vanished keys, append new ones (frame order),
-        and refresh the values of the rows that stayed."""
-        frame = self._source()
-        keys = [str(k) for k in frame.index]
-        wanted = set(keys)
+        """Match the rows to the table: remove vanished keys, append new ones (table
+        order), and refresh the values of the rows that stayed."""
+        entries = [(str(key), raw) for key, raw in self._reader.read(None)]
+        wanted = {key for key, _ in entries}
         gone = [i for i, row in enumerate(self._rows) if row.key not in wanted]
         for first, last in reversed(_runs(gone)):
             self.beginRemoveRows(QModelIndex(), first, last)
@@ -217,19 +289,19 @@ class DataFrameTableModel(QAbstractTableModel):
             self.endRemoveRows()
         if gone:
             self._reindex()
-        new_keys = [k for k in keys if k not in self._row_of]
-        if new_keys:
-            fresh = self._read(frame, new_keys)
+        fresh = [(key, raw) for key, raw in entries if key not in self._row_of]
+        if fresh:
             start = len(self._rows)
             self.beginInsertRows(QModelIndex(), start, start + len(fresh) - 1)
-            for key in new_keys:
+            plain = self._reader.plain
+            for key, raw in fresh:
                 self._row_of[key] = len(self._rows)
-                self._rows.append(_CachedRow(key, fresh[key], self.columns))
+                self._rows.append(_CachedRow(key, raw, plain(raw), self.columns))
             self.endInsertRows()
-        added = set(new_keys)
-        stayed = [k for k in keys if k not in added]
+        added = {key for key, _ in fresh}
+        stayed = [(key, raw) for key, raw in entries if key not in added]
         if stayed:
-            self._refresh(frame, stayed)
+            self._refresh(stayed)
 
     def update_rows(self, keys: Iterable[Any]) -> None:
         """Refresh the given keys; unknown keys mean rows were added, so re-sync instead."""
@@ -237,7 +309,7 @@ class DataFrameTableModel(QAbstractTableModel):
         if any(k not in self._row_of for k in key_list):
             self.sync_rows()
             return
-        self._refresh(self._source(), key_list)
+        self._refresh([(str(key), raw) for key, raw in self._reader.read(key_list)])
 
     # --- Lookups for views --------------------------------------------------------------
 
@@ -264,15 +336,21 @@ class DataFrameTableModel(QAbstractTableModel):
 
     # --- Internals ----------------------------------------------------------------------
 
-    def _refresh(self, frame: pd.DataFrame, keys: list[str]) -> None:
-        fresh = self._read(frame, keys)
+    def _refresh(self, entries: list[tuple[str, Any]]) -> None:
+        plain = self._reader.plain
         changed: dict[int, tuple[int, int]] = {}  # row -> (first column, last column)
-        for key, values in fresh.items():
-            row = self._row_of[key]
+        for key, raw in entries:
+            row = self._row_of.get(key)
+            if row is None:
+                continue
             old = self._rows[row]
+            if old.raw is raw:
+                continue  # the same row object: the engine did not replace it
+            values = plain(raw)
             if old.values == values:
+                old.raw = raw
                 continue  # the engine reported it, but nothing we show moved
-            new = _CachedRow(key, values, self.columns)
+            new = _CachedRow(key, raw, values, self.columns)
             cols = [
                 c
                 for c in range(len(self.columns))
@@ -287,19 +365,6 @@ class DataFrameTableModel(QAbstractTableModel):
             left = min(changed[r][0] for r in range(first, last + 1) if r in changed)
             right = max(changed[r][1] for r in range(first, last + 1) if r in changed)
             self.dataChanged.emit(self.index(first, left), self.index(last, right), [])
-
-    def _read(self, frame: pd.DataFrame, keys: list[str]) -> dict[str, dict[str, Any]]:
-        """Raw values of every column of the frame for `keys`, as plain Python values
-        (colour rules may look at columns that are not shown)."""
-        positions = frame.index.get_indexer(pd.Index(keys, dtype=object))
-        found = positions >= 0  # a key the frame lost between signals: the next sync removes it
-        keys_found = [k for k, ok in zip(keys, found) if ok]
-        take = positions[found]
-        columns: dict[str, list[Any]] = {}
-        for name in frame.columns:
-            columns[str(name)] = _plain_list(frame[name].to_numpy()[take])
-        names = list(columns)
-        return {key: {name: columns[name][i] for name in names} for i, key in enumerate(keys_found)}
 
     def _reindex(self) -> None:
         self._row_of = {row.key: i for i, row in enumerate(self._rows)}

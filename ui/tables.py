@@ -32,10 +32,19 @@ from kiwoom_terminal.engine import tables
 from ui import columns as cols
 from ui.keymap import KeyMap
 from ui.qt import hheader, selection, vheader
-from ui.table_model import KEY_ROLE, ColumnSpec, DataFrameTableModel, TableProxyModel
+from ui.table_model import (
+    KEY_ROLE,
+    ColumnSpec,
+    DataFrameTableModel,
+    PublishedRows,
+    RowReader,
+    TableProxyModel,
+)
 from ui.theme import direction_colour
 
 FrameSource = Callable[[], pd.DataFrame]
+# (table name, keys or None for all) -> (key, row) pairs: `TradingEngine.table_rows`.
+RowSource = Callable[[str, Sequence[str] | None], list[tuple[Any, Any]]]
 
 # Engine changes are shown at most this often: a table redraw costs ~10-20 ms for a full
 # screen of cells, so redrawing on every drain at 5k ticks/s would stall the window. The
@@ -101,7 +110,7 @@ class TableView(QWidget):
         self,
         name: str,
         specs: Sequence[ColumnSpec],
-        source: FrameSource,
+        source: RowReader | FrameSource,
         *,
         filter_placeholder: str = "검색: 종목코드, 종목명 …",
         refresh_ms: int = REFRESH_MS,
@@ -255,7 +264,7 @@ class TableView(QWidget):
 class HoldingsView(TableView):
     """잔고 with a totals line (매입, 평가, 손익, 수익률) under the table."""
 
-    def __init__(self, source: FrameSource, parent: QWidget | None = None) -> None:
+    def __init__(self, source: RowReader | FrameSource, parent: QWidget | None = None) -> None:
         super().__init__(tables.HOLDINGS.name, cols.HOLDINGS_COLUMNS, source, parent=parent)
         self.totals_label = QLabel(self)
         self.totals_label.setObjectName("holdings_totals")
@@ -300,7 +309,9 @@ class OpenOrdersView(TableView):
     cancel_requested = pyqtSignal(str)  # order_no
     cancel_all_requested = pyqtSignal()
 
-    def __init__(self, source: FrameSource, keymap: KeyMap, parent: QWidget | None = None) -> None:
+    def __init__(
+        self, source: RowReader | FrameSource, keymap: KeyMap, parent: QWidget | None = None
+    ) -> None:
         super().__init__(tables.OPEN_ORDERS.name, cols.OPEN_ORDERS_COLUMNS, source, parent=parent)
         self._keymap = keymap
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.ExtendedSelection)
@@ -356,7 +367,7 @@ class ConditionsView(TableView):
 
     condition_roles_changed = pyqtSignal(str, bool, bool)  # seq, buy, sell
 
-    def __init__(self, source: FrameSource, parent: QWidget | None = None) -> None:
+    def __init__(self, source: RowReader | FrameSource, parent: QWidget | None = None) -> None:
         super().__init__(
             tables.CONDITIONS.name,
             cols.CONDITIONS_COLUMNS,
@@ -380,11 +391,18 @@ class ConditionsView(TableView):
 
 
 def make_table_views(
-    table_source: Callable[[str], pd.DataFrame], keymap: KeyMap
+    table_source: Callable[[str], pd.DataFrame],
+    keymap: KeyMap,
+    row_source: RowSource | None = None,
 ) -> dict[str, TableView]:
-    """One view per engine table, reading frames through `table_source(name)`."""
+    """One view per engine table: reading the engine's published rows through
+    `row_source(name, keys)` when given (the running terminal), else the frames of
+    `table_source(name)`."""
 
-    def source(name: str) -> FrameSource:
+    def source(name: str) -> RowReader | FrameSource:
+        if row_source is not None:
+            schema = tables.SCHEMAS[name]
+            return PublishedRows(lambda keys: row_source(name, keys), schema)
         return lambda: table_source(name)
 
     return {

@@ -314,6 +314,13 @@ class TradingEngine(QObject):
             return self.strategy.signals_table()
         return self.ctx.tables.frame(name)
 
+    def table_rows(self, name: str, keys: Iterable[Any] | None = None) -> list[tuple[Any, Any]]:
+        """`(key, row dict)` of one of the five engine tables (`tables.ALL_TABLES`) as last
+        flushed, all rows or those of `keys`, without building its DataFrame; safe from any
+        thread. The dicts are the engine's own: read them, never change them (a changed
+        row is a new dict, so an unchanged one can be skipped by identity)."""
+        return self.ctx.tables.published_rows(name, keys)
+
     @property
     def settings(self) -> AppSettings:
         return self.ctx.settings

@@ -10,7 +10,10 @@ after a drain — right after an order left — and without a window (`--headles
 reads most tables between two flushes. Nothing here touches pandas per tick or per row.
 
 Frames are replaced, never mutated in place, so a view that still holds the previous frame
-keeps reading consistent data; views fetch the current one with `engine.table(name)`.
+keeps reading consistent data. The window's table views do not need frames at all: they read
+the published rows themselves (`published_rows`, `engine.table_rows`), as the same dicts
+until a row changes, so a view skips an unchanged row by identity and the GUI thread builds
+no DataFrame per refresh (it did, ~10 a second, holding the GIL the engine needs).
 
 Threads: with the window open the engine runs in a thread of its own (`engine/thread.py`)
 and the views read frames from the GUI thread. Staging and flushing happen in the engine's
@@ -73,6 +76,21 @@ class TableStore:
                 return stored
             self._frames[name] = (version, frame)
             return frame
+
+    def published_rows(self, name: str, keys: Iterable[Any] | None = None) -> list[tuple[Any, Row]]:
+        """`(key, row)` of the rows as last flushed, in frame order — all of them, or those
+        of `keys` that exist. Safe from any thread. The rows are the published dicts
+        themselves: never change one (see `plain_row` for display values); a row that did
+        not change since the last call is the same object."""
+        with self._lock:
+            try:
+                published = self._rows[name]
+            except KeyError:
+                known = ", ".join(self.schemas)
+                raise KeyError(f"unknown table {name!r} (known: {known})") from None
+            if keys is None:
+                return list(published.items())
+            return [(key, published[key]) for key in keys if key in published]
 
     def rows(self, name: str) -> dict[Any, Row]:
         """Current rows, staged changes included (a copy; for tests and snapshots)."""
@@ -160,6 +178,46 @@ class TableStore:
             return None
         self._version[name] += 1
         return [] if structural else changed
+
+
+def plain_row(schema: TableSchema, row: Mapping[str, Any]) -> dict[str, Any]:
+    """A published row as the values its frame would hold, as plain Python scalars: ints
+    in int64 columns, floats in float64 ones (NaN as None), bools in bool ones, and None
+    for a missing value in an object column. What the views format and sort."""
+    out: dict[str, Any] = {}
+    for column, dtype in schema.columns:
+        value = row[column]
+        kind = type(value)
+        if dtype == "int64":
+            out[column] = value if kind is int else _whole(column, value)
+        elif dtype == "float64":
+            number = value if kind is float else float(value)
+            out[column] = None if number != number else number
+        elif dtype == "bool":
+            out[column] = value if kind is bool else bool(value)
+        elif kind is str or kind is int:
+            out[column] = value
+        else:
+            out[column] = _plain_object(value)
+    return out
+
+
+def _whole(column: str, value: Any) -> int:
+    """An int64 column's value as int; like the frame build, a fraction is refused."""
+    number = float(value)
+    if not number.is_integer():
+        raise ValueError(f"column {column!r} holds {value!r}, not a whole number")
+    return int(value)
+
+
+def _plain_object(value: Any) -> Any:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and value != value:
+        return None
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
 
 
 def _empty(dtype: str) -> Any:

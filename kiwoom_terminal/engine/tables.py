@@ -129,5 +129,6 @@ CONDITIONS = TableSchema(
 )
 
 ALL_TABLES = (HOLDINGS, TRACKING, OPEN_ORDERS, FILLS, CONDITIONS)
+SCHEMAS = {schema.name: schema for schema in ALL_TABLES}
 # 전략 신호 ("signals"): schema `scanner.signals.SIGNALS`; the strategy runner keeps it (with
 # its SQLite file) and `engine.table("signals")` serves it like the tables above.

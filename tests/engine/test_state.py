@@ -121,3 +121,65 @@ def test_frames_are_built_when_read_not_in_the_flush(monkeypatch) -> None:
     store.remove("tracking", "005930")
     store.flush()
     assert store.frame("tracking").empty and builds == ["tracking"]  # the shared empty frame
+
+
+def test_published_rows_stay_the_same_objects_until_they_change() -> None:
+    """What lets a view skip an unchanged row without reading it: the published dict of a
+    row the flush did not change is the very same object."""
+    store = TableStore()
+    store.sync("tracking", {"005930": _row(71_000), "000660": _row(190_000)})
+    store.flush()
+    first = dict(store.published_rows("tracking"))
+    assert list(first) == ["005930", "000660"]  # frame order
+    store.set_row("tracking", "005930", _row(71_100))
+    store.set_row("tracking", "000660", _row(190_000))  # same values
+    store.flush()
+    second = dict(store.published_rows("tracking"))
+    assert second["000660"] is first["000660"]
+    assert second["005930"] is not first["005930"] and second["005930"]["price"] == 71_100
+    assert first["005930"]["price"] == 71_000  # the old dict was replaced, not changed
+    assert store.published_rows("tracking", ["000660", "999999"]) == [("000660", first["000660"])]
+    store.set_row("tracking", "035720", _row(41_000))  # staged, not yet published
+    assert [k for k, _ in store.published_rows("tracking")] == ["005930", "000660"]
+
+
+def test_plain_row_gives_the_values_the_frame_holds() -> None:
+    """A view reading published rows shows exactly what it showed from the frame: numpy
+    scalars, whole floats in int columns and NaN come out as the frame's plain values."""
+    import math
+
+    import numpy as np
+    import pytest
+
+    from kiwoom_terminal.engine.state import plain_row
+
+    store = TableStore()
+    rows = {
+        "005930": {
+            **_row(71_000),
+            "price": np.int64(71_000),
+            "avg_price": 70_000.0,
+            "return_rate": float("nan"),
+            "trailing_armed": np.bool_(True),
+            "high_since_arm": np.int32(72_000),
+            "source": np.str_("조건 1"),
+            "entered_at": None,
+        },
+        "000660": {**_row(190_000), "return_rate": 1.5, "change_rate": np.float64(-0.25)},
+    }
+    store.sync("tracking", rows)
+    store.flush()
+    frame = store.frame("tracking")
+    for key, row in store.published_rows("tracking"):
+        plain = plain_row(TRACKING, row)
+        assert list(plain) == list(TRACKING.column_names)
+        for column in TRACKING.column_names:
+            expected = frame.loc[key, column]
+            if isinstance(expected, float) and math.isnan(expected):
+                expected = None
+            elif isinstance(expected, np.generic):
+                expected = expected.item()
+            assert plain[column] == expected, (key, column)
+            assert type(plain[column]) is type(expected), (key, column)
+    with pytest.raises(ValueError, match="price"):
+        plain_row(TRACKING, {**dict(store.published_rows("tracking"))["000660"], "price": 1.5})

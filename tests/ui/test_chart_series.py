@@ -52,3 +52,24 @@ def test_index_at_finds_the_bar_containing_a_moment() -> None:
     assert s.index_at(T0 + dt.timedelta(seconds=59)) == 0
     assert s.index_at(T0 + dt.timedelta(minutes=5)) == 1
     assert s.index_at(T0 - dt.timedelta(seconds=1)) is None
+
+
+def test_rolling_mean_and_std_match_pandas() -> None:
+    """The chart's averages and Bollinger σ are pandas' rolling figures, NaN in warm-up."""
+    import numpy as np
+    import pandas as pd
+
+    from ui.chart.series import rolling_mean, rolling_std
+
+    rng = np.random.default_rng(7)
+    close = (70_000 + rng.integers(-500, 500, 300).cumsum() * 10).astype(float)
+    close[40:60] = 71_000.0  # a flat stretch: σ exactly 0, no negative variance
+    series = pd.Series(close)
+    for period in (1, 5, 20, 60, 120):
+        expected_mean = series.rolling(period).mean().to_numpy()
+        expected_std = series.rolling(period).std(ddof=0).to_numpy()
+        np.testing.assert_allclose(rolling_mean(close, period), expected_mean, rtol=1e-12)
+        np.testing.assert_allclose(rolling_std(close, period), expected_std, atol=1e-6)
+        assert np.isnan(rolling_mean(close, period)[: period - 1]).all()
+    assert (rolling_std(close, 20)[59:60] == 0).all()
+    assert np.isnan(rolling_mean(close[:3], 5)).all() and len(rolling_mean(close[:3], 5)) == 3

@@ -215,3 +215,93 @@ def test_check_box_asks_instead_of_changing_data(qtbot) -> None:
     assert blocker.args == ["3", "buy_enabled", True]
     # The engine has not confirmed yet: the box still shows the engine's value.
     assert buy.data(Qt.ItemDataRole.CheckStateRole) == Qt.CheckState.Unchecked
+
+
+def _cells(model: DataFrameTableModel) -> list[tuple]:
+    return [
+        (
+            model.key_at(r),
+            model.index(r, c).data(),
+            model.index(r, c).data(SORT_ROLE),
+            model.index(r, c).data(Qt.ItemDataRole.ForegroundRole),
+        )
+        for r in range(model.rowCount())
+        for c in range(model.columnCount())
+    ]
+
+
+@pytest.mark.parametrize("schema", tables.ALL_TABLES, ids=lambda s: s.name)
+def test_published_rows_show_what_the_frame_shows(qtmodeltester, schema) -> None:
+    """The window's models read the engine's rows (no DataFrame); every cell, sort value
+    and colour is what the same table's frame gives, before and after a change."""
+    from kiwoom_terminal.engine.state import TableStore
+    from ui.table_model import FrameRows, PublishedRows
+
+    store = TableStore()
+    rows = SAMPLE_ROWS[schema]
+    store.sync(schema.name, {row[schema.key]: row for row in rows})
+    store.flush()
+    published = DataFrameTableModel(
+        cols.COLUMNS[schema.name],
+        PublishedRows(lambda keys: store.published_rows(schema.name, keys), schema),
+    )
+    framed = DataFrameTableModel(
+        cols.COLUMNS[schema.name], FrameRows(lambda: store.frame(schema.name))
+    )
+    for model in (published, framed):
+        model.sync_rows()
+    qtmodeltester.check(published)
+    assert published.rowCount() == len(rows)
+    assert _cells(published) == _cells(framed)
+
+    first = rows[0]
+    changed = {column: value for column, value in first.items()}
+    numeric = next(c for c, t in schema.columns if t == "int64")
+    changed[numeric] = int(first[numeric]) + 100
+    store.set_row(schema.name, first[schema.key], changed)
+    ((_, keys),) = store.flush()
+    for model in (published, framed):
+        model.update_rows(keys)
+    assert _cells(published) == _cells(framed)
+    assert published.row_values(first[schema.key])[numeric] == int(first[numeric]) + 100
+
+
+def test_a_published_row_the_engine_did_not_replace_is_not_read_again(qtbot) -> None:
+    """Only rows whose published dict changed are converted and compared; the rest are
+    skipped by identity (this is what keeps the GUI thread's refresh cheap)."""
+    from kiwoom_terminal.engine.state import TableStore
+    from ui.table_model import PublishedRows
+
+    class Counting(PublishedRows):
+        def __init__(self, *args) -> None:  # type: ignore[no-untyped-def]
+            super().__init__(*args)
+            self.plained: list[str] = []
+
+        def plain(self, raw):  # type: ignore[no-untyped-def]
+            self.plained.append(raw["code"])
+            return super().plain(raw)
+
+    store = TableStore()
+    a = holding("005930", "삼성전자", 10, 70_000, 71_000)
+    b = holding("000660", "SK하이닉스", 5, 180_000, 182_000)
+    store.sync("holdings", {"005930": a, "000660": b})
+    store.flush()
+    reader = Counting(lambda keys: store.published_rows("holdings", keys), tables.HOLDINGS)
+    model = DataFrameTableModel(cols.HOLDINGS_COLUMNS, reader)
+    model.sync_rows()
+    assert reader.plained == ["005930", "000660"]
+    spans: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda tl, br, _roles: spans.append((tl.row(), br.row())))
+
+    store.set_row("holdings", "000660", holding("000660", "SK하이닉스", 5, 180_000, 183_000))
+    store.set_row("holdings", "005930", a)  # reported by nobody, unchanged
+    reader.plained.clear()
+    model.update_rows(["005930", "000660"])
+    assert reader.plained == []  # not flushed yet: both dicts are the published ones
+    store.flush()
+    model.update_rows(["005930", "000660"])
+    assert reader.plained == ["000660"]
+    assert spans == [(1, 1)]
+    assert model.row_values("000660")["price"] == 183_000
+    model.sync_rows()  # a re-sync reads nothing that did not change either
+    assert reader.plained == ["000660"]

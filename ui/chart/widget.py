@@ -35,7 +35,16 @@ from kiwoom_terminal import krx
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.settings import AppSettings
 from ui.chart.items import BarItem, NumberAxis, TimeAxis
-from ui.chart.series import DAY, INTERVAL_LABELS, MINUTE, BarSeries, FillMarker, empty_bars
+from ui.chart.series import (
+    DAY,
+    INTERVAL_LABELS,
+    MINUTE,
+    BarSeries,
+    FillMarker,
+    empty_bars,
+    rolling_mean,
+    rolling_std,
+)
 from ui.theme import DOWN, UP
 
 REDRAW_MS = 100  # live updates are drawn at most 10 times a second
@@ -197,6 +206,7 @@ class ChartWidget(QWidget):
         self.price_plot.addItem(self.fill_scatter)
 
         self.level_lines: dict[str, pg.InfiniteLine] = {}
+        self._levels: tuple[float | None, ...] | None = None  # as last set (set_levels)
         for name, colour, style, position in (
             ("avg_price", "#333333", Qt.PenStyle.SolidLine, 0.24),
             ("stop_loss", DOWN.name(), Qt.PenStyle.DashLine, 0.41),
@@ -339,7 +349,12 @@ class ChartWidget(QWidget):
         The exit levels come from the rules as exact prices (68,870.3); each line is drawn
         at the first KRX grid price at which its rule fires (`level_price`) and labelled
         with it and the side, e.g. "손절 68,800 이하". The average price is drawn as it is.
+        The same levels again change nothing (they are set on every tracking change).
         """
+        levels = (avg_price, stop_loss, take_profit, trailing_stop)
+        if levels == self._levels:
+            return
+        self._levels = levels
         for name, value in (
             ("avg_price", avg_price),
             ("stop_loss", stop_loss),
@@ -489,18 +504,18 @@ class ChartWidget(QWidget):
         s = self.series
         n = len(s)
         x = np.arange(n, dtype=float)
-        close = pd.Series(s.close)
+        close = s.close
         if self.ma_button.isChecked():
             for period, line in zip(self.ma_periods, self.ma_lines):
                 if n >= period:
-                    line.setData(x, close.rolling(period).mean().to_numpy())
+                    line.setData(x, rolling_mean(close, period))
                 else:
                     line.setData([], [])
         if self.bb_button.isChecked():
             period = self.settings.chart.bollinger_period
             if n >= period:
-                mid = close.rolling(period).mean().to_numpy()
-                std = close.rolling(period).std(ddof=0).to_numpy()
+                mid = rolling_mean(close, period)
+                std = rolling_std(close, period)
                 k = self.settings.chart.bollinger_k
                 start = period - 1  # the fill cannot span NaNs: draw from the first full window
                 self.bb_mid.setData(x[start:], mid[start:])
