@@ -100,6 +100,7 @@ class MainWindow(QMainWindow):
     bars_requested = pyqtSignal(str, str)  # code, "day" / "minute"
     condition_roles_changed = pyqtSignal(str, bool, bool)  # seq, buy, sell
     setting_changed = pyqtSignal(str, str)  # "section/name", raw value
+    closing = pyqtSignal()  # the window closes for real (any confirmation given)
 
     def __init__(
         self,
@@ -454,6 +455,7 @@ class MainWindow(QMainWindow):
             event.ignore()
             self.ask_close()
             return
+        self.closing.emit()
         self.save_layout()
         super().closeEvent(event)
 

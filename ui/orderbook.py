@@ -210,7 +210,11 @@ class OrderBookWidget(QWidget):
         self.table = QTableView(self)
         self.table.setObjectName("orderbook_table")
         self.table.setModel(self.model)
-        self.table.setItemDelegate(QuantityBarDelegate(self.table))
+        # Only on the two quantity columns: a Python paint() runs for every cell it covers,
+        # holding the GIL the engine's thread needs; the other cells are Qt's own.
+        bars = QuantityBarDelegate(self.table)
+        self.table.setItemDelegateForColumn(ASK_QTY, bars)
+        self.table.setItemDelegateForColumn(BID_QTY, bars)
         self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
         self.table.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)

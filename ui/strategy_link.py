@@ -26,7 +26,7 @@ from collections.abc import Callable
 from contextlib import AbstractContextManager
 from typing import Any
 
-from PyQt5.QtCore import QEvent, QObject, Qt
+from PyQt5.QtCore import QObject, Qt
 from PyQt5.QtWidgets import QDockWidget, QFrame, QScrollArea, QWidget
 
 from kiwoom_terminal import krx
@@ -106,7 +106,7 @@ class StrategyLink(QObject):
         engine.settings_changed.connect(self._on_settings)
         runner.status_changed.connect(p.show_scanner_status)
         runner.watchlist_changed.connect(lambda _codes: p.refresh_watchlist())
-        window.installEventFilter(self)
+        window.closing.connect(self.shutdown)
 
         stocks = engine.all_stocks()
         if stocks:
@@ -140,11 +140,6 @@ class StrategyLink(QObject):
         )
         window.add_dock(dock, area=area, tabify_with=beside if neighbour is not None else None)
         return dock
-
-    def eventFilter(self, watched: QObject | None, event: QEvent | None) -> bool:
-        if watched is self.window and event is not None and event.type() == QEvent.Type.Close:
-            self.shutdown()
-        return False
 
     def shutdown(self) -> None:
         """The window closes: a running backtest stops waiting for bars and ends."""

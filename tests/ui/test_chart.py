@@ -10,12 +10,13 @@ import pandas as pd
 import pyqtgraph as pg
 import pytest
 from PyQt5.QtCore import QEvent, QPoint, QPointF, Qt
-from PyQt5.QtGui import QMouseEvent, QWheelEvent
+from PyQt5.QtGui import QColor, QMouseEvent, QWheelEvent
 from PyQt5.QtWidgets import QApplication
 
 from kiwoom_terminal.constants import Side
 from kiwoom_terminal.settings import replace_setting
 from ui.chart import ChartWidget
+from ui.chart.items import BLOCK
 from ui.theme import UP
 
 
@@ -103,10 +104,39 @@ def test_daily_view_updates_today(qtbot, settings) -> None:
 
 def test_only_visible_bars_are_drawn_and_cached(chart) -> None:
     chart.grab()
-    cached = set(chart.candles._pictures)
-    x0, x1 = chart.visible_range()
-    assert cached and min(cached) >= int(x0) - 1 and max(cached) <= 389
-    assert len(cached) < 200  # 390 bars loaded, about 120 in view
+    blocks = chart.candles.cached_blocks()
+    x0, _x1 = chart.visible_range()
+    assert blocks and blocks[0] == max(0, int(x0)) // BLOCK  # nothing left of the view
+    assert blocks[-1] == 388 // BLOCK  # 390 bars: the last finished one is bar 388
+    assert len(blocks) <= 3  # about 120 bars in view
+
+
+def test_candles_follow_live_updates_and_new_bars(chart) -> None:
+    """Cached blocks hold finished bars only: the live bar redraws on every update, and a
+    new bar moves the old live one into its block."""
+    s = chart.series
+    n = len(s)
+    chart.show_last(40)
+
+    def pixel_colour(bar: int, price: float) -> QColor:
+        image = chart.price_widget.grab().toImage()
+        view = chart.price_plot.getViewBox()
+        point = view.mapViewToScene(QPointF(bar, price))
+        local = chart.price_widget.mapFromScene(point)
+        return image.pixelColor(local.x(), local.y())
+
+    top = float(s.high.max()) + 500
+    last_time = s.time_at(n - 1)
+    chart.apply_tick(top, top, float(s.low[n - 1]), 1, last_time)  # live bar jumps up
+    chart.flush()
+    chart.price_plot.getViewBox().setYRange(float(s.low.min()), top + 100, padding=0)
+    assert pixel_colour(n - 1, top - 50).name() == UP.name()  # its wick/body is drawn there
+    chart.apply_tick(top, top, top, 2, last_time + dt.timedelta(minutes=1))  # a new bar
+    chart.flush()
+    assert len(s) == n + 1
+    chart.price_widget.grab()
+    assert chart.candles.cached_blocks()[-1] == (n - 1) // BLOCK
+    assert pixel_colour(n - 1, top - 50).name() == UP.name()  # now from its block
 
 
 def test_moving_averages_and_bollinger_toggle(chart) -> None:

@@ -425,6 +425,8 @@ def test_closing_asks_first_while_auto_trade_is_on_or_orders_are_open(
     data.set(tables.OPEN_ORDERS, [open_order("0000012", "005930", "삼성전자", "buy", 70_000, 5)])
     window = open_window(qtbot, settings, state_path, data=data)
     window.set_auto_trade_state(True)
+    closing: list[bool] = []  # what stops a running backtest (ui/strategy_link.py)
+    window.closing.connect(lambda: closing.append(True))
 
     def dialog() -> CloseConfirmDialog:
         qtbot.waitUntil(lambda: isinstance(QApplication.activeWindow(), CloseConfirmDialog))
@@ -438,6 +440,7 @@ def test_closing_asks_first_while_auto_trade_is_on_or_orders_are_open(
     press(qtbot, Qt.Key.Key_Escape)  # 계속 실행
     qtbot.waitUntil(lambda: not any(d.isVisible() for d in window.findChildren(CloseConfirmDialog)))
     assert window.isVisible() and not state_path.exists()  # not closed, layout not saved
+    assert closing == []  # the user stayed: nothing was shut down
 
     window.activateWindow()
     qtbot.waitUntil(lambda: QApplication.activeWindow() is window)
@@ -446,6 +449,7 @@ def test_closing_asks_first_while_auto_trade_is_on_or_orders_are_open(
     press(qtbot, Qt.Key.Key_Return)  # 종료
     qtbot.waitUntil(lambda: not window.isVisible())
     assert state_path.exists()  # closed the normal way: layout saved
+    assert closing == [True]
 
 
 def test_closing_an_idle_window_or_closing_from_code_does_not_ask(

@@ -101,3 +101,28 @@ def test_clicking_a_row_emits_its_price(qtbot) -> None:
     with qtbot.waitSignal(widget.price_clicked) as clicked:
         qtbot.mouseClick(widget.table.viewport(), Qt.MouseButton.LeftButton, pos=rect.center())
     assert clicked.args == [70_800]
+
+
+def test_quantity_bars_are_painted_in_the_quantity_cells_only(qtbot) -> None:
+    """The bar delegate (Python, run for every cell it covers) sits on the two quantity
+    columns: the bars are drawn there, and the price column is left to Qt."""
+    from ui.orderbook import ASK_BAR, BID_BAR
+
+    widget = make(qtbot)
+    widget.resize(420, 640)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.flush()
+    table = widget.table
+    image = table.viewport().grab().toImage()
+
+    def colour(row: int, column: int) -> str:
+        rect = table.visualRect(widget.model.index(row, column))
+        x = rect.left() + max(2, rect.width() // 8)  # left of right-aligned numbers
+        return image.pixelColor(x, rect.center().y()).name()
+
+    assert colour(0, ASK_QTY) == ASK_BAR.name()  # level 10 ask: the largest, a full bar
+    assert colour(19, BID_QTY) == BID_BAR.name()  # level 10 bid: its side's largest
+    assert colour(0, PRICE) != ASK_BAR.name()
+    assert table.itemDelegateForColumn(PRICE) is None  # Qt's own delegate paints it
+    assert table.itemDelegateForColumn(ASK_QTY) is table.itemDelegateForColumn(BID_QTY)

@@ -16,15 +16,23 @@ from ui.theme import DOWN, UP
 BODY_HALF_WIDTH = 0.34
 
 
+BLOCK = 64  # bars per cached picture
+
+
 class BarItem(pg.GraphicsObject):
-    """Candles (or volume bars) from a BarSeries: one cached QPicture per bar, only the
-    bars inside the exposed rectangle are painted."""
+    """Candles (or volume bars) from a BarSeries.
+
+    The finished bars are cached as pictures of `BLOCK` bars each and only the blocks in
+    the exposed rectangle are played; the live (last) bar, which changes with every tick
+    batch, is drawn on its own. A repaint is then a handful of calls into Qt, not one
+    Python call per bar in view: the chart repaints up to ten times a second, in the
+    thread whose GIL the engine's thread needs."""
 
     def __init__(self, series: BarSeries, *, volume: bool = False) -> None:
         super().__init__()
         self.series = series
         self.volume = volume
-        self._pictures: dict[int, QPicture] = {}
+        self._blocks: dict[int, tuple[int, QPicture]] = {}  # block -> (end, exclusive; picture)
         self._bounds = QRectF()
         self._up_pen = pg.mkPen(UP, width=1)
         self._down_pen = pg.mkPen(DOWN, width=1)
@@ -34,12 +42,13 @@ class BarItem(pg.GraphicsObject):
         self.refresh()
 
     def refresh(self, from_index: int | None = None) -> None:
-        """Forget cached drawings (all, or from `from_index` on) and recompute bounds."""
+        """Forget cached drawings (all, or those holding a bar from `from_index` on) and
+        recompute bounds."""
         if from_index is None:
-            self._pictures.clear()
+            self._blocks.clear()
         else:
-            for i in [i for i in self._pictures if i >= from_index]:
-                del self._pictures[i]
+            for block in [b for b, (end, _) in self._blocks.items() if end > from_index]:
+                del self._blocks[block]
         s = self.series
         self.prepareGeometryChange()
         if len(s):
@@ -57,6 +66,10 @@ class BarItem(pg.GraphicsObject):
     def boundingRect(self) -> QRectF:
         return QRectF(self._bounds)
 
+    def cached_blocks(self) -> list[int]:
+        """The blocks drawn so far (for tests)."""
+        return sorted(self._blocks)
+
     def paint(
         self,
         painter: QPainter | None,
@@ -69,18 +82,29 @@ class BarItem(pg.GraphicsObject):
         exposed = option.exposedRect if option is not None else self._bounds
         first = max(0, int(math.floor(exposed.left())))
         last = min(n - 1, int(math.ceil(exposed.right())))
-        for i in range(first, last + 1):
-            picture = self._pictures.get(i)
-            if picture is None:
-                picture = self._pictures[i] = self._draw(i)
-            picture.play(painter)
+        live = n - 1
+        if first < live:
+            for block in range(first // BLOCK, min(last, live - 1) // BLOCK + 1):
+                end = min((block + 1) * BLOCK, live)
+                cached = self._blocks.get(block)
+                if cached is None or cached[0] != end:  # new, or bars were added to it
+                    cached = self._blocks[block] = (end, self._picture(block * BLOCK, end))
+                cached[1].play(painter)
+        if first <= live <= last:
+            self._draw(painter, live)
 
-    def _draw(self, i: int) -> QPicture:
+    def _picture(self, start: int, end: int) -> QPicture:
+        picture = QPicture()
+        painter = QPainter(picture)
+        for i in range(start, end):
+            self._draw(painter, i)
+        painter.end()
+        return picture
+
+    def _draw(self, p: QPainter, i: int) -> None:
         s = self.series
         o, h, lo, c = s.open[i], s.high[i], s.low[i], s.close[i]
         up = c >= o
-        picture = QPicture()
-        p = QPainter(picture)
         p.setPen(self._up_pen if up else self._down_pen)
         p.setBrush(self._up_brush if up else self._down_brush)
         if self.volume:
@@ -92,8 +116,6 @@ class BarItem(pg.GraphicsObject):
                 p.drawLine(QPointF(i - BODY_HALF_WIDTH, o), QPointF(i + BODY_HALF_WIDTH, o))
             else:
                 p.drawRect(QRectF(i - BODY_HALF_WIDTH, min(o, c), 2 * BODY_HALF_WIDTH, abs(c - o)))
-        p.end()
-        return picture
 
 
 class TimeAxis(pg.AxisItem):

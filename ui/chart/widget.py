@@ -2,8 +2,9 @@
 
 History arrives as a DataFrame (`open high low close volume` on a DatetimeIndex, daily or
 1-minute); the current bar is then updated live from tick summaries. Bars are drawn by
-`BarItem`s that cache one QPicture per bar and paint only the bars in view, so a live update
-redraws one bar and several years of daily bars pan smoothly. Lines (moving averages,
+`BarItem`s that cache the finished bars as pictures of 64 bars and play only those in view,
+drawing the live bar on its own, so a live update redraws one bar and several years of daily
+bars pan smoothly. Lines (moving averages,
 Bollinger bands) clip to the view and downsample. Redraws are batched by a timer (10 a
 second), not done per tick.
 
