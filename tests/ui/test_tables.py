@@ -172,3 +172,50 @@ def test_selected_cells_keep_their_direction_colour_and_plain_columns_skip_pytho
     # Up 1.5 % on the day and over its average price: red, also on the selection.
     red = direction_colour(1).name()
     assert option.palette.color(QPalette.ColorRole.HighlightedText).name() == red
+
+
+def test_a_change_repaints_only_the_cells_it_names(qtbot) -> None:
+    """Qt 5 would repaint the whole table for a change of several cells; the live view
+    repaints the changed rows' changed columns only (and nothing for rows out of view)."""
+    from PyQt5.QtCore import QEvent, QObject, QRect
+
+    rows = [holding(f"{i:06d}", f"종목{i}", 10, 10_000, 10_000) for i in range(60)]
+    data = Tables()
+    data.set(tables.HOLDINGS, rows)
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    shown(qtbot, view)
+    view.apply_change([])
+    view.flush()
+    table = view.table
+    viewport = table.viewport()
+    painted: list[QRect] = []
+
+    class Paints(QObject):
+        def eventFilter(self, watched, event):  # type: ignore[no-untyped-def]
+            if event.type() == QEvent.Type.Paint:
+                painted.append(event.region().boundingRect())
+            return False
+
+    watcher = Paints()
+    viewport.installEventFilter(watcher)
+    viewport.update()  # let any paint still due from showing happen first
+    qtbot.waitUntil(lambda: bool(painted), timeout=2000)
+    painted.clear()
+
+    for i in (2, 3, 4):  # three rows in view, one column
+        rows[i] = holding(f"{i:06d}", f"종목{i}", 10, 10_000, 10_500)
+    rows[55] = holding("000055", "종목55", 10, 10_000, 10_500)  # scrolled out of view
+    data.set(tables.HOLDINGS, rows)
+    view.model.update_rows(["000002", "000003", "000004", "000055"])
+    qtbot.waitUntil(lambda: bool(painted), timeout=2000)
+
+    model = view.model
+    union = QRect()
+    for rect in painted:
+        union = union.united(rect)
+    price = table.visualRect(view.proxy.index(2, model.column_of("price")))
+    row_4 = table.visualRect(view.proxy.index(4, 0))
+    assert union.top() >= price.top() and union.bottom() <= row_4.bottom() + 1, union  # grid
+    assert union.left() >= price.left(), union  # 종목코드 / 종목명 did not change
+    assert model.index(3, model.column_of("price")).data() == "10,500"
+    viewport.removeEventFilter(watcher)
