@@ -213,7 +213,6 @@ def main() -> int:
     args = parser.parse_args()
 
     from kiwoom_terminal.engine.launch import prepare
-    from kiwoom_terminal.engine.thread import lower_this_thread
     from ui.app import build_terminal, create_application
 
     app = create_application()
@@ -257,7 +256,6 @@ def main() -> int:
         tracking = window.views["tracking"]
         probe = CellProbe(engine, tracking)
         terminal.start()
-        lower_this_thread()  # as `run_window` does once the engine runs
         window.docks["dock_tracking"].raise_()  # the measured table is the one on screen
         wait_until(app, lambda: engine.status.ready, "the start-up reconciliation")
         wait_until(

@@ -38,7 +38,7 @@ from PyQt5.QtWidgets import QApplication, QMessageBox, QWidget
 from kiwoom_terminal.engine.engine import TradingEngine
 from kiwoom_terminal.engine.headless import setup_console_logging
 from kiwoom_terminal.engine.launch import REAL_CONFIRM_WORD, Launch, LaunchError, prepare
-from kiwoom_terminal.engine.thread import EngineThread, lower_this_thread
+from kiwoom_terminal.engine.thread import EngineThread
 from kiwoom_terminal.secrets import install_redaction
 from kiwoom_terminal.settings import AppSettings
 from kiwoom_terminal.workers.config import WorkerConfig
@@ -259,9 +259,6 @@ def run_window(
             run = ScreenshotRun(window, terminal.engine, screenshot, quit_after, control)
         heartbeat = _close_on_signals(window)
         terminal.start(auto_trade=auto_trade)
-        # The engine and the workers run: from now on the window's repaints give way to
-        # them when cores are short (engine/thread.py). Not in tests, which share a thread.
-        log.info("window thread CPU priority: %s", lower_this_thread())
         log.info("창을 열었습니다 (데이터 폴더 %s)", launch.data_dir)
         app.exec_()
         heartbeat.stop()

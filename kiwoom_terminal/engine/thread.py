@@ -28,19 +28,17 @@ The rules (docs/ENGINE_API.md, "Threads"):
 Headless (`main.py --headless`) and the engine tests keep the engine in the main thread:
 there is nothing to paint there.
 
-CPU priority: once the engine runs, the window's thread gives way (`lower_this_thread`):
-painting the busy tables takes about half a core under a 5k ticks/s feed, and on a machine
-with few cores a repaint otherwise competes for a core with the engine's thread and the
-worker processes, all on the way from a tick to an order. The window still gets every
-cycle nobody on that path wants.
+CPU priority: the window's thread keeps its normal priority. Lowering it (nice +5 on Linux,
+tried in the tenth round) made sells slower on a busy machine: the window's thread holds the
+GIL while it runs Python, and a lowered thread that another program preempts keeps holding
+it, so the engine's thread waited for a thread that was not even running — priority
+inversion through the GIL (docs/BENCHMARKS.md, *Eleventh round*). What helps instead is
+less Python in the window's thread.
 """
 
 from __future__ import annotations
 
 import logging
-import os
-import sys
-import threading
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
@@ -51,8 +49,6 @@ T = TypeVar("T", bound=QObject)
 log = logging.getLogger(__name__)
 
 THREAD_NAME = "engine"
-# How much the window's thread gives way (Linux nice steps; elsewhere Qt's LowPriority).
-GUI_NICE_STEPS = 5
 
 
 def direct_call(fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Any:
@@ -145,22 +141,3 @@ class EngineThread(QObject, Generic[T]):
             # Destroyed later by Python on the home thread, where it then lives; its
             # stopped timers are not restarted anywhere.
             self.engine.moveToThread(self._home)
-
-
-def lower_this_thread(steps: int = GUI_NICE_STEPS) -> str:
-    """Lower the calling thread's CPU priority, and only this thread's (the window's; see
-    the module docstring). Linux: `steps` more nice, per thread (threads it starts later
-    inherit it; the engine's thread and the workers were started before). Elsewhere Qt's
-    `LowPriority` for the thread (Windows: below normal). Returns what was done, for the
-    log; failing to change it is not an error (the terminal only runs less smoothly)."""
-    if sys.platform.startswith("linux"):
-        tid = threading.get_native_id()
-        try:
-            before = os.getpriority(os.PRIO_PROCESS, tid)
-            os.setpriority(os.PRIO_PROCESS, tid, min(19, before + steps))
-            return f"nice {before} → {os.getpriority(os.PRIO_PROCESS, tid)}"
-        except OSError as exc:
-            log.warning("could not lower the window thread's priority: %s", exc)
-            return f"unchanged ({exc})"
-    QThread.currentThread().setPriority(QThread.Priority.LowPriority)
-    return "QThread.LowPriority"

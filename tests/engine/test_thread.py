@@ -216,35 +216,3 @@ def test_watchlist_edits_from_two_threads_keep_every_entry(tmp_path) -> None:
     assert errors == []
     assert sorted(watchlist.codes()) == sorted(codes_a + codes_b)
     assert sorted(Watchlist(path).codes()) == sorted(codes_a + codes_b)  # the file too
-
-
-def test_lower_this_thread_lowers_only_the_calling_thread() -> None:
-    import sys
-
-    from kiwoom_terminal.engine.thread import GUI_NICE_STEPS, lower_this_thread
-
-    if not sys.platform.startswith("linux"):
-        pytest.skip("per-thread nice values are Linux's")
-    main_before = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
-    seen: dict[str, Any] = {}
-
-    def window_thread() -> None:
-        tid = threading.get_native_id()
-        before = os.getpriority(os.PRIO_PROCESS, tid)
-        seen["result"] = lower_this_thread()
-        seen["change"] = os.getpriority(os.PRIO_PROCESS, tid) - before
-        child: list[int] = []
-        later = threading.Thread(  # started after: inherits it
-            target=lambda: child.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
-        )
-        later.start()
-        later.join()
-        seen["child_change"] = child[0] - before
-
-    thread = threading.Thread(target=window_thread)
-    thread.start()
-    thread.join()
-    expected = min(GUI_NICE_STEPS, 19 - main_before)
-    assert seen["change"] == expected and seen["result"].startswith("nice ")
-    assert seen["child_change"] == expected
-    assert os.getpriority(os.PRIO_PROCESS, threading.get_native_id()) == main_before
