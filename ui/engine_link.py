@@ -24,11 +24,10 @@ The link holds no trading state: it reads the engine and tells the window.
 from __future__ import annotations
 
 import datetime as dt
-import time
 from collections.abc import Callable, Mapping
 from typing import Any
 
-from PyQt5.QtCore import QObject, QTimer
+from PyQt5.QtCore import QObject
 
 from kiwoom_terminal.constants import Mode, Side
 from kiwoom_terminal.decisions.exits import ExitRules
@@ -41,6 +40,7 @@ from kiwoom_terminal.objects import OrderRequest
 from kiwoom_terminal.settings import AppSettings, SettingsError
 from ui.main_window import MainWindow
 from ui.settings_panel import message_for
+from ui.throttle import Throttle
 
 HOLDINGS = "holdings"
 TRACKING = "tracking"
@@ -71,10 +71,7 @@ class EngineLink(QObject):
         # code, and the chart stock's merged (code, last, high, low, cum_volume, time).
         self._pending_ticks: dict[str, Any] = {}
         self._chart_tick: tuple[str, int, int, int, int, str] | None = None
-        self._ticks_shown_at = 0.0
-        self._tick_timer = QTimer(self)
-        self._tick_timer.setSingleShot(True)
-        self._tick_timer.timeout.connect(self.show_ticks)
+        self.tick_throttle = Throttle(TICK_VIEW_MS, self.show_ticks, self)
 
         e, w = engine, window
         e.table_changed.connect(self.on_table_changed)
@@ -134,16 +131,11 @@ class EngineLink(QObject):
             if merged is not None and merged[0] == code:
                 high, low = max(high, merged[2]), min(low, merged[3])
             self._chart_tick = (code, summary.last, high, low, summary.cum_volume, summary.time)
-        wait_s = self._ticks_shown_at + TICK_VIEW_MS / 1000.0 - time.monotonic()
-        if wait_s <= 0:
-            self.show_ticks()
-        elif not self._tick_timer.isActive():
-            self._tick_timer.start(max(1, int(wait_s * 1000)))
+        self.tick_throttle.request()
 
     def show_ticks(self) -> None:
         """Show the gathered ticks now (the timer; tests)."""
-        self._tick_timer.stop()
-        self._ticks_shown_at = time.monotonic()
+        self.tick_throttle.ran()
         pending, self._pending_ticks = self._pending_ticks, {}
         window = self.window
         if pending:

@@ -7,10 +7,9 @@ row (or Enter on it) emits `price_clicked(price)`, which the 주문 panel takes 
 
 from __future__ import annotations
 
-import time
 from typing import Any
 
-from PyQt5.QtCore import QModelIndex, QObject, QRectF, Qt, QTimer, pyqtSignal
+from PyQt5.QtCore import QModelIndex, QObject, QRectF, Qt, pyqtSignal
 from PyQt5.QtGui import QBrush, QColor, QFont, QPainter
 from PyQt5.QtWidgets import (
     QAbstractItemView,
@@ -29,6 +28,7 @@ from kiwoom_terminal.objects import OrderBookData
 from ui.qt import ALIGN_RIGHT, ReadOnlyTableModel, hheader, vheader
 from ui.table_model import KEY_ROLE, LEFT, RIGHT
 from ui.theme import DOWN_LIGHT, HIGHLIGHT, UP_LIGHT, direction_colour
+from ui.throttle import Throttle
 
 LEVELS = 10
 ASK_QTY, PRICE, RATE, BID_QTY = range(4)
@@ -198,10 +198,7 @@ class OrderBookWidget(QWidget):
         self.code = ""
         self._pending_book: OrderBookData | None = None
         self._pending_last: tuple[int, int | None] | None = None
-        self._last_flush = 0.0
-        self._refresh_timer = QTimer(self)
-        self._refresh_timer.setSingleShot(True)
-        self._refresh_timer.timeout.connect(self.flush)
+        self._throttle = Throttle(REFRESH_MS, self.flush, self)
         self.model = OrderBookModel(self)
         self.title = QLabel(self)
         self.title.setObjectName("orderbook_title")
@@ -264,7 +261,7 @@ class OrderBookWidget(QWidget):
         self.ask_total.setText("")
         self.bid_total.setText("")
         self.time_label.setText("")
-        self._last_flush = 0.0
+        self._throttle.reset()  # the first book of the new stock shows at once
 
     def set_book(self, book: OrderBookData) -> None:
         """Show an update (at once, or with the next refresh when the last one was less
@@ -281,8 +278,7 @@ class OrderBookWidget(QWidget):
 
     def flush(self) -> None:
         """Draw the newest book and last price now."""
-        self._refresh_timer.stop()
-        self._last_flush = time.monotonic()
+        self._throttle.ran()
         book, self._pending_book = self._pending_book, None
         last, self._pending_last = self._pending_last, None
         if last is not None:
@@ -296,11 +292,7 @@ class OrderBookWidget(QWidget):
             self.time_label.setText(f"{t[:2]}:{t[2:4]}:{t[4:6]}" if len(t) >= 6 else t)
 
     def _schedule(self) -> None:
-        wait = self._last_flush + REFRESH_MS / 1000.0 - time.monotonic()
-        if wait <= 0:
-            self.flush()
-        elif not self._refresh_timer.isActive():
-            self._refresh_timer.start(max(1, int(wait * 1000)))
+        self._throttle.request()
 
     def _on_clicked(self, index: QModelIndex) -> None:
         price = self.model.price_at(index.row())

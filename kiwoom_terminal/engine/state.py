@@ -58,12 +58,9 @@ class TableStore:
     def frame(self, name: str) -> pd.DataFrame:
         """The table as last flushed (indexed by its key column), built now if it changed.
         Safe from any thread (module docstring)."""
+        self._check_name(name)
         with self._lock:
-            try:
-                version = self._version[name]
-            except KeyError:
-                known = ", ".join(self.schemas)
-                raise KeyError(f"unknown table {name!r} (known: {known})") from None
+            version = self._version[name]
             built_version, frame = self._frames[name]
             if built_version == version:
                 return frame
@@ -82,15 +79,17 @@ class TableStore:
         of `keys` that exist. Safe from any thread. The rows are the published dicts
         themselves: never change one (see `plain_row` for display values); a row that did
         not change since the last call is the same object."""
+        self._check_name(name)
         with self._lock:
-            try:
-                published = self._rows[name]
-            except KeyError:
-                known = ", ".join(self.schemas)
-                raise KeyError(f"unknown table {name!r} (known: {known})") from None
+            published = self._rows[name]
             if keys is None:
                 return list(published.items())
             return [(key, published[key]) for key in keys if key in published]
+
+    def _check_name(self, name: str) -> None:
+        if name not in self.schemas:
+            known = ", ".join(self.schemas)
+            raise KeyError(f"unknown table {name!r} (known: {known})")
 
     def rows(self, name: str) -> dict[Any, Row]:
         """Current rows, staged changes included (a copy; for tests and snapshots)."""

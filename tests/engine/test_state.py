@@ -183,3 +183,12 @@ def test_plain_row_gives_the_values_the_frame_holds() -> None:
             assert type(plain[column]) is type(expected), (key, column)
     with pytest.raises(ValueError, match="price"):
         plain_row(TRACKING, {**dict(store.published_rows("tracking"))["000660"], "price": 1.5})
+
+
+def test_an_unknown_table_name_says_which_tables_exist() -> None:
+    import pytest
+
+    store = TableStore()
+    for read in (store.frame, store.published_rows):
+        with pytest.raises(KeyError, match="unknown table 'trackng'.*tracking"):
+            read("trackng")

@@ -43,4 +43,4 @@ def test_gathered_tick_batches_keep_the_last_price_and_every_high_and_low(
     assert chart.series.low[last] <= 41_000
     qtbot.waitUntil(lambda: window.orderbook.model.last_price == 50_300, timeout=DEADLINE_MS)
     assert window.order_entry.last_price_of(OTHER) == 71_000
-    assert not link._tick_timer.isActive() and link._pending_ticks == {}
+    assert not link.tick_throttle.waiting and link._pending_ticks == {}
