@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from kiwoom_terminal.sim.control import SimControl
-from tests.engine.conftest import DEADLINE_MS, EngineFactory
+from tests.engine.conftest import DEADLINE_MS, EngineFactory, ticks_registered
 
 CODE = "035720"
 
@@ -25,6 +25,9 @@ def test_the_busy_byte_is_set_during_a_drain_only(
     control.set_price(CODE, price, pause=True)
     engine.select_stock(CODE)
     qtbot.waitUntil(lambda: bool(in_drain), timeout=DEADLINE_MS)
+    # The order book can come before the simulator has read the ticks' REG: a price set
+    # then, with the walk paused, would never reach the engine.
+    qtbot.waitUntil(lambda: ticks_registered(control, CODE), timeout=DEADLINE_MS)
     control.set_price(CODE, price + 100, pause=True)
     qtbot.waitUntil(lambda: bool(in_publish), timeout=DEADLINE_MS)
     assert set(in_drain) == {1}

@@ -30,13 +30,25 @@ REPO = Path(__file__).resolve().parents[2]
 CODE = "000660"
 
 
+# The log of the terminal started last (start_terminal): a timeout shows its end, so a
+# failure explains itself without the test folder (pytest keeps only the last three).
+_last_log: list[Path] = []
+
+
 def wait_for(predicate: Callable[[], bool], what: str, timeout: float = 30.0) -> None:
     """Poll outside state (another process's files, the simulator) with a deadline."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
-            raise TimeoutError(f"timed out waiting for {what}")
+            raise TimeoutError(f"timed out waiting for {what}{_log_tail()}")
         time.sleep(0.05)
+
+
+def _log_tail(lines: int = 40) -> str:
+    if not _last_log or not _last_log[-1].exists():
+        return ""
+    tail = _last_log[-1].read_text(encoding="utf-8", errors="replace").splitlines()[-lines:]
+    return "\n--- terminal log (last lines) ---\n" + "\n".join(tail)
 
 
 @pytest.fixture
@@ -71,6 +83,7 @@ def set_up(sim: SimulatorProcess, tmp_path: Path, settings: AppSettings) -> tupl
 
 
 def start_terminal(sim: SimulatorProcess, settings: Path, data: Path, log: Path) -> Any:
+    _last_log.append(log)
     env = dict(os.environ, PYTHONUNBUFFERED="1", QT_QPA_PLATFORM="offscreen")
     return subprocess.Popen(
         [
