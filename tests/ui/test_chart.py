@@ -321,3 +321,27 @@ def test_interval_button_asks_for_history(qtbot, chart) -> None:
 def test_bars_without_ohlcv_columns_are_refused(chart) -> None:
     with pytest.raises(ValueError, match="volume"):
         chart.set_bars(pd.DataFrame({"open": [1.0], "close": [1.0]}))
+
+
+def test_volume_axis_refits_only_when_the_bars_outgrow_it(chart) -> None:
+    """A live bar's growing volume does not refit (and redraw) the volume axis on every
+    update, only when it no longer fits; and it always fits."""
+    s = chart.series
+    n = len(s)
+    view = chart.volume_plot.getViewBox()
+    peak = float(np.nanmax(s.volume[n - 120 :]))
+    when = s.time_at(n - 1)
+    price = float(s.close[n - 1])
+    cum = 50_000_000
+
+    def tick(cumulative: float) -> float:
+        chart.apply_tick(price, price, price, int(cumulative), when)
+        chart.flush()
+        assert view.viewRange()[1][1] >= s.volume[n - 1]  # the live bar always fits
+        return float(view.viewRange()[1][1])
+
+    tick(cum)  # the day's volume so far: the bar's own volume is what comes after
+    top = tick(cum + 2 * peak)  # now the largest bar in view: refit to it
+    assert top >= s.volume[n - 1] > peak
+    assert tick(cum + 2 * peak + 10) == top  # ten more shares: same range, no redraw
+    assert tick(cum + 10 * peak) > top  # outgrown: refit

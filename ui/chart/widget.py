@@ -567,7 +567,13 @@ class ChartWidget(QWidget):
         pad = max((high - low) * 0.06, 1.0)
         self.price_plot.getViewBox().setYRange(low - pad, high + pad, padding=0)
         top = float(np.nanmax(s.volume[lo:hi])) or 1.0
-        self.volume_plot.getViewBox().setYRange(0, top * 1.08, padding=0)
+        volume_view = self.volume_plot.getViewBox()
+        shown = float(volume_view.viewRange()[1][1])
+        # The live bar's volume grows with every tick batch; refitting on each would redraw
+        # the volume axis ten times a second. Refit when the bars no longer fit, or fill
+        # under half of the height.
+        if not top * 1.02 <= shown <= top * 2.0:
+            volume_view.setYRange(0, top * 1.25, padding=0)
 
     def _on_mouse_moved(self, event: tuple[QPointF]) -> None:
         pos = event[0]
