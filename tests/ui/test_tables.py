@@ -219,3 +219,34 @@ def test_a_change_repaints_only_the_cells_it_names(qtbot) -> None:
     assert union.left() >= price.left(), union  # 종목코드 / 종목명 did not change
     assert model.index(3, model.column_of("price")).data() == "10,500"
     viewport.removeEventFilter(watcher)
+
+
+def test_what_the_screen_shows_after_partial_repaints_is_the_current_table(qtbot) -> None:
+    """The live view repaints only changed cells: what stays on screen (the window's
+    backing store) must still equal a fresh rendering of the whole table — with a column
+    moved by the user, as the rectangles are worked out per column."""
+    from PyQt5.QtWidgets import QApplication
+
+    rows = [holding(f"{i:06d}", f"종목{i}", 10, 10_000, 10_000) for i in range(60)]
+    data = Tables()
+    data.set(tables.HOLDINGS, rows)
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    shown(qtbot, view)
+    view.apply_change([])
+    view.flush()
+    header = view.table.horizontalHeader()
+    header.moveSection(header.visualIndex(view.model.column_of("pnl")), 0)
+    QApplication.processEvents()  # the posted repaint runs, as on screen
+    for step in range(1, 6):
+        for i in (1, 3, 4):
+            rows[i] = holding(f"{i:06d}", f"종목{i}", 10, 10_000, 10_000 + 100 * step)
+        data.set(tables.HOLDINGS, rows)
+        view.model.update_rows(["000001", "000003", "000004"])
+        QApplication.processEvents()  # the posted partial repaint runs
+    screen = QApplication.primaryScreen()
+    assert screen is not None
+    on_screen = screen.grabWindow(int(view.winId())).toImage()
+    fresh = view.grab().toImage()
+    assert on_screen.size() == fresh.size()
+    assert on_screen == fresh
+    assert view.model.row_values("000004")["price"] == 10_500
