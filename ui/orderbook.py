@@ -18,13 +18,13 @@ from PyQt5.QtWidgets import (
     QLabel,
     QStyledItemDelegate,
     QStyleOptionViewItem,
-    QTableView,
     QVBoxLayout,
     QWidget,
 )
 
 from kiwoom_terminal.constants import Venue
 from kiwoom_terminal.objects import OrderBookData
+from ui.live_table import LiveTableView
 from ui.qt import ALIGN_RIGHT, ReadOnlyTableModel, hheader, vheader
 from ui.table_model import KEY_ROLE, LEFT, RIGHT
 from ui.theme import DOWN_LIGHT, HIGHLIGHT, UP_LIGHT, direction_colour
@@ -60,7 +60,8 @@ def _direction_brush(sign: int) -> QBrush:
 
 class OrderBookModel(ReadOnlyTableModel):
     """20 fixed rows: asks level 10 … 1, then bids level 1 … 10. Rows never change count;
-    each update replaces the values and emits one `dataChanged` over the grid."""
+    each update replaces the values and emits `dataChanged` for the runs of rows whose
+    shown values changed (a `LiveTableView` then repaints only those)."""
 
     headers = HEADERS
 
@@ -110,16 +111,18 @@ class OrderBookModel(ReadOnlyTableModel):
         self._prices = [p for p, _ in ordered]
         self._qtys = [q if p else 0 for p, q in ordered]
         self._max_qty = max(self._qtys) or 1
+        before = self._shown()
         self._rebuild()
-        self._emit_all()
+        self._emit_changed(before)
 
     def set_reference(self, base_price: int, last_price: int) -> None:
         """Base price (colours, rates) and the last trade (highlight)."""
         if (base_price, last_price) != (self.base_price, self.last_price):
             self.base_price = base_price
             self.last_price = last_price
+            before = self._shown()
             self._rebuild()
-            self._emit_all()
+            self._emit_changed(before)
 
     def _rebuild(self) -> None:
         base, last = self.base_price, self.last_price
@@ -155,8 +158,29 @@ class OrderBookModel(ReadOnlyTableModel):
     def price_at(self, row: int) -> int:
         return self._prices[row] if 0 <= row < len(self._prices) else 0
 
-    def _emit_all(self) -> None:
-        self.dataChanged.emit(self.index(0, 0), self.index(2 * LEVELS - 1, len(HEADERS) - 1), [])
+    def _shown(self) -> list[tuple[Any, ...]]:
+        """Per row, everything a cell of it shows (texts, colours, highlight, bar)."""
+        return list(
+            zip(
+                map(tuple, self._texts),
+                self._foregrounds,
+                self._backgrounds,
+                self._is_last,
+                self._bars,
+            )
+        )
+
+    def _emit_changed(self, before: list[tuple[Any, ...]]) -> None:
+        changed = [row for row, (old, new) in enumerate(zip(before, self._shown())) if old != new]
+        last_column = len(HEADERS) - 1
+        first = previous = None
+        for row in [*changed, None]:
+            if row is not None and previous is not None and row == previous + 1:
+                previous = row
+                continue
+            if first is not None and previous is not None:
+                self.dataChanged.emit(self.index(first, 0), self.index(previous, last_column), [])
+            first = previous = row
 
 
 class QuantityBarDelegate(QStyledItemDelegate):
@@ -204,7 +228,7 @@ class OrderBookWidget(QWidget):
         self.title.setObjectName("orderbook_title")
         self.time_label = QLabel(self)
         self.time_label.setProperty("role", "hint")
-        self.table = QTableView(self)
+        self.table = LiveTableView(self)
         self.table.setObjectName("orderbook_table")
         self.table.setModel(self.model)
         # Only on the two quantity columns: a Python paint() runs for every cell it covers,

@@ -74,7 +74,7 @@ def test_updates_in_place_without_reset_or_new_widgets(qtbot) -> None:
     assert changes == []
     qtbot.waitUntil(lambda: changes != [])
     assert resets == []
-    assert changes == [(0, 19)]  # one signal for the whole grid
+    assert changes == [(0, 19)]  # every row changed (asks; all bars, a new largest): one run
     assert widget.table is table and widget.model is model
     assert model.index(9, ASK_QTY).data() == "1,007"
     widget.set_book(book("000660"))  # another stock's book is ignored
@@ -126,3 +126,32 @@ def test_quantity_bars_are_painted_in_the_quantity_cells_only(qtbot) -> None:
     assert colour(0, PRICE) != ASK_BAR.name()
     assert table.itemDelegateForColumn(PRICE) is None  # Qt's own delegate paints it
     assert table.itemDelegateForColumn(ASK_QTY) is table.itemDelegateForColumn(BID_QTY)
+
+
+def test_an_update_repaints_only_the_levels_that_changed(qtbot) -> None:
+    """Two bid levels change (the largest quantity stays): only their rows are reported,
+    and the screen still shows exactly the current book after several such updates."""
+    from PyQt5.QtWidgets import QApplication
+
+    widget = make(qtbot)
+    widget.resize(420, 640)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.flush()
+    model = widget.model
+    changes: list[tuple[int, int]] = []
+    model.dataChanged.connect(lambda tl, br, _r: changes.append((tl.row(), br.row())))
+    base = book()
+    for step in range(1, 4):
+        bids = list(base.bid_qtys)
+        bids[0] += 10 * step  # best bid (row 10)
+        bids[2] += 10 * step  # level 3 (row 12)
+        widget.set_book(base._replace(bid_qtys=tuple(bids)))
+        widget.flush()
+        QApplication.processEvents()  # the posted partial repaint runs
+        assert changes == [(10, 10), (12, 12)], changes
+        changes.clear()
+    assert model.index(10, BID_QTY).data() == "530"
+    screen = QApplication.primaryScreen()
+    assert screen is not None
+    assert screen.grabWindow(int(widget.winId())).toImage() == widget.grab().toImage()
