@@ -35,6 +35,16 @@ def make(qtbot) -> OrderBookWidget:
     return widget
 
 
+def make_shown(qtbot) -> OrderBookWidget:
+    """`make`, shown on the (offscreen) screen at a size that fits all 20 levels."""
+    widget = make(qtbot)
+    widget.resize(420, 640)
+    widget.show()
+    qtbot.waitExposed(widget)
+    widget.flush()
+    return widget
+
+
 def test_model_passes_qtmodeltester(qtbot, qtmodeltester) -> None:
     widget = make(qtbot)
     qtmodeltester.check(widget.model)
@@ -108,11 +118,7 @@ def test_quantity_bars_are_painted_in_the_quantity_cells_only(qtbot) -> None:
     columns: the bars are drawn there, and the price column is left to Qt."""
     from ui.orderbook import ASK_BAR, BID_BAR
 
-    widget = make(qtbot)
-    widget.resize(420, 640)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.flush()
+    widget = make_shown(qtbot)
     table = widget.table
     image = table.viewport().grab().toImage()
 
@@ -133,11 +139,7 @@ def test_an_update_repaints_only_the_levels_that_changed(qtbot) -> None:
     and the screen still shows exactly the current book after several such updates."""
     from PyQt5.QtWidgets import QApplication
 
-    widget = make(qtbot)
-    widget.resize(420, 640)
-    widget.show()
-    qtbot.waitExposed(widget)
-    widget.flush()
+    widget = make_shown(qtbot)
     model = widget.model
     changes: list[tuple[int, int]] = []
     model.dataChanged.connect(lambda tl, br, _r: changes.append((tl.row(), br.row())))

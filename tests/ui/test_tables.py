@@ -21,6 +21,19 @@ def shown(qtbot, widget) -> None:
     qtbot.waitExposed(widget)
 
 
+def shown_holdings(qtbot, count: int) -> tuple[HoldingsView, list[dict], Tables]:
+    """A shown 잔고 view of `count` equal holdings; change `rows`, `data.set` them and
+    `view.model.update_rows(keys)` to drive it."""
+    rows = [holding(f"{i:06d}", f"종목{i}", 10, 10_000, 10_000) for i in range(count)]
+    data = Tables()
+    data.set(tables.HOLDINGS, rows)
+    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
+    shown(qtbot, view)
+    view.apply_change([])
+    view.flush()
+    return view, rows, data
+
+
 def test_open_orders_cancel_by_double_click_key_and_all(qtbot, settings) -> None:
     data = Tables()
     data.set(
@@ -179,13 +192,7 @@ def test_a_change_repaints_only_the_cells_it_names(qtbot) -> None:
     repaints the changed rows' changed columns only (and nothing for rows out of view)."""
     from PyQt5.QtCore import QEvent, QObject, QRect
 
-    rows = [holding(f"{i:06d}", f"종목{i}", 10, 10_000, 10_000) for i in range(60)]
-    data = Tables()
-    data.set(tables.HOLDINGS, rows)
-    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
-    shown(qtbot, view)
-    view.apply_change([])
-    view.flush()
+    view, rows, data = shown_holdings(qtbot, 60)
     table = view.table
     viewport = table.viewport()
     painted: list[QRect] = []
@@ -227,13 +234,7 @@ def test_what_the_screen_shows_after_partial_repaints_is_the_current_table(qtbot
     moved by the user, as the rectangles are worked out per column."""
     from PyQt5.QtWidgets import QApplication
 
-    rows = [holding(f"{i:06d}", f"종목{i}", 10, 10_000, 10_000) for i in range(60)]
-    data = Tables()
-    data.set(tables.HOLDINGS, rows)
-    view = HoldingsView(lambda: data(tables.HOLDINGS.name))
-    shown(qtbot, view)
-    view.apply_change([])
-    view.flush()
+    view, rows, data = shown_holdings(qtbot, 60)
     header = view.table.horizontalHeader()
     header.moveSection(header.visualIndex(view.model.column_of("pnl")), 0)
     QApplication.processEvents()  # the posted repaint runs, as on screen
