@@ -84,8 +84,7 @@ FOCUS_KEYS = {
 
 def empty_tables(name: str) -> pd.DataFrame:
     """Table source for a window without an engine: the schema's empty frame."""
-    schema = {s.name: s for s in tables.ALL_TABLES}[name]
-    return schema.empty()
+    return tables.SCHEMAS[name].empty()
 
 
 class MainWindow(QMainWindow):

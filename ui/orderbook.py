@@ -26,7 +26,7 @@ from kiwoom_terminal.constants import Venue
 from kiwoom_terminal.objects import OrderBookData
 from ui.live_table import LiveTableView
 from ui.qt import ALIGN_RIGHT, ReadOnlyTableModel, hheader, vheader
-from ui.table_model import KEY_ROLE, LEFT, RIGHT
+from ui.table_model import KEY_ROLE, LEFT, RIGHT, row_runs
 from ui.theme import DOWN_LIGHT, HIGHLIGHT, UP_LIGHT, direction_colour
 from ui.throttle import Throttle
 
@@ -173,14 +173,8 @@ class OrderBookModel(ReadOnlyTableModel):
     def _emit_changed(self, before: list[tuple[Any, ...]]) -> None:
         changed = [row for row, (old, new) in enumerate(zip(before, self._shown())) if old != new]
         last_column = len(HEADERS) - 1
-        first = previous = None
-        for row in [*changed, None]:
-            if row is not None and previous is not None and row == previous + 1:
-                previous = row
-                continue
-            if first is not None and previous is not None:
-                self.dataChanged.emit(self.index(first, 0), self.index(previous, last_column), [])
-            first = previous = row
+        for first, last in row_runs(changed):
+            self.dataChanged.emit(self.index(first, 0), self.index(last, last_column), [])
 
 
 class QuantityBarDelegate(QStyledItemDelegate):

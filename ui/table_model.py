@@ -32,7 +32,7 @@ from PyQt5.QtCore import (
 )
 from PyQt5.QtGui import QBrush
 
-from kiwoom_terminal.engine.state import plain_row
+from kiwoom_terminal.engine.state import plain_row, plain_value
 from kiwoom_terminal.engine.tables import TableSchema
 from ui.qt import ITEM_NONE, ITEM_SELECTABLE
 from ui.theme import direction_colour
@@ -283,7 +283,7 @@ class DataFrameTableModel(QAbstractTableModel):
         entries = [(str(key), raw) for key, raw in self._reader.read(None)]
         wanted = {key for key, _ in entries}
         gone = [i for i, row in enumerate(self._rows) if row.key not in wanted]
-        for first, last in reversed(_runs(gone)):
+        for first, last in reversed(row_runs(gone)):
             self.beginRemoveRows(QModelIndex(), first, last)
             del self._rows[first : last + 1]
             self.endRemoveRows()
@@ -361,7 +361,7 @@ class DataFrameTableModel(QAbstractTableModel):
             self._rows[row] = new
             if cols:
                 changed[row] = (cols[0], cols[-1])
-        for first, last in _runs(sorted(changed)):
+        for first, last in row_runs(sorted(changed)):
             left = min(changed[r][0] for r in range(first, last + 1) if r in changed)
             right = max(changed[r][1] for r in range(first, last + 1) if r in changed)
             self.dataChanged.emit(self.index(first, left), self.index(last, right), [])
@@ -391,17 +391,7 @@ def _plain_list(array: np.ndarray) -> list[Any]:
         return values
     if array.dtype.kind in "iub":
         return array.tolist()
-    return [_missing_to_none(v) for v in array.tolist()]
-
-
-def _missing_to_none(value: Any) -> Any:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and math.isnan(value):
-        return None
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
+    return [plain_value(v) for v in array.tolist()]
 
 
 def _sort_value(value: Any) -> Any:
@@ -414,7 +404,7 @@ def _sort_value(value: Any) -> Any:
     return str(value)
 
 
-def _runs(rows: Sequence[int]) -> list[tuple[int, int]]:
+def row_runs(rows: Sequence[int]) -> list[tuple[int, int]]:
     """Sorted row numbers grouped into (first, last) runs of consecutive rows."""
     out: list[tuple[int, int]] = []
     for r in rows:

@@ -119,7 +119,6 @@ class TableView(QWidget):
     ) -> None:
         super().__init__(parent)
         self.name = name
-        self.refresh_ms = refresh_ms
         self._pending_keys: set[str] = set()
         self._pending_sync = False
         # Looked up when it runs, so a wrapped `flush` (bench/gui_load.py) is what runs.

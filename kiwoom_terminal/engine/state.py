@@ -197,7 +197,7 @@ def plain_row(schema: TableSchema, row: Mapping[str, Any]) -> dict[str, Any]:
         elif kind is str or kind is int:
             out[column] = value
         else:
-            out[column] = _plain_object(value)
+            out[column] = plain_value(value)
     return out
 
 
@@ -209,7 +209,8 @@ def _whole(column: str, value: Any) -> int:
     return int(value)
 
 
-def _plain_object(value: Any) -> Any:
+def plain_value(value: Any) -> Any:
+    """A missing value (None, NA, NaT, NaN) as None, a numpy scalar as its Python value."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and value != value:

@@ -38,15 +38,12 @@ less Python in the window's thread.
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from typing import Any, Generic, TypeVar, cast
 
 from PyQt5.QtCore import QObject, Qt, QThread, pyqtSignal, pyqtSlot
 
 T = TypeVar("T", bound=QObject)
-
-log = logging.getLogger(__name__)
 
 THREAD_NAME = "engine"
 

@@ -14,9 +14,7 @@ from ui.chart.series import DAY, BarSeries
 from ui.theme import DOWN, UP
 
 BODY_HALF_WIDTH = 0.34
-
-
-BLOCK = 64  # bars per cached picture
+BLOCK = 64  # bars per cached picture (finished bars only; the live bar is drawn alone)
 
 
 class BarItem(pg.GraphicsObject):

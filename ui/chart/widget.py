@@ -4,9 +4,8 @@ History arrives as a DataFrame (`open high low close volume` on a DatetimeIndex,
 1-minute); the current bar is then updated live from tick summaries. Bars are drawn by
 `BarItem`s that cache the finished bars as pictures of 64 bars and play only those in view,
 drawing the live bar on its own, so a live update redraws one bar and several years of daily
-bars pan smoothly. Lines (moving averages,
-Bollinger bands) clip to the view and downsample. Redraws are batched by a timer (10 a
-second), not done per tick.
+bars pan smoothly. Lines (moving averages, Bollinger bands) clip to the view and downsample.
+Redraws are batched by a timer (10 a second), not done per tick.
 
 Korean HTS colours: rising candles and buy markers red, falling ones and sell markers blue.
 """
