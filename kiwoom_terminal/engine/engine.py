@@ -600,9 +600,7 @@ class TradingEngine(QObject):
             busy.value = 0
 
     def _drain_results(self, kinds: Iterable[WorkerKind]) -> None:
-        messages: list[Any] = []
-        for kind in kinds:
-            messages += self.supervisor.poll(kind)
+        messages = self.supervisor.poll(kinds)  # one lock, one wake-up clear for all
         if self._wakeups:
             self._watch_wakeups()
         if not messages:

@@ -164,8 +164,7 @@ class Journal:
         line = json.dumps(rows, ensure_ascii=False, separators=(",", ":")) + "\n"
         # Over the previous line, from the start: the file neither grows nor shrinks, so the
         # write touches no file-system metadata (an append after emptying it did, 0.1 ms).
-        os.lseek(self._intent_fd, 0, os.SEEK_SET)
-        os.write(self._intent_fd, line.encode("utf-8"))
+        _write_at_start(self._intent_fd, line.encode("utf-8"))
         self._pending = rows
         try:
             yield
@@ -323,6 +322,20 @@ class Journal:
             if self._intent_fd is not None:
                 os.close(self._intent_fd)
                 self._intent_fd = None
+
+
+def _write_at_start(fd: int, data: bytes) -> None:
+    """Write `data` at offset 0 of `fd`: one `pwrite` where there is one (one system call on
+    the path to every order, and one release of the GIL fewer), a seek and a write on
+    Windows."""
+    if _HAS_PWRITE:
+        os.pwrite(fd, data, 0)
+    else:
+        os.lseek(fd, 0, os.SEEK_SET)
+        os.write(fd, data)
+
+
+_HAS_PWRITE = hasattr(os, "pwrite")
 
 
 def _row(

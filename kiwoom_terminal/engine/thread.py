@@ -72,6 +72,20 @@ class _Job:
             self.error = exc
 
 
+class _PythonThread(QThread):
+    """A QThread whose event loop runs inside a Python `run()`.
+
+    Why: a plain QThread runs its event loop in C++, outside Python, so PyQt5 makes a
+    Python thread state for every slot or timer callback it delivers there and destroys it
+    after — for the engine, on every drain: a 16 KiB mmap/munmap and a gettid, and any
+    `threading.local` lost between callbacks. With `run()` in Python the thread keeps one
+    thread state for its whole life, and each callback only takes the GIL.
+    """
+
+    def run(self) -> None:
+        self.exec_()
+
+
 class _Runner(QObject):
     """Lives in the engine's thread; runs the jobs delivered to it."""
 
@@ -88,7 +102,7 @@ class EngineThread(QObject, Generic[T]):
     def __init__(self, factory: Callable[[], T], parent: QObject | None = None) -> None:
         super().__init__(parent)
         self._home = QThread.currentThread()
-        self._thread = QThread()
+        self._thread = _PythonThread()
         self._thread.setObjectName(THREAD_NAME)
         self._runner = _Runner()
         self._runner.moveToThread(self._thread)

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 DIRECT = os.name == "posix"  # non-blocking pipes: direct writes and reads (not Windows)
 _MAX_FRAME = 0x7FFFFFFF  # Connection uses another header beyond this; never reached here
 _FLUSH_AT_EXIT_S = 5.0
+_READ_SIZE = 1 << 16  # one read from the pipe; a shorter read means it was emptied
 
 
 class ResultPipe:
@@ -169,12 +170,17 @@ class ResultPipe:
         pending = self._pending
         while True:
             try:
-                chunk = os.read(fd, 1 << 16)
+                chunk = os.read(fd, _READ_SIZE)
             except BlockingIOError:
                 break
             if not chunk:
                 break  # every writing end closed
             pending += chunk
+            if len(chunk) < _READ_SIZE:
+                # A short read took all the pipe held: asking again would only fail with
+                # EAGAIN, a system call and an exception on every drain. What arrives
+                # meanwhile makes the pipe readable again and wakes the engine anew.
+                break
         messages: list[Any] = list(self._ready)
         self._ready.clear()
         start = 0

@@ -62,7 +62,7 @@ import queue
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
@@ -163,6 +163,8 @@ class WorkerSupervisor:
         self._wake_r.setblocking(False)
         self._wake_w.setblocking(False)
         self._wake_flag = False
+        # AF_UNIX (POSIX): a sent byte is readable when send() returns (_clear_wakeup)
+        self._wake_is_local = self._wake_r.family == getattr(socket, "AF_UNIX", None)
         self._retired: list[Any] = []  # result pipes of replaced workers, closed by poll()
         self._atexit_registered = False
 
@@ -286,10 +288,21 @@ class WorkerSupervisor:
             slot.requests.put(request)
         return request.request_id
 
-    def poll(self, kind: WorkerKind | None = None, max_items: int | None = None) -> list[Any]:
-        """Messages received so far (replies, events, failures), oldest first, for one
-        worker or all. Never blocks."""
-        kinds = [kind] if kind is not None else list(self._slots)
+    def poll(
+        self,
+        kind: WorkerKind | Iterable[WorkerKind] | None = None,
+        max_items: int | None = None,
+    ) -> list[Any]:
+        """Messages received so far (replies, events, failures), for one worker, several
+        (in the order given: the engine's drain takes the WebSocket worker's first) or all;
+        each worker's oldest first. Never blocks. Several kinds in one call take the lock,
+        and clear the wake-up, once."""
+        if kind is None:
+            kinds: list[WorkerKind] = list(self._slots)
+        elif isinstance(kind, WorkerKind):
+            kinds = [kind]
+        else:
+            kinds = list(kind)
         out: list[Any] = []
         with self._lock:
             self._close_retired()
@@ -618,9 +631,16 @@ class WorkerSupervisor:
     def _clear_wakeup(self) -> None:
         """Every buffer is empty (caller holds the lock): no wake-up is owed any more. A
         byte is sent only when the flag goes up, so one read takes all that waits; reading
-        on until the socket raises cost an exception on every drain of every batch. It reads
-        even with the flag down: on Windows the socket pair is TCP, and a byte may arrive
-        after the read that should have taken it."""
+        on until the socket raises cost an exception on every drain of every batch.
+
+        With the flag down there is nothing to read on POSIX: the socket pair is AF_UNIX,
+        where `send` (under the same lock) has put the byte in before it returns, so the
+        read that lowered the flag took it, and another read would only fail with EAGAIN —
+        a system call and an exception on most drains. On Windows the pair is TCP and a
+        byte may arrive after the read that should have taken it: there it always reads."""
+        owed = self._wake_flag
         self._wake_flag = False
+        if not owed and self._wake_is_local:
+            return
         with contextlib.suppress(OSError):
             self._wake_r.recv(4096)

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from kiwoom_terminal.engine import journal as journal_module
 from kiwoom_terminal.engine.journal import Journal, JournalKind, main
 from kiwoom_terminal.krx import KST
 
@@ -173,7 +174,15 @@ def test_entries_written_ahead_survive_a_kill_before_their_commit(tmp_path: Path
     assert len(Journal(path).entries()) == 3  # folded once, not again
 
 
-def test_written_ahead_entries_are_committed_after_the_block(tmp_path: Path) -> None:
+@pytest.mark.parametrize("pwrite", [True, False], ids=["pwrite", "seek-and-write"])
+def test_written_ahead_entries_are_committed_after_the_block(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwrite: bool
+) -> None:
+    """Both ways of writing the intent line over the last one: `pwrite` (POSIX) and a seek
+    and a write (Windows, forced here so Linux runs it)."""
+    if pwrite and not hasattr(os, "pwrite"):
+        pytest.skip("no os.pwrite on this platform")
+    monkeypatch.setattr(journal_module, "_HAS_PWRITE", pwrite)
     journal = Journal(tmp_path / "j.sqlite3")
     reader = Journal(journal.path, writer=False)
     with journal.written_ahead(_order_entries("o-1")):

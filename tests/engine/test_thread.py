@@ -102,6 +102,46 @@ def test_a_signal_reaches_a_receiver_here_in_this_thread(qtbot, busy_thread) -> 
     assert received[0] == f"{THREAD_NAME}->gui"
 
 
+class Remembers(QObject):
+    """A timer callback that counts how many of its calls saw what the first one left in a
+    `threading.local`: all of them when the thread keeps one Python thread state."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.local = threading.local()
+        self.calls = 0
+        self.remembered = 0
+        self.timer = QTimer(self)
+        self.timer.setInterval(1)
+        self.timer.timeout.connect(self.on_timer)
+        self.timer.start()
+
+    def on_timer(self) -> None:
+        self.calls += 1
+        if getattr(self.local, "mark", False):
+            self.remembered += 1
+        self.local.mark = True
+
+    def shutdown(self) -> None:
+        self.timer.stop()
+
+
+def test_the_engine_thread_keeps_one_python_thread_state(qtbot, qapp) -> None:
+    """A plain QThread's event loop made and dropped a Python thread state around every
+    callback (a drain paid for it each time); the engine's thread keeps one, so what a
+    callback leaves in a thread-local is still there in the next."""
+    engine_thread = EngineThread(Remembers)
+    try:
+        remembers = engine_thread.engine
+        qtbot.waitUntil(
+            lambda: engine_thread.call(lambda: remembers.calls) >= 20, timeout=DEADLINE_MS
+        )
+        calls, remembered = engine_thread.call(lambda: (remembers.calls, remembers.remembered))
+        assert remembered == calls - 1
+    finally:
+        engine_thread.stop()
+
+
 def test_call_raises_the_engines_exception_in_the_caller(busy_thread) -> None:
     with pytest.raises(ValueError, match="잘못된 입력"):
         busy_thread.call(busy_thread.engine.refuse)

@@ -5,7 +5,9 @@ writer thread otherwise, whole and in order either way, and flushed at the worke
 from __future__ import annotations
 
 import multiprocessing
+import os
 import queue
+import select
 import threading
 from typing import Any
 
@@ -100,5 +102,31 @@ def test_a_spawned_worker_that_exits_at_once_still_delivers_everything() -> None
         process.join(30.0)
         assert process.exitcode == 0
         assert got == list(range(200))
+    finally:
+        pipe.close()
+
+
+@pytest.mark.skipif(not result_pipe.DIRECT, reason="non-blocking pipes are POSIX only")
+def test_one_read_takes_a_pipe_that_holds_less_than_a_read(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A drain reads the pipe once when that read comes back short: a second read could
+    only fail with EAGAIN (a system call and an exception on every drain)."""
+    pipe = ResultPipe(SPAWN)
+    try:
+        for n in range(3):
+            pipe.put(_batch(n))
+        readable, _, _ = select.select([pipe.fileno()], [], [], 10.0)
+        assert readable, "nothing arrived in the pipe"
+        reads: list[int] = []
+        real_read = os.read
+
+        def counting_read(fd: int, size: int) -> bytes:
+            reads.append(fd)
+            return real_read(fd, size)
+
+        monkeypatch.setattr(result_pipe.os, "read", counting_read)
+        assert [int(m.sent_at) for m in pipe.read_ready()] == [0, 1, 2]
+        assert reads == [pipe.fileno()]
     finally:
         pipe.close()
