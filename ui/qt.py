@@ -15,6 +15,10 @@ ALIGN_CENTER = Qt.Alignment(Qt.AlignmentFlag.AlignCenter)
 ITEM_NONE = Qt.ItemFlags(Qt.ItemFlag.NoItemFlags)
 ITEM_SELECTABLE = Qt.ItemFlags(Qt.ItemFlag.ItemIsEnabled) | Qt.ItemFlag.ItemIsSelectable
 
+# Looked up once, not per call: headerData runs for every header section Qt paints.
+_HORIZONTAL = Qt.Orientation.Horizontal
+_DISPLAY = int(Qt.ItemDataRole.DisplayRole)
+
 
 class ReadOnlyTableModel(QAbstractTableModel):
     """Base of the small fixed-column models (log, order book): `headers` names the columns;
@@ -28,11 +32,7 @@ class ReadOnlyTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if (
-            orientation == Qt.Orientation.Horizontal
-            and role == Qt.ItemDataRole.DisplayRole
-            and 0 <= section < len(self.headers)
-        ):
+        if orientation == _HORIZONTAL and role == _DISPLAY and 0 <= section < len(self.headers):
             return self.headers[section]
         return None
 

@@ -46,6 +46,11 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _CHECK = int(Qt.ItemDataRole.CheckStateRole)
+# Looked up once: headerData and flags run for every section and cell Qt paints, in the
+# window's thread, holding the GIL the engine's thread waits for; a PyQt enum member looked
+# up through its class costs two attribute lookups per use.
+_HORIZONTAL = Qt.Orientation.Horizontal
+_CHECKABLE = ITEM_SELECTABLE | Qt.ItemFlag.ItemIsUserCheckable
 
 LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
 RIGHT = int(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -238,14 +243,14 @@ class DataFrameTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != Qt.Orientation.Horizontal or not 0 <= section < len(self.columns):
+        if orientation != _HORIZONTAL or not 0 <= section < len(self.columns):
             return None
         spec = self.columns[section]
-        if role == Qt.ItemDataRole.DisplayRole:
+        if role == _DISPLAY:
             return spec.label
-        if role == Qt.ItemDataRole.ToolTipRole:
+        if role == _TOOLTIP:
             return spec.tooltip or spec.label
-        if role == Qt.ItemDataRole.TextAlignmentRole:
+        if role == _ALIGNMENT:
             return CENTER
         return None
 
@@ -253,7 +258,7 @@ class DataFrameTableModel(QAbstractTableModel):
         if not index.isValid():
             return ITEM_NONE
         if self.columns[index.column()].checkable:
-            return ITEM_SELECTABLE | Qt.ItemFlag.ItemIsUserCheckable
+            return _CHECKABLE
         return ITEM_SELECTABLE
 
     def setData(self, index: QModelIndex, value: Any, role: int = Qt.ItemDataRole.EditRole) -> bool:

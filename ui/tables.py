@@ -54,6 +54,14 @@ RowSource = Callable[[str, Sequence[str] | None], list[tuple[Any, Any]]]
 REFRESH_MS = 80
 
 
+# Looked up once, not for every painted cell (a PyQt enum member through its class is two
+# attribute lookups, under the GIL the engine's thread waits for).
+_SELECTED = QStyle.StateFlag.State_Selected
+_FOREGROUND_ROLE = int(Qt.ItemDataRole.ForegroundRole)
+_TEXT = QPalette.ColorRole.Text
+_HIGHLIGHTED_TEXT = QPalette.ColorRole.HighlightedText
+
+
 class KeepColourDelegate(QStyledItemDelegate):
     """Keeps the red / blue text of a cell when its row is selected (Qt would paint the
     selection's text colour instead and hide the direction).
@@ -64,15 +72,11 @@ class KeepColourDelegate(QStyledItemDelegate):
 
     def initStyleOption(self, option: QStyleOptionViewItem | None, index: QModelIndex) -> None:
         super().initStyleOption(option, index)
-        if option is None or not option.state & QStyle.StateFlag.State_Selected:
+        if option is None or not option.state & _SELECTED:
             return  # only selected cells need it; this runs for every painted cell
-        brush = index.data(Qt.ItemDataRole.ForegroundRole)
-        colour = (
-            brush.color()
-            if isinstance(brush, QBrush)
-            else option.palette.color(QPalette.ColorRole.Text)
-        )
-        option.palette.setColor(QPalette.ColorRole.HighlightedText, colour)
+        brush = index.data(_FOREGROUND_ROLE)
+        colour = brush.color() if isinstance(brush, QBrush) else option.palette.color(_TEXT)
+        option.palette.setColor(_HIGHLIGHTED_TEXT, colour)
 
 
 def configure_table(table: QTableView, specs: Sequence[ColumnSpec]) -> None:
