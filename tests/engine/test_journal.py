@@ -1,6 +1,7 @@
 """Trade journal: entries are durable, queryable and readable from the command line."""
 
 import datetime as dt
+import json
 import os
 import signal
 import sqlite3
@@ -169,20 +170,12 @@ def test_entries_written_ahead_survive_a_kill_before_their_commit(tmp_path: Path
         (JournalKind.DECISION, "o-1", 72_300),
         (JournalKind.ORDER_REQUEST, "o-1", 0),
     ]
-    assert journal.intent_path.stat().st_size == 0
+    assert journal.intent_path.read_bytes().strip(b"\0") == b""  # folded: no line left
     journal.close()
     assert len(Journal(path).entries()) == 3  # folded once, not again
 
 
-@pytest.mark.parametrize("pwrite", [True, False], ids=["pwrite", "seek-and-write"])
-def test_written_ahead_entries_are_committed_after_the_block(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwrite: bool
-) -> None:
-    """Both ways of writing the intent line over the last one: `pwrite` (POSIX) and a seek
-    and a write (Windows, forced here so Linux runs it)."""
-    if pwrite and not hasattr(os, "pwrite"):
-        pytest.skip("no os.pwrite on this platform")
-    monkeypatch.setattr(journal_module, "_HAS_PWRITE", pwrite)
+def test_written_ahead_entries_are_committed_after_the_block(tmp_path: Path) -> None:
     journal = Journal(tmp_path / "j.sqlite3")
     reader = Journal(journal.path, writer=False)
     with journal.written_ahead(_order_entries("o-1")):
@@ -200,6 +193,43 @@ def test_written_ahead_entries_are_committed_after_the_block(
         journal.written_ahead([(JournalKind.NOTICE, {"reason": "x"})]),
     ):
         pass
+
+
+def _intent_request_ids(intent: Path) -> set[str]:
+    """The request ids in the intent file's line, as a restart would read it."""
+    line, newline, _ = intent.read_bytes().partition(b"\n")
+    assert newline, "no whole line in the intent file"
+    return {row[6] for row in json.loads(line)}
+
+
+@pytest.mark.parametrize("pwrite", [True, False], ids=["pwrite", "seek-and-write"])
+def test_a_line_longer_than_the_mapped_file_is_written_to_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwrite: bool
+) -> None:
+    """The intent line is a copy into the mapped file; one longer than the map goes to the
+    file by `pwrite` (POSIX) or a seek and a write (Windows, forced here so Linux runs
+    it), and the next short line still reads first. A crash before either commit is
+    folded in at the next start."""
+    if pwrite and not hasattr(os, "pwrite"):
+        pytest.skip("no os.pwrite on this platform")
+    monkeypatch.setattr(journal_module, "_HAS_PWRITE", pwrite)
+    monkeypatch.setattr(journal_module, "INTENT_MAP_BYTES", 512)
+    path = tmp_path / "j.sqlite3"
+    journal = Journal(path)
+    intent = journal.intent_path
+    assert intent.stat().st_size == 512
+    long_entry = [(JournalKind.NOTICE, {"request_id": "o-long", "reason": "긴 사유 " * 100})]
+    with journal.written_ahead(long_entry):
+        assert _intent_request_ids(intent) == {"o-long"}
+        assert intent.stat().st_size > 512
+    with journal.written_ahead(_order_entries("o-2")):
+        assert _intent_request_ids(intent) == {"o-2"}
+    journal.close()
+    db = sqlite3.connect(path)
+    with db:
+        db.execute("DELETE FROM journal WHERE request_id = 'o-2'")  # its commit never happened
+    db.close()
+    assert [e.request_id for e in Journal(path).entries()] == ["o-long", "o-2", "o-2"]
 
 
 def test_an_entry_recorded_while_sending_comes_after_the_written_ahead_ones(
