@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import collections
 import contextlib
+import ctypes
+import errno
 import logging
 import os
 import queue
@@ -40,6 +42,7 @@ import select
 import struct
 import threading
 import time
+from collections.abc import Callable
 from multiprocessing import context, util
 from multiprocessing.connection import Connection
 from multiprocessing.context import BaseContext
@@ -54,6 +57,50 @@ _FLUSH_AT_EXIT_S = 5.0
 _READ_SIZE = 1 << 16  # one read from the pipe; a shorter read means it was emptied
 
 
+class _ReadKeepingTheGil:
+    """`os.read` for a non-blocking fd, through libc without releasing the GIL (POSIX).
+
+    Why: the engine reads the WebSocket worker's pipe at the start of every drain, the one
+    system call between a trigger tick's wake-up and its sell order (the journal's intent
+    line is a memory copy). `os.read` releases the GIL around the call; the window's thread
+    takes it, and the engine then waits up to the switch interval (0.5 ms) to get it back
+    — for a read that takes microseconds and, the fd being non-blocking, can never wait.
+    ctypes' `PyDLL` calls a C function with the GIL held."""
+
+    def __init__(self) -> None:
+        libc = ctypes.PyDLL(None, use_errno=True)
+        self._read = libc.read
+        self._read.argtypes = (ctypes.c_int, ctypes.c_void_p, ctypes.c_size_t)
+        self._read.restype = ctypes.c_ssize_t
+        self._buffer = ctypes.create_string_buffer(_READ_SIZE)
+
+    def __call__(self, fd: int, size: int) -> bytes:
+        """Up to `size` bytes (at most `_READ_SIZE`); b"" at end of file; BlockingIOError
+        when nothing waits."""
+        size = min(size, _READ_SIZE)
+        while True:
+            count = self._read(fd, self._buffer, size)
+            if count >= 0:
+                return ctypes.string_at(self._buffer, count)
+            error = ctypes.get_errno()
+            if error == errno.EINTR:
+                continue
+            if error in (errno.EAGAIN, errno.EWOULDBLOCK):
+                raise BlockingIOError(error, os.strerror(error))
+            raise OSError(error, os.strerror(error))
+
+
+def _gil_keeping_read() -> Callable[[int, int], bytes]:
+    """The way `read_ready` reads its non-blocking pipe: `_ReadKeepingTheGil` where libc's
+    read can be found, `os.read` otherwise (and on Windows, where pipes are not read so)."""
+    if not DIRECT:
+        return os.read
+    try:
+        return _ReadKeepingTheGil()
+    except (OSError, AttributeError):  # no libc to load, or no `read` in it
+        return os.read
+
+
 class ResultPipe:
     """One-way worker → terminal channel of picklable messages (see the module)."""
 
@@ -62,6 +109,7 @@ class ResultPipe:
         self._reader: Connection | None = reader
         self._writer: Connection = writer
         self._pending = bytearray()  # terminal side: bytes of a message not complete yet
+        self._read_fd: Callable[[int, int], bytes] | None = None  # made at the first read
         self._ready: collections.deque[Any] = collections.deque()  # parsed, not taken yet
         if DIRECT:
             os.set_blocking(reader.fileno(), False)
@@ -168,9 +216,14 @@ class ResultPipe:
             raise ValueError("a worker cannot read its result pipe")
         fd = self._reader.fileno()
         pending = self._pending
+        read = self._read_fd
+        if read is None:
+            # Only a non-blocking fd may be read with the GIL held: a read that waited would
+            # stop every thread of the terminal.
+            read = self._read_fd = os.read if os.get_blocking(fd) else _gil_keeping_read()
         while True:
             try:
-                chunk = os.read(fd, _READ_SIZE)
+                chunk = read(fd, _READ_SIZE)
             except BlockingIOError:
                 break
             if not chunk:

@@ -119,14 +119,48 @@ def test_one_read_takes_a_pipe_that_holds_less_than_a_read(
         readable, _, _ = select.select([pipe.fileno()], [], [], 10.0)
         assert readable, "nothing arrived in the pipe"
         reads: list[int] = []
-        real_read = os.read
+        real_read = result_pipe._gil_keeping_read()
 
         def counting_read(fd: int, size: int) -> bytes:
             reads.append(fd)
             return real_read(fd, size)
 
-        monkeypatch.setattr(result_pipe.os, "read", counting_read)
+        monkeypatch.setattr(result_pipe, "_gil_keeping_read", lambda: counting_read)
         assert [int(m.sent_at) for m in pipe.read_ready()] == [0, 1, 2]
         assert reads == [pipe.fileno()]
+    finally:
+        pipe.close()
+
+
+@pytest.mark.skipif(not result_pipe.DIRECT, reason="non-blocking pipes are POSIX only")
+def test_the_read_that_keeps_the_gil_reads_like_os_read() -> None:
+    """libc's read through ctypes (the GIL kept): bytes as they came, BlockingIOError on an
+    empty pipe, b"" once every writer is gone; a blocking fd is never read that way."""
+    read = result_pipe._gil_keeping_read()
+    assert isinstance(read, result_pipe._ReadKeepingTheGil)
+    r, w = os.pipe()
+    try:
+        os.set_blocking(r, False)
+        with pytest.raises(BlockingIOError):
+            read(r, 100)
+        os.write(w, b"abc" * 1000)
+        assert read(r, 10) == b"abcabcabca"
+        assert read(r, 1 << 20) == (b"abc" * 1000)[10:]
+        os.close(w)
+        w = -1
+        assert read(r, 100) == b""
+        with pytest.raises(OSError):
+            read(-1, 1)
+    finally:
+        os.close(r)
+        if w >= 0:
+            os.close(w)
+    pipe = ResultPipe(SPAWN)
+    try:
+        os.set_blocking(pipe.fileno(), True)
+        pipe.put(_batch(7))
+        select.select([pipe.fileno()], [], [], 10.0)
+        assert [int(m.sent_at) for m in pipe.read_ready()] == [7]
+        assert pipe._read_fd is os.read
     finally:
         pipe.close()
