@@ -15,8 +15,9 @@ ALIGN_CENTER = Qt.Alignment(Qt.AlignmentFlag.AlignCenter)
 ITEM_NONE = Qt.ItemFlags(Qt.ItemFlag.NoItemFlags)
 ITEM_SELECTABLE = Qt.ItemFlags(Qt.ItemFlag.ItemIsEnabled) | Qt.ItemFlag.ItemIsSelectable
 
-# Looked up once, not per call: headerData runs for every header section Qt paints.
-_HORIZONTAL = Qt.Orientation.Horizontal
+# Looked up once, not per call: headerData runs for every header section Qt paints, in the
+# window's thread, under the GIL the engine's thread waits for.
+HORIZONTAL = Qt.Orientation.Horizontal
 _DISPLAY = int(Qt.ItemDataRole.DisplayRole)
 
 
@@ -32,7 +33,7 @@ class ReadOnlyTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation == _HORIZONTAL and role == _DISPLAY and 0 <= section < len(self.headers):
+        if orientation == HORIZONTAL and role == _DISPLAY and 0 <= section < len(self.headers):
             return self.headers[section]
         return None
 

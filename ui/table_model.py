@@ -34,7 +34,7 @@ from PyQt5.QtGui import QBrush
 
 from kiwoom_terminal.engine.state import plain_row, plain_value
 from kiwoom_terminal.engine.tables import TableSchema
-from ui.qt import ITEM_NONE, ITEM_SELECTABLE
+from ui.qt import HORIZONTAL, ITEM_NONE, ITEM_SELECTABLE
 from ui.theme import direction_colour
 
 SORT_ROLE = int(Qt.ItemDataRole.UserRole) + 1  # raw value for numeric sorting
@@ -46,10 +46,7 @@ _TOOLTIP = int(Qt.ItemDataRole.ToolTipRole)
 _ALIGNMENT = int(Qt.ItemDataRole.TextAlignmentRole)
 _FOREGROUND = int(Qt.ItemDataRole.ForegroundRole)
 _CHECK = int(Qt.ItemDataRole.CheckStateRole)
-# Looked up once: headerData and flags run for every section and cell Qt paints, in the
-# window's thread, holding the GIL the engine's thread waits for; a PyQt enum member looked
-# up through its class costs two attribute lookups per use.
-_HORIZONTAL = Qt.Orientation.Horizontal
+# Looked up once: flags runs for every cell Qt paints (see ui/qt.py, HORIZONTAL).
 _CHECKABLE = ITEM_SELECTABLE | Qt.ItemFlag.ItemIsUserCheckable
 
 LEFT = int(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
@@ -243,7 +240,7 @@ class DataFrameTableModel(QAbstractTableModel):
     def headerData(
         self, section: int, orientation: Qt.Orientation, role: int = Qt.ItemDataRole.DisplayRole
     ) -> Any:
-        if orientation != _HORIZONTAL or not 0 <= section < len(self.columns):
+        if orientation != HORIZONTAL or not 0 <= section < len(self.columns):
             return None
         spec = self.columns[section]
         if role == _DISPLAY:

@@ -348,26 +348,14 @@ class _IntentFile:
         if size <= INTENT_MAP_BYTES:
             self._map[:size] = data
         else:  # never seen (a line is about 1 KiB); the mapped pages see the write too
-            _write_at_start(self._fd, data)
+            os.lseek(self._fd, 0, os.SEEK_SET)
+            os.write(self._fd, data)
 
     def close(self) -> None:
         try:
             self._map.close()
         finally:
             os.close(self._fd)
-
-
-def _write_at_start(fd: int, data: bytes) -> None:
-    """Write `data` at offset 0 of `fd`: one `pwrite` where there is one, a seek and a
-    write on Windows."""
-    if _HAS_PWRITE:
-        os.pwrite(fd, data, 0)
-    else:
-        os.lseek(fd, 0, os.SEEK_SET)
-        os.write(fd, data)
-
-
-_HAS_PWRITE = hasattr(os, "pwrite")
 
 
 def _row(

@@ -109,7 +109,9 @@ class ResultPipe:
         self._reader: Connection | None = reader
         self._writer: Connection = writer
         self._pending = bytearray()  # terminal side: bytes of a message not complete yet
-        self._read_fd: Callable[[int, int], bytes] | None = None  # made at the first read
+        self._read: Callable[[int, int], bytes] | None = (
+            None  # os.read's stand-in, made at first use
+        )
         self._ready: collections.deque[Any] = collections.deque()  # parsed, not taken yet
         if DIRECT:
             os.set_blocking(reader.fileno(), False)
@@ -216,11 +218,11 @@ class ResultPipe:
             raise ValueError("a worker cannot read its result pipe")
         fd = self._reader.fileno()
         pending = self._pending
-        read = self._read_fd
+        read = self._read
         if read is None:
             # Only a non-blocking fd may be read with the GIL held: a read that waited would
             # stop every thread of the terminal.
-            read = self._read_fd = os.read if os.get_blocking(fd) else _gil_keeping_read()
+            read = self._read = os.read if os.get_blocking(fd) else _gil_keeping_read()
         while True:
             try:
                 chunk = read(fd, _READ_SIZE)

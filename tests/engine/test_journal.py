@@ -202,17 +202,12 @@ def _intent_request_ids(intent: Path) -> set[str]:
     return {row[6] for row in json.loads(line)}
 
 
-@pytest.mark.parametrize("pwrite", [True, False], ids=["pwrite", "seek-and-write"])
 def test_a_line_longer_than_the_mapped_file_is_written_to_the_file(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, pwrite: bool
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The intent line is a copy into the mapped file; one longer than the map goes to the
-    file by `pwrite` (POSIX) or a seek and a write (Windows, forced here so Linux runs
-    it), and the next short line still reads first. A crash before either commit is
+    file by a seek and a write, and the next short line still reads first. A crash before either commit is
     folded in at the next start."""
-    if pwrite and not hasattr(os, "pwrite"):
-        pytest.skip("no os.pwrite on this platform")
-    monkeypatch.setattr(journal_module, "_HAS_PWRITE", pwrite)
     monkeypatch.setattr(journal_module, "INTENT_MAP_BYTES", 512)
     path = tmp_path / "j.sqlite3"
     journal = Journal(path)

@@ -161,6 +161,6 @@ def test_the_read_that_keeps_the_gil_reads_like_os_read() -> None:
         pipe.put(_batch(7))
         select.select([pipe.fileno()], [], [], 10.0)
         assert [int(m.sent_at) for m in pipe.read_ready()] == [7]
-        assert pipe._read_fd is os.read
+        assert pipe._read is os.read
     finally:
         pipe.close()
